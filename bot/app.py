@@ -1,0 +1,219 @@
+"""Wiring: `create_app(settings)` builds the aiohttp app that also runs the Telegram bot."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application
+
+from bot import constants as k
+from bot.config import Settings
+from bot.deps import BOT_DATA_KEY, Deps
+from bot.handlers import register
+from bot.jobs.alerts import AdminAlerts
+from bot.jobs.delivery import Deliverer
+from bot.jobs.pending import PendingPhotos
+from bot.jobs.reconciler import Reconciler, reconcile_interval
+from bot.jobs.service import JobService, SubmitConfig
+from bot.jobs.store import JobStore
+from bot.jobs.subscriber import Subscriber
+from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
+from bot.providers.kie import KieClient
+from bot.redis_server import RedisServer
+from bot.storage import Storage
+from bot.storage.local import MEDIA_ROUTE, LocalStorage
+from bot.storage.r2 import R2Storage, make_s3_client
+from bot.web.health import healthz
+from bot.web.keys import DEPS, PTB_APP
+from bot.web.kie_callback import kie_callback
+from bot.web.media import media
+from bot.web.telegram_webhook import telegram_webhook
+
+log = logging.getLogger(__name__)
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
+HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSession)
+MEDIA_HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("media_http", aiohttp.ClientSession)
+SUBSCRIBER: web.AppKey[Subscriber] = web.AppKey("subscriber", Subscriber)
+RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler", Reconciler)
+PtbApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Nothing starts here; the cleanup contexts start and stop each resource in order."""
+    app = web.Application(client_max_size=k.CALLBACK_MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([_redis_ctx, _http_ctx, _bot_ctx, _background_ctx])
+    app.router.add_post("/api/kie/callback", kie_callback)
+    app.router.add_post("/telegram/webhook", telegram_webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get(MEDIA_ROUTE + "/{key:.+}", media)
+    return app
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    server = None
+    url = settings.redis_url
+    if url is None:
+        server = RedisServer(settings.data_dir.resolve() / "redis")
+        await server.start()
+        url = server.url
+    redis = Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
+        health_check_interval=10,
+    )  # fmt: skip
+    app[REDIS] = redis
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        if server is not None:
+            server.stop()
+
+
+async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with (
+        aiohttp.ClientSession(trust_env=True) as http,
+        make_media_session(policy_from_settings(settings)) as media_http,
+    ):
+        app[HTTP] = http
+        app[MEDIA_HTTP] = media_http
+        yield
+
+
+async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    application = build_ptb_application(settings)
+    deps = await _build_deps(app, application)
+    application.bot_data[BOT_DATA_KEY] = deps
+    app[DEPS] = deps
+    app[PTB_APP] = application
+    log.info(
+        "backends: redis=%s, storage=%s, telegram=%s",
+        "external" if settings.redis_url else "embedded",
+        deps.storage.name,
+        "webhook" if settings.webhook_mode else "polling",
+    )
+    async with application:
+        await application.start()
+        await _start_updates(application, settings)
+        try:
+            yield
+        finally:
+            if application.updater and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+
+
+def build_ptb_application(settings: Settings) -> PtbApp:
+    api = str(settings.telegram_api_base_url).rstrip("/")
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        # Honour Telegram's 429 retry_after instead of dropping the message.
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        # One slow upload must not hold up everyone else's updates.
+        .concurrent_updates(64)
+    )
+    if settings.webhook_mode:
+        builder = builder.updater(None)
+    application = builder.build()
+    register(application)
+    return application
+
+
+async def _start_updates(application: PtbApp, settings: Settings) -> None:
+    if settings.telegram_webhook_secret is not None:
+        await application.bot.set_webhook(
+            f"{settings.base_url()}/telegram/webhook",
+            secret_token=settings.telegram_webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    elif application.updater is not None:
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
+    settings, redis = app[SETTINGS], app[REDIS]
+    secret = await _callback_secret(settings, redis)
+    storage = await _build_storage(settings, secret)
+    store = JobStore(redis)
+    kie = KieClient(app[HTTP], str(settings.kie_base_url), settings.kie_api_key.get_secret_value())
+    service = JobService(
+        store=store,
+        storage=storage,
+        kie_client=kie,
+        bot=application.bot,
+        alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
+        config=SubmitConfig(
+            public_base_url=settings.base_url(),
+            callback_secret=secret,
+            signed_url_ttl_s=settings.signed_url_ttl,
+            poll_after_s=settings.poll_after_seconds,
+        ),
+    )
+    return Deps(settings, redis, store, PendingPhotos(redis), service, kie, storage, secret)
+
+
+async def _callback_secret(settings: Settings, redis: Redis) -> bytes:
+    """CALLBACK_SECRET, or one generated once and shared by every replica through Redis."""
+    if settings.callback_secret is not None:
+        return settings.callback_secret.get_secret_value().encode()
+    await redis.set(k.CALLBACK_SECRET_KEY, secrets.token_hex(32), nx=True)
+    value = await redis.get(k.CALLBACK_SECRET_KEY)
+    return str(value).encode()
+
+
+async def _build_storage(settings: Settings, secret: bytes) -> Storage:
+    if settings.uses_r2:
+        assert settings.r2_access_key_id and settings.r2_secret_access_key and settings.r2_bucket
+        client = await asyncio.to_thread(
+            make_s3_client,
+            str(settings.r2_endpoint_url),
+            settings.r2_access_key_id.get_secret_value(),
+            settings.r2_secret_access_key.get_secret_value(),
+        )
+        return R2Storage(client, settings.r2_bucket)
+    media_key = hmac.new(secret, b"media", hashlib.sha256).digest()
+    root = settings.data_dir.resolve() / "media"
+    root.mkdir(parents=True, exist_ok=True)
+    return LocalStorage(root, settings.base_url(), media_key)
+
+
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The pub/sub subscriber and the reconciler, cancelled cleanly at shutdown."""
+    deps, application = app[DEPS], app[PTB_APP]
+    fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings))
+    deliverer = Deliverer(deps.store, application.bot, fetcher, owner=uuid.uuid4().hex)
+    subscriber = Subscriber(deps.redis, deliverer)
+    reconciler = Reconciler(
+        deps.store, deps.kie, deliverer, reconcile_interval(deps.settings.poll_after_seconds)
+    )
+    app[SUBSCRIBER], app[RECONCILER] = subscriber, reconciler
+    tasks = [
+        asyncio.create_task(subscriber.run(), name="subscriber"),
+        asyncio.create_task(reconciler.run(), name="reconciler"),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await subscriber.drain()

@@ -1,0 +1,129 @@
+"""Settings read from the environment or a `.env` file, validated once at start-up."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EXIT_CONFIG_ERROR = 2
+
+
+class Settings(BaseSettings):
+    """Every setting Photobot reads; names match the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore"
+    )
+
+    telegram_bot_token: SecretStr
+    telegram_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    telegram_webhook_secret: SecretStr | None = None
+    public_base_url: AnyHttpUrl
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(8080, ge=1, le=65535)
+
+    kie_api_key: SecretStr
+    kie_base_url: AnyHttpUrl = AnyHttpUrl("https://api.kie.ai")
+    kie_webhook_hmac_key: SecretStr | None = None
+    novita_api_key: SecretStr | None = None
+    novita_base_url: AnyHttpUrl = AnyHttpUrl("https://api.novita.ai")
+
+    redis_url: str | None = None
+    r2_endpoint_url: AnyHttpUrl | None = None
+    r2_access_key_id: SecretStr | None = None
+    r2_secret_access_key: SecretStr | None = None
+    r2_bucket: str | None = None
+    signed_url_ttl: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    callback_secret: SecretStr | None = None
+
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    media_hosts: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    media_allow_private: bool = False
+    poll_after_seconds: float = Field(45.0, gt=0)
+    data_dir: Path = Path("./data")
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("media_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def uses_r2(self) -> bool:
+        return self.r2_endpoint_url is not None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.telegram_webhook_secret is not None
+
+    def base_url(self) -> str:
+        """PUBLIC_BASE_URL without a trailing slash."""
+        return str(self.public_base_url).rstrip("/")
+
+    def check_r2_complete(self) -> None:
+        """R2 is all or nothing: a half-configured bucket would fail on the first photo."""
+        if not self.uses_r2:
+            return
+        for name in ("r2_access_key_id", "r2_secret_access_key", "r2_bucket"):
+            if not getattr(self, name):
+                raise ConfigError(f"{name.upper()} is required when R2_ENDPOINT_URL is set")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming the first bad variable and what is expected."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+    if first["type"] == "missing":
+        return f"{name} is required"
+    return f"{name} is invalid: {first['msg']}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (plus overrides), raising ConfigError on bad input."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+    settings.check_r2_complete()
+    return settings
+
+
+def load_settings_or_exit() -> Settings:
+    """Used by the command line: a bad setting prints one line and exits with code 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"photobot: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None

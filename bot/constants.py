@@ -1,0 +1,47 @@
+"""Redis key layout, channels, limits and timings shared across the bot (units in the names)."""
+
+from typing import Final
+
+# Redis keys. Every key Photobot writes starts with one of these prefixes.
+JOB_KEY: Final = "job:{job_id}"
+TASK_INDEX_KEY: Final = "task:{provider}:{task_id}"
+POLL_QUEUE_KEY: Final = "jobs:poll"  # zset job_id -> unix time of the next status poll
+UNDELIVERED_KEY: Final = "jobs:undelivered"  # zset job_id -> unix time the job became final
+USERS_KEY: Final = "stats:users"
+JOBS_TOTAL_KEY: Final = "stats:jobs:total"
+JOBS_DAY_KEY: Final = "stats:jobs:day:{day}"
+OUTCOME_COUNT_KEY: Final = "stats:jobs:{state}"
+DURATIONS_KEY: Final = "stats:durations"  # list of recent submit->result seconds, newest first
+PENDING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
+ADMIN_ALERT_KEY: Final = "alert:{reason}"
+CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
+UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
+
+# Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
+CALLBACK_CHANNEL: Final = "kie:callback"
+
+# Retention.
+JOB_TTL_AFTER_DELIVERY_S: Final = 7 * 24 * 3600
+TASK_INDEX_TTL_S: Final = 3 * 24 * 3600
+PENDING_PHOTO_TTL_S: Final = 3600
+DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
+DURATIONS_KEPT: Final = 1000
+ADMIN_ALERT_EVERY_S: Final = 600
+UPDATE_SEEN_TTL_S: Final = 24 * 3600
+
+# Job timing.
+JOB_DEADLINE_S: Final = 15 * 60
+DELIVERY_LEASE_S: Final = 60
+
+# Input limits.
+TELEGRAM_DOWNLOAD_MAX_BYTES: Final = 20 * 1024 * 1024
+PROVIDER_IMAGE_MAX_BYTES: Final = 10 * 1024 * 1024
+PROMPT_MAX_CHARS: Final = 5000
+
+# Output limits (Telegram uploads).
+TELEGRAM_PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024
+TELEGRAM_UPLOAD_MAX_BYTES: Final = 50 * 1024 * 1024
+RESULT_DOWNLOAD_TIMEOUT_S: Final = 60.0
+
+# HTTP server.
+CALLBACK_MAX_BODY_BYTES: Final = 1024 * 1024

@@ -1,0 +1,37 @@
+"""The typed bundle of dependencies handed to handlers and web routes (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from telegram.ext import CallbackContext
+
+from bot.config import Settings
+from bot.jobs.pending import PendingPhotos
+from bot.jobs.service import JobService
+from bot.jobs.store import JobStore
+from bot.providers.kie import KieClient
+from bot.storage import Storage
+
+BOT_DATA_KEY = "deps"
+
+
+@dataclass(slots=True)
+class Deps:
+    settings: Settings
+    redis: Redis
+    store: JobStore
+    pending: PendingPhotos
+    service: JobService
+    kie: KieClient
+    storage: Storage
+    callback_secret: bytes
+
+
+def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:
+    """The one accessor handlers use to reach the app's dependencies."""
+    deps = context.bot_data[BOT_DATA_KEY]
+    assert isinstance(deps, Deps)
+    return deps

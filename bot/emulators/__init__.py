@@ -1,0 +1,1 @@
+"""In-process emulators of the services Photobot talks to."""

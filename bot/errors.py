@@ -1,0 +1,79 @@
+"""Photobot's exceptions, one tree.
+
+PhotobotError
+├── InputRejected        the user's photo or prompt cannot be used (message key for texts)
+├── ProviderError        a provider said no or could not be reached; carries its code and reason
+├── StorageError         the object store failed
+└── MediaFetchError      a result file could not be downloaded safely
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PhotobotError(Exception):
+    """Base of every error Photobot raises on purpose."""
+
+
+class InputRejected(PhotobotError):
+    """The user's input is unusable; `reason` is an InputProblem value."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class FailureKind(StrEnum):
+    """Why a job failed, as the user and the admins need to hear it."""
+
+    MISCONFIGURED = "misconfigured"  # bad API key: operator problem
+    NO_CREDITS = "no_credits"
+    REJECTED = "rejected"  # validation or content policy: the reason is shown
+    BUSY = "busy"  # rate limit, overload, network trouble
+    MAINTENANCE = "maintenance"
+    FAILED = "failed"  # the generation itself failed
+    TIMEOUT = "timeout"  # no result before the deadline
+    INPUT = "input"  # the photo turned out unusable after download
+    DELIVERY = "delivery"  # the result could not be fetched
+
+
+class ProviderError(PhotobotError):
+    """A provider refused a request or could not be reached."""
+
+    def __init__(self, provider: str, code: int, message: str) -> None:
+        super().__init__(f"{provider} error {code}: {message}")
+        self.provider = provider
+        self.code = code
+        self.message = message
+
+    @property
+    def kind(self) -> FailureKind:
+        return kind_for_code(self.code)
+
+    @property
+    def retryable(self) -> bool:
+        return self.code == 429 or self.code >= 500 or self.code == 0
+
+
+def kind_for_code(code: int) -> FailureKind:
+    """Map a provider's error code (Kie's body code, or an HTTP status) to a failure kind."""
+    if code in (401, 403):
+        return FailureKind.MISCONFIGURED
+    if code == 402:
+        return FailureKind.NO_CREDITS
+    if code in (400, 413, 422):
+        return FailureKind.REJECTED
+    if code in (0, 429, 502, 503, 504):
+        return FailureKind.BUSY
+    if code == 455:
+        return FailureKind.MAINTENANCE
+    return FailureKind.FAILED
+
+
+class StorageError(PhotobotError):
+    """Storing or signing an object failed."""
+
+
+class MediaFetchError(PhotobotError):
+    """A URL was refused (scheme, host, address, size) or its download failed."""

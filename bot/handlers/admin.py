@@ -1,0 +1,44 @@
+"""Admin commands: /stats."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.deps import deps_of
+from bot.errors import ProviderError
+from bot.jobs.stats import read_stats
+
+log = logging.getLogger(__name__)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    deps = deps_of(context)
+    if user.id not in deps.settings.admin_ids:
+        await message.reply_text(texts.STATS_REFUSED)
+        return
+    figures = await read_stats(deps.redis)
+    try:
+        credits: int | None = await deps.kie.credit()
+    except ProviderError as exc:
+        log.warning("credit balance unavailable: %s", exc.code)
+        credits = None
+    await message.reply_text(
+        texts.stats_text(
+            users=figures.users,
+            jobs_today=figures.jobs_today,
+            jobs_total=figures.jobs_total,
+            succeeded=figures.succeeded,
+            failed=figures.failed,
+            in_progress=figures.in_progress,
+            mean_s=figures.mean_s,
+            p95_s=figures.p95_s,
+            credits=credits,
+        )
+    )

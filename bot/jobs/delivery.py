@@ -1,0 +1,104 @@
+"""Delivering a final job to its chat, exactly once: claim, send, mark delivered."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, ReplyParameters
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import texts
+from bot.constants import DELIVERY_LEASE_S, TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
+from bot.errors import FailureKind, MediaFetchError
+from bot.jobs.model import Job, JobState
+from bot.jobs.store import JobStore
+from bot.media.fetch import FetchedMedia, MediaFetcher
+from bot.media.formats import guess_result_mime
+
+log = logging.getLogger(__name__)
+
+MAX_RESULTS_SENT = 4
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+
+
+class Deliverer:
+    """Sends results and failure messages. Only the holder of a job's lease sends it."""
+
+    def __init__(self, store: JobStore, bot: Bot, fetcher: MediaFetcher, owner: str) -> None:
+        self._store = store
+        self._bot = bot
+        self._fetcher = fetcher
+        self._owner = owner
+
+    async def deliver(self, job_id: str) -> bool:
+        """True when this call delivered the job; False when another holder has it or it failed."""
+        job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
+        if job is None:
+            return False
+        try:
+            if job.outcome == JobState.SUCCEEDED:
+                await self._send_result(job)
+            else:
+                await self._send_failure(job, job.fail_kind, job.error_message)
+        except Forbidden:
+            log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
+        except TelegramError as exc:
+            # The lease runs out and the reconciler tries again; nothing is marked delivered.
+            log.warning("job %s: delivery failed, will retry: %s", job.id, exc)
+            return False
+        await self._store.mark_delivered(job.id, self._owner)
+        log.info("job %s delivered (%s)", job.id, job.outcome)
+        return True
+
+    async def _send_result(self, job: Job) -> None:
+        files: list[FetchedMedia] = []
+        try:
+            for url in job.result_urls[:MAX_RESULTS_SENT]:
+                files.append(await self._fetcher.fetch(url))
+        except MediaFetchError as exc:
+            log.warning("job %s: result download refused or failed: %s", job.id, exc)
+        if not files:
+            await self._send_failure(job, FailureKind.DELIVERY, "")
+            return
+        for index, media in enumerate(files):
+            await self._send_file(job, media, index)
+        await self._edit_status(job, texts.DONE)
+
+    async def _send_file(self, job: Job, media: FetchedMedia, index: int) -> None:
+        mime = guess_result_mime(media.data, media.content_type)
+        reply = _reply_to(job)
+        if len(media.data) > TELEGRAM_UPLOAD_MAX_BYTES:
+            await self._send_failure(job, FailureKind.DELIVERY, "")
+            return
+        if mime.startswith("image/") and len(media.data) <= TELEGRAM_PHOTO_MAX_BYTES:
+            try:
+                await self._bot.send_photo(job.chat_id, media.data, reply_parameters=reply)
+                return
+            except BadRequest as exc:  # dimensions Telegram will not take as a photo
+                log.info("job %s: photo refused (%s), sending as a file", job.id, exc)
+        filename = f"photobot-{job.id[:8]}-{index + 1}.{_EXTENSIONS.get(mime, 'bin')}"
+        await self._bot.send_document(
+            job.chat_id, media.data, filename=filename, reply_parameters=reply
+        )
+
+    async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
+        text = texts.failure_text(kind, reason)
+        if await self._edit_status(job, text):
+            return
+        await self._bot.send_message(job.chat_id, text, reply_parameters=_reply_to(job))
+
+    async def _edit_status(self, job: Job, text: str) -> bool:
+        if job.status_message_id is None:
+            return False
+        try:
+            await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
+        except BadRequest as exc:
+            log.info("job %s: status message not edited: %s", job.id, exc)
+            return False
+        return True
+
+
+def _reply_to(job: Job) -> ReplyParameters | None:
+    if job.reply_to_message_id is None:
+        return None
+    return ReplyParameters(job.reply_to_message_id, allow_sending_without_reply=True)

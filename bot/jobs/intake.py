@@ -1,0 +1,69 @@
+"""Pure rules for what a user sends: which files we take and which prompts we accept."""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.constants import PROMPT_MAX_CHARS, TELEGRAM_DOWNLOAD_MAX_BYTES
+from bot.jobs.service import InputProblem
+from bot.media.formats import ACCEPTED_MIME_TYPES
+
+# Images people send that the model does not take; named so the answer can say which.
+_UNSUPPORTED_IMAGES = {
+    "image/heic": "HEIC",
+    "image/heif": "HEIF",
+    "image/gif": "GIF",
+    "image/tiff": "TIFF",
+    "image/bmp": "BMP",
+    "image/svg+xml": "SVG",
+    "image/avif": "AVIF",
+}
+_EXTENSION_MIME = {
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+    "heic": "image/heic", "heif": "image/heif", "gif": "image/gif", "tif": "image/tiff",
+    "tiff": "image/tiff", "bmp": "image/bmp", "svg": "image/svg+xml", "avif": "image/avif",
+}  # fmt: skip
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
+
+INPUT_PROBLEM_TEXTS = {
+    InputProblem.NOT_AN_IMAGE: texts.NOT_AN_IMAGE,
+    InputProblem.TOO_BIG_FOR_TELEGRAM: texts.TOO_BIG_FOR_TELEGRAM,
+    InputProblem.TOO_BIG_FOR_MODEL: texts.TOO_BIG_FOR_MODEL,
+    InputProblem.DOWNLOAD_FAILED: texts.DOWNLOAD_FAILED,
+}
+
+
+def document_problem(mime_type: str | None, file_name: str | None, size: int | None) -> str | None:
+    """The answer for a document we will not use, or None when it looks like a usable image."""
+    mime = (mime_type or "").lower() or _mime_from_name(file_name)
+    if mime in _UNSUPPORTED_IMAGES:
+        return texts.UNSUPPORTED_FORMAT.format(kind=_UNSUPPORTED_IMAGES[mime])
+    if mime not in ACCEPTED_MIME_TYPES:
+        return texts.NOT_AN_IMAGE
+    return size_problem(size)
+
+
+def size_problem(size: int | None) -> str | None:
+    if size is not None and size > TELEGRAM_DOWNLOAD_MAX_BYTES:
+        return texts.TOO_BIG_FOR_TELEGRAM
+    return None
+
+
+def normalize_prompt(text: str | None) -> str:
+    """The prompt without invisible characters or surrounding space ("" when nothing is left)."""
+    return _INVISIBLE.sub("", text or "").strip()
+
+
+def prompt_problem(prompt: str) -> str | None:
+    if not prompt:
+        return texts.EMPTY_PROMPT
+    if len(prompt) > PROMPT_MAX_CHARS:
+        return texts.PROMPT_TOO_LONG
+    return None
+
+
+def _mime_from_name(file_name: str | None) -> str:
+    if not file_name or "." not in file_name:
+        return ""
+    return _EXTENSION_MIME.get(file_name.rsplit(".", 1)[1].lower(), "")

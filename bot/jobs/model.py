@@ -1,0 +1,89 @@
+"""The job record: what was asked, by whom, and where it stands."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    """States only move forward: submitted -> succeeded | failed -> delivered."""
+
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class Job:
+    """One generation job; stored as a Redis hash of strings."""
+
+    id: str
+    chat_id: int
+    user_id: int
+    prompt: str
+    model: str
+    provider: str = "kie"
+    state: JobState = JobState.SUBMITTED
+    reply_to_message_id: int | None = None
+    status_message_id: int | None = None
+    task_id: str = ""
+    created_at: float = 0.0
+    completed_at: float | None = None
+    result_urls: tuple[str, ...] = ()
+    outcome: str = ""  # succeeded or failed, kept after delivery
+    fail_kind: str = ""
+    error_code: str = ""
+    error_message: str = ""
+
+    def to_redis(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "chat_id": str(self.chat_id),
+            "user_id": str(self.user_id),
+            "prompt": self.prompt,
+            "model": self.model,
+            "provider": self.provider,
+            "state": self.state.value,
+            "reply_to": _opt(self.reply_to_message_id),
+            "status_msg": _opt(self.status_message_id),
+            "task_id": self.task_id,
+            "created_at": repr(self.created_at),
+        }
+
+    @classmethod
+    def from_redis(cls, raw: dict[str, str]) -> Job:
+        return cls(
+            id=raw["id"],
+            chat_id=int(raw["chat_id"]),
+            user_id=int(raw["user_id"]),
+            prompt=raw.get("prompt", ""),
+            model=raw.get("model", ""),
+            provider=raw.get("provider", "kie"),
+            state=JobState(raw["state"]),
+            reply_to_message_id=_int_or_none(raw.get("reply_to")),
+            status_message_id=_int_or_none(raw.get("status_msg")),
+            task_id=raw.get("task_id", ""),
+            created_at=float(raw.get("created_at") or 0),
+            completed_at=_float_or_none(raw.get("completed_at")),
+            result_urls=tuple(json.loads(raw.get("result_urls") or "[]")),
+            outcome=raw.get("outcome", ""),
+            fail_kind=raw.get("fail_kind", ""),
+            error_code=raw.get("error_code", ""),
+            error_message=raw.get("error_message", ""),
+        )
+
+
+def _opt(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _float_or_none(value: str | None) -> float | None:
+    return float(value) if value else None

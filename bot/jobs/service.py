@@ -1,0 +1,156 @@
+"""Starting jobs: fetch the user's photo, store it, and submit it to the provider."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot import texts
+from bot.callback_tokens import callback_url
+from bot.constants import PROVIDER_IMAGE_MAX_BYTES, TELEGRAM_DOWNLOAD_MAX_BYTES
+from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
+from bot.jobs.alerts import AdminAlerts
+from bot.jobs.model import Job, JobState
+from bot.jobs.store import JobStore, Outcome
+from bot.media.formats import ImageFormat, sniff_image
+from bot.providers import kie
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+KIE_CALLBACK_ROUTE = "/api/kie/callback"
+
+
+class InputProblem:
+    """Reasons an input is refused before any job starts (keys of InputRejected)."""
+
+    NOT_AN_IMAGE = "not_an_image"
+    TOO_BIG_FOR_TELEGRAM = "too_big_for_telegram"
+    TOO_BIG_FOR_MODEL = "too_big_for_model"
+    DOWNLOAD_FAILED = "download_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoJobRequest:
+    """Everything needed to start an image job, free of Telegram types."""
+
+    chat_id: int
+    user_id: int
+    photo_message_id: int
+    status_message_id: int
+    file_id: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitConfig:
+    public_base_url: str
+    callback_secret: bytes
+    signed_url_ttl_s: int
+    poll_after_s: float
+
+
+class JobService:
+    """The one way a job starts."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        storage: Storage,
+        kie_client: kie.KieClient,
+        bot: Bot,
+        alerts: AdminAlerts,
+        config: SubmitConfig,
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._kie = kie_client
+        self._bot = bot
+        self._alerts = alerts
+        self._config = config
+
+    async def start_photo_job(self, request: PhotoJobRequest) -> Job:
+        """Raises InputRejected before a job exists; after that, failures land on the job."""
+        data, fmt = await self._fetch_photo(request.file_id)
+        job = Job(
+            id=uuid.uuid4().hex,
+            chat_id=request.chat_id,
+            user_id=request.user_id,
+            prompt=request.prompt,
+            model=kie.NANO_BANANA_PRO,
+            reply_to_message_id=request.photo_message_id,
+            status_message_id=request.status_message_id,
+            created_at=time.time(),
+        )
+        await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
+        log.info("job %s created for chat %s", job.id, job.chat_id)
+        try:
+            await self._submit(job, data, fmt)
+        except PhotobotError as exc:
+            await self._fail(job, exc)
+        return job
+
+    async def _fetch_photo(self, file_id: str) -> tuple[bytes, ImageFormat]:
+        try:
+            file = await self._bot.get_file(file_id)
+            if file.file_size and file.file_size > TELEGRAM_DOWNLOAD_MAX_BYTES:
+                raise InputRejected(InputProblem.TOO_BIG_FOR_TELEGRAM)
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("photo download failed: %s", exc)
+            raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
+        fmt = sniff_image(data)
+        if fmt is None:
+            raise InputRejected(InputProblem.NOT_AN_IMAGE)
+        if len(data) > PROVIDER_IMAGE_MAX_BYTES:
+            raise InputRejected(InputProblem.TOO_BIG_FOR_MODEL)
+        return data, fmt
+
+    async def _submit(self, job: Job, data: bytes, fmt: ImageFormat) -> None:
+        key = f"inputs/{job.id}.{fmt.extension}"
+        await self._storage.put(key, data, fmt.mime_type)
+        image_url = await self._storage.signed_url(key, self._config.signed_url_ttl_s)
+        cfg = self._config
+        body = kie.nano_banana_pro_body(
+            kie.ImageEditRequest(prompt=job.prompt, image_urls=[image_url]),
+            callback_url(
+                cfg.public_base_url, KIE_CALLBACK_ROUTE, cfg.callback_secret, "kie", job.id
+            ),
+        )
+        # Shown before the task exists, so a fast result can never be overwritten by it.
+        await self._edit_status(job, texts.GENERATING)
+        task_id = await self._kie.create_task(body)
+        await self._store.set_task(job, task_id)
+        log.info("job %s submitted as kie task %s", job.id, task_id)
+
+    async def _fail(self, job: Job, exc: PhotobotError) -> None:
+        if isinstance(exc, ProviderError):
+            kind, code, message = exc.kind, str(exc.code), exc.message
+            await self._alert_if_operator_problem(kind, message)
+        else:
+            kind, code, message = FailureKind.FAILED, type(exc).__name__, ""
+        log.warning("job %s failed at submit: %s %s", job.id, kind, code)
+        outcome = Outcome(
+            state=JobState.FAILED, fail_kind=kind, error_code=code, error_message=message
+        )
+        await self._store.record_outcome(job.id, outcome)
+
+    async def _alert_if_operator_problem(self, kind: FailureKind, message: str) -> None:
+        if kind is FailureKind.MISCONFIGURED:
+            await self._alerts.notify("kie_auth", "the Kie API key was refused", message)
+        elif kind is FailureKind.NO_CREDITS:
+            await self._alerts.notify("kie_credits", "Kie credits are used up", message)
+
+    async def _edit_status(self, job: Job, text: str) -> None:
+        if job.status_message_id is None:
+            return
+        try:
+            await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
+        except TelegramError as exc:
+            log.info("status edit for job %s skipped: %s", job.id, exc)

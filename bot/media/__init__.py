@@ -1,0 +1,1 @@
+"""Media handling: recognising image formats and downloading result files safely."""

@@ -1,0 +1,130 @@
+"""Kie.ai HTTP client: create tasks, poll their status, read the credit balance."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.errors import ProviderError
+from bot.providers.kie_parsing import CallbackParseError, outcome_from_body
+from bot.providers.outcome import TaskOutcome
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "kie"
+NANO_BANANA_PRO = "nano-banana-pro"
+REQUEST_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImageEditRequest:
+    """A nano-banana-pro job: a prompt applied to one or more input images."""
+
+    prompt: str
+    image_urls: Sequence[str]
+    output_format: str = "png"
+    aspect_ratio: str = "auto"
+    resolution: str = "1K"
+
+
+def nano_banana_pro_body(request: ImageEditRequest, callback_url: str) -> dict[str, Any]:
+    """The createTask body for nano-banana-pro."""
+    return {
+        "model": NANO_BANANA_PRO,
+        "callBackUrl": callback_url,
+        "input": {
+            "prompt": request.prompt,
+            "image_input": list(request.image_urls),
+            "aspect_ratio": request.aspect_ratio,
+            "resolution": request.resolution,
+            "output_format": request.output_format,
+        },
+    }
+
+
+class KieClient:
+    """Talks to Kie.ai; the body `code` decides success, and 429/5xx are retried with backoff."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        api_key: str,
+        *,
+        attempts: int = 3,
+        backoff_s: float = 1.0,
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._attempts = attempts
+        self._backoff_s = backoff_s
+
+    async def create_task(self, body: dict[str, Any]) -> str:
+        """Submit a job; returns Kie's task id."""
+        data = await self._call("POST", "/api/v1/jobs/createTask", json=body)
+        task_id = data.get("taskId") if isinstance(data, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise ProviderError(PROVIDER, 500, "createTask answered without a task id")
+        return task_id
+
+    async def record_info(self, task_id: str) -> TaskOutcome:
+        """Current state of a task, in the same shape a callback gives."""
+        data = await self._call("GET", "/api/v1/jobs/recordInfo", params={"taskId": task_id})
+        if not isinstance(data, dict):
+            raise ProviderError(PROVIDER, 500, "recordInfo answered without data")
+        try:
+            return outcome_from_body({"code": 200, "data": {"taskId": task_id, **data}})
+        except CallbackParseError as exc:
+            raise ProviderError(PROVIDER, 500, "recordInfo answer is malformed") from exc
+
+    async def credit(self) -> int:
+        """Credits left on the account."""
+        data = await self._call("GET", "/api/v1/chat/credit")
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise ProviderError(PROVIDER, 500, "credit answer is malformed")
+        return int(data)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await self._once(method, path, **kwargs)
+            except ProviderError as exc:
+                if not exc.retryable or attempt == self._attempts:
+                    raise
+                delay = self._backoff_s * 2 ** (attempt - 1)
+                log.warning(
+                    "kie %s %s: code %s, retry %d in %.1fs", method, path, exc.code, attempt, delay
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _once(self, method: str, path: str, **kwargs: Any) -> Any:
+        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+        try:
+            async with self._session.request(
+                method, self._base_url + path, headers=self._headers, timeout=timeout, **kwargs
+            ) as response:
+                body = await _json_or_none(response)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ProviderError(PROVIDER, 0, f"network error: {type(exc).__name__}") from exc
+        if not isinstance(body, dict):
+            raise ProviderError(PROVIDER, status if status >= 400 else 500, "answer is not JSON")
+        code = body.get("code", status)
+        if code != 200:
+            message = str(body.get("msg") or body.get("message") or "")
+            raise ProviderError(PROVIDER, int(code) if isinstance(code, int) else 500, message)
+        return body.get("data")
+
+
+async def _json_or_none(response: aiohttp.ClientResponse) -> Any:
+    try:
+        return await response.json(content_type=None)
+    except (ValueError, aiohttp.ContentTypeError):
+        return None

@@ -1,0 +1,156 @@
+"""Pure parsing of Kie.ai callbacks and status answers: every shape in providers.md and the seed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from bot.providers.outcome import TaskOutcome, TaskStatus
+
+SUCCESS_WORDS = frozenset({"success", "succeeded", "completed", "complete"})
+FAILURE_WORDS = frozenset(
+    {
+        "fail",
+        "failed",
+        "error",
+        "create_task_failed",
+        "generate_audio_failed",
+        "callback_exception",
+        "sensitive_word_error",
+    }
+)
+_TASK_ID_PATHS = (("taskId",), ("task_id",), ("id",), ("data", "taskId"), ("data", "task_id"))
+_STATUS_PATHS = (("status",), ("data", "state"), ("data", "callbackType"), ("data", "status"))
+_MAX_TASK_ID_CHARS = 200
+
+
+class CallbackParseError(ValueError):
+    """The body is not JSON, not an object, or names no task."""
+
+
+def parse_kie_callback(raw: bytes | str) -> TaskOutcome:
+    """Parse a callback body; raises CallbackParseError for non-JSON or a missing task id."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CallbackParseError("body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise CallbackParseError("body is not a JSON object")
+    return outcome_from_body(body)
+
+
+def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
+    """Read task id, status, result URLs and error from a decoded callback or recordInfo body."""
+    task_id = _first_string(body, _TASK_ID_PATHS)
+    if not task_id or len(task_id) > _MAX_TASK_ID_CHARS:
+        raise CallbackParseError("no task id")
+    status = _status(body)
+    urls = tuple(_dedupe(_result_urls(body)))
+    if status is TaskStatus.FAILED:
+        code, message = _error(body)
+        return TaskOutcome(task_id, status, (), code, message)
+    if status is TaskStatus.SUCCEEDED and not urls:
+        return TaskOutcome(task_id, TaskStatus.FAILED, (), "no_result", "no result files")
+    return TaskOutcome(task_id, status, urls if status is TaskStatus.SUCCEEDED else ())
+
+
+def _status(body: dict[str, Any]) -> TaskStatus:
+    code = body.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and code != 200:
+        return TaskStatus.FAILED
+    words = [w.lower() for w in _strings_at(body, _STATUS_PATHS)]
+    if any(w in FAILURE_WORDS for w in words):
+        return TaskStatus.FAILED
+    if any(w in SUCCESS_WORDS for w in words):
+        return TaskStatus.SUCCEEDED
+    if not words and code == 200 and _has_any(_result_urls(body)):
+        return TaskStatus.SUCCEEDED
+    return TaskStatus.PENDING
+
+
+def _error(body: dict[str, Any]) -> tuple[str, str]:
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    assert isinstance(data, dict)
+    code = _text(data.get("failCode")) or _text(body.get("code")) or "failed"
+    message = (
+        _text(data.get("failMsg"))
+        or _text(data.get("errorMessage"))
+        or _text(body.get("error"))
+        or _text(body.get("msg"))
+        or _text(body.get("message"))
+    )
+    return code, message
+
+
+def _result_urls(body: dict[str, Any]) -> Iterator[str]:
+    data = body.get("data")
+    yield from _urls(_get(body, ("output", "image_urls")))
+    yield from _urls(_get(body, ("output", "video_urls")))
+    if not isinstance(data, dict):
+        return
+    yield from _urls(data.get("image_urls"))
+    yield from _urls(data.get("resultUrls"))
+    yield from _urls(_result_json_urls(data.get("resultJson")))
+    yield from _urls(_get(data, ("info", "resultUrls")))
+    tracks = data.get("data")
+    if isinstance(tracks, list):
+        for track in tracks:
+            if isinstance(track, dict):
+                yield from _urls([track.get("audio_url"), track.get("image_url")])
+
+
+def _result_json_urls(value: Any) -> Any:
+    if isinstance(value, str) and value.strip():
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value.get("resultUrls") if isinstance(value, dict) else None
+
+
+def _urls(value: Any) -> Iterator[str]:
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str) and item.startswith(("https://", "http://")):
+            yield item
+
+
+def _get(obj: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _strings_at(body: dict[str, Any], paths: Iterable[tuple[str, ...]]) -> list[str]:
+    return [v for v in (_get(body, p) for p in paths) if isinstance(v, str) and v]
+
+
+def _first_string(body: dict[str, Any], paths: Iterable[tuple[str, ...]]) -> str:
+    for path in paths:
+        value = _get(body, path)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value).strip() if isinstance(value, str | int) else ""
+
+
+def _dedupe(items: Iterable[str]) -> Iterator[str]:
+    seen: set[str] = set()
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            yield item
+
+
+def _has_any(items: Iterable[str]) -> bool:
+    return any(True for _ in items)

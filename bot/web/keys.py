@@ -1,0 +1,13 @@
+"""Typed keys for what the aiohttp app holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.deps import Deps
+
+DEPS: web.AppKey[Deps] = web.AppKey("deps", Deps)
+PTB_APP: web.AppKey[Application[Any, Any, Any, Any, Any, Any]] = web.AppKey("ptb_app", Application)

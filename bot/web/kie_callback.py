@@ -1,0 +1,91 @@
+"""POST /api/kie/callback: bounded read, authenticate, parse, store atomically, then answer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import time
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.callback_tokens import verify_callback_token
+from bot.constants import CALLBACK_MAX_BODY_BYTES
+from bot.jobs.store import Outcome, RecordResult
+from bot.providers.kie_parsing import CallbackParseError, parse_kie_callback
+from bot.web.body import BodyTooLarge, read_limited
+from bot.web.keys import DEPS
+
+log = logging.getLogger(__name__)
+
+HMAC_WINDOW_S = 300
+_OK = {"code": 200, "msg": "success"}
+
+
+def kie_signature(key: bytes, task_id: str, timestamp: str) -> str:
+    """Kie's webhook signature: base64(HMAC-SHA256(taskId + "." + timestamp))."""
+    digest = hmac.new(key, f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def hmac_valid(key: bytes, task_id: str, timestamp: str, signature: str, now: float) -> bool:
+    """Signature over the task id and a timestamp within ±300 s, compared at full length."""
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > HMAC_WINDOW_S:
+        return False
+    expected = kie_signature(key, task_id, timestamp)
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def _answer(status: int, message: str) -> web.Response:
+    return web.json_response({"code": status, "msg": message}, status=status)
+
+
+async def kie_callback(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    job_id = request.query.get("job", "")
+    token = request.query.get("token", "")
+    if not job_id or not token:
+        return _answer(401, "missing token")
+    if not verify_callback_token(deps.callback_secret, "kie", job_id, token):
+        log.warning("kie callback with a wrong token refused")
+        return _answer(403, "forbidden")
+    try:
+        raw = await read_limited(request, CALLBACK_MAX_BODY_BYTES)
+        outcome = parse_kie_callback(raw)
+    except BodyTooLarge:
+        return _answer(413, "body too large")
+    except CallbackParseError as exc:
+        return _answer(400, str(exc))
+    hmac_key = deps.settings.kie_webhook_hmac_key
+    if hmac_key is not None and not hmac_valid(
+        hmac_key.get_secret_value().encode(),
+        outcome.task_id,
+        request.headers.get("X-Webhook-Timestamp", ""),
+        request.headers.get("X-Webhook-Signature", ""),
+        time.time(),
+    ):
+        log.warning("kie callback for job %s with a bad signature refused", job_id)
+        return _answer(401, "bad signature")
+    if not outcome.final:
+        return web.json_response(_OK)  # an intermediate stage: nothing to store
+    try:
+        result = await deps.store.record_outcome(
+            job_id, Outcome.from_task(outcome), expected_task_id=outcome.task_id
+        )
+    except (RedisError, OSError):
+        log.warning("kie callback for job %s: redis unavailable, asking for a retry", job_id)
+        return _answer(503, "try again later")
+    if result == RecordResult.TASK_MISMATCH:
+        log.warning("kie callback for job %s names another task; refused", job_id)
+        return _answer(403, "forbidden")
+    log.info("kie callback for job %s: %s (%s)", job_id, outcome.status, _RESULT_NAMES[result])
+    return web.json_response(_OK)
+
+
+_RESULT_NAMES = {
+    RecordResult.STORED: "stored",
+    RecordResult.DUPLICATE: "duplicate",
+    RecordResult.UNKNOWN_JOB: "unknown job",
+}

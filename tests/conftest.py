@@ -1,0 +1,123 @@
+"""Real parts for the tests: a redis-server, moto's S3 server, and the emulators over HTTP."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from redis.asyncio import Redis
+
+from bot.emulators.kie import KieEmulator
+from bot.emulators.telegram import TelegramEmulator
+from bot.redis_server import RedisServer
+from tests.harness import BotHarness
+
+BUCKET = "photobot-test"
+TOKEN = "123456:TEST-token-abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real redis-server for the session; each test flushes it."""
+    import asyncio
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port())
+    asyncio.run(server.start())
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 in server mode, reached over HTTP like R2."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=BUCKET)  # fmt: skip
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramEmulator]:
+    emulator = TelegramEmulator(token=TOKEN)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def kie() -> AsyncIterator[KieEmulator]:
+    emulator = KieEmulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+def make_settings(
+    redis_url: str, s3_endpoint: str, telegram: TelegramEmulator, kie: KieEmulator, tmp_path: Path
+) -> Callable[..., dict[str, Any]]:
+    """Settings for a bot wired to the test doubles; keyword overrides win."""
+
+    def build(**overrides: Any) -> dict[str, Any]:
+        port = free_port()
+        values: dict[str, Any] = {
+            "telegram_bot_token": TOKEN,
+            "telegram_api_base_url": telegram.url,
+            "public_base_url": f"http://127.0.0.1:{port}",
+            "http_host": "127.0.0.1",
+            "http_port": port,
+            "kie_api_key": "kie-test-key",
+            "kie_base_url": kie.url,
+            "redis_url": redis_url,
+            "r2_endpoint_url": s3_endpoint,
+            "r2_access_key_id": "test",
+            "r2_secret_access_key": "test",
+            "r2_bucket": BUCKET,
+            "callback_secret": "test-callback-secret",
+            "admin_ids": "4242",
+            "media_allow_private": True,
+            "poll_after_seconds": 30,
+            "data_dir": tmp_path / "data",
+        }
+        values.update(overrides)
+        return values
+
+    return build
+
+
+@pytest.fixture
+async def bot(
+    make_settings: Callable[..., dict[str, Any]],
+    redis: Redis,
+    telegram: TelegramEmulator,
+    kie: KieEmulator,
+) -> AsyncIterator[BotHarness]:
+    """A running Photobot (PTB polling the Telegram emulator, embedded HTTP server up)."""
+    async with BotHarness(make_settings(), telegram, kie, redis) as harness:
+        yield harness

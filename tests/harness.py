@@ -1,0 +1,104 @@
+"""Runs a whole Photobot in the test's event loop and gives tests its edges to poke at."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.app import SUBSCRIBER, create_app
+from bot.config import Settings, load_settings
+from bot.emulators.kie import KieEmulator
+from bot.emulators.telegram import ApiCall, TelegramEmulator
+
+T = TypeVar("T")
+_user_ids = itertools.count(1000)
+TINY_JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+)
+
+
+async def eventually(check: Callable[[], Awaitable[T] | T], timeout: float = 10.0) -> T:
+    """Poll a condition with a deadline; returns its first truthy value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+class BotHarness:
+    """A started bot plus helpers that speak to it the way users and providers do."""
+
+    def __init__(
+        self, values: dict[str, Any], telegram: TelegramEmulator, kie: KieEmulator, redis: Redis
+    ) -> None:
+        self.settings: Settings = load_settings(_env_file=None, **values)
+        self.telegram = telegram
+        self.kie = kie
+        self.redis = redis
+        self.app = create_app(self.settings)
+        self._runner = web.AppRunner(self.app)
+        self.http = aiohttp.ClientSession()
+
+    @property
+    def url(self) -> str:
+        return self.settings.base_url()
+
+    async def __aenter__(self) -> Self:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        await asyncio.wait_for(self.app[SUBSCRIBER].subscribed.wait(), 10)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.http.close()
+        await self._runner.cleanup()
+
+    def new_user(self) -> int:
+        return next(_user_ids)
+
+    def send_photo(
+        self, chat_id: int, caption: str | None = None, data: bytes = TINY_JPEG
+    ) -> dict[str, Any]:
+        file_id, _ = self.telegram.add_file(data)
+        return self.telegram.message_update(
+            chat_id=chat_id, user_id=chat_id, photo_file_id=file_id, caption=caption
+        )
+
+    async def submitted_task(self, count: int = 1) -> Any:
+        tasks = await self.kie.wait_for_task(count=count)
+        return list(tasks)[count - 1] if isinstance(tasks, list) else tasks
+
+    async def wait_sent(self, chat_id: int, method: str = "sendPhoto", count: int = 1) -> list[ApiCall]:
+        return await self.telegram.wait_for(
+            method, lambda c: c.ok and c.params.get("chat_id") in (chat_id, str(chat_id)), count=count
+        )
+
+    async def post_callback(self, query: str, body: bytes | dict[str, Any], **kw: Any) -> tuple[int, Any]:
+        data = body if isinstance(body, bytes) else None
+        json_body = body if isinstance(body, dict) else None
+        async with self.http.post(
+            f"{self.url}/api/kie/callback?{query}", data=data, json=json_body, **kw
+        ) as response:
+            try:
+                answer = await response.json(content_type=None)
+            except ValueError:
+                answer = await response.text()
+            return response.status, answer
