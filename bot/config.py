@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,7 +52,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            if not all(re.fullmatch(r"-?[0-9]{1,20}", part) for part in parts):
+                raise ValueError("expected comma-separated numeric Telegram user ids")
+            return frozenset(int(part) for part in parts)
         return value
 
     @field_validator("media_hosts", mode="before")
@@ -91,6 +95,8 @@ class Settings(BaseSettings):
     def check_r2_complete(self) -> None:
         """R2 is all or nothing: a half-configured bucket would fail on the first photo."""
         if not self.uses_r2:
+            if self.r2_access_key_id or self.r2_secret_access_key or self.r2_bucket:
+                raise ConfigError("R2_ENDPOINT_URL is required when other R2_ settings are set")
             return
         for name in ("r2_access_key_id", "r2_secret_access_key", "r2_bucket"):
             if not getattr(self, name):

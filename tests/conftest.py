@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,9 @@ from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
 from tests.harness import BotHarness
+
+# PTB 22 warns (an error under -W error) when it builds RetryAfter without this opt-in.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 BUCKET = "photobot-test"
 TOKEN = "123456:TEST-token-abcdef"

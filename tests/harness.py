@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import time
 from collections.abc import Awaitable, Callable
@@ -15,19 +16,21 @@ from redis.asyncio import Redis
 
 from bot.app import SUBSCRIBER, create_app
 from bot.config import Settings, load_settings
-from bot.emulators.kie import KieEmulator
+from bot.emulators.kie import KieEmulator, KieTask
 from bot.emulators.telegram import ApiCall, TelegramEmulator
 
 T = TypeVar("T")
 _user_ids = itertools.count(1000)
 TINY_JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    + b"\x00" * 64
+    + b"\xff\xd9"
 )
 
 
-async def eventually(check: Callable[[], Awaitable[T] | T], timeout: float = 10.0) -> T:
+async def eventually(check: Callable[[], Awaitable[T] | T], within: float = 10.0) -> T:
     """Poll a condition with a deadline; returns its first truthy value."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = check()
         if asyncio.iscoroutine(value):
@@ -82,17 +85,24 @@ class BotHarness:
             chat_id=chat_id, user_id=chat_id, photo_file_id=file_id, caption=caption
         )
 
-    async def submitted_task(self, count: int = 1) -> Any:
+    async def submitted_task(self, count: int = 1) -> KieTask:
+        """The count-th task the Kie emulator received, once it has arrived."""
         tasks = await self.kie.wait_for_task(count=count)
-        return list(tasks)[count - 1] if isinstance(tasks, list) else tasks
+        return tasks[count - 1]
 
-    async def wait_sent(self, chat_id: int, method: str = "sendPhoto", count: int = 1) -> list[ApiCall]:
+    async def wait_sent(
+        self, chat_id: int, method: str = "sendPhoto", count: int = 1
+    ) -> list[ApiCall]:
         return await self.telegram.wait_for(
-            method, lambda c: c.ok and c.params.get("chat_id") in (chat_id, str(chat_id)), count=count
+            method,
+            lambda c: c.ok and c.params.get("chat_id") in (chat_id, str(chat_id)),
+            count=count,
         )
 
-    async def post_callback(self, query: str, body: bytes | dict[str, Any], **kw: Any) -> tuple[int, Any]:
-        data = body if isinstance(body, bytes) else None
+    async def post_callback(
+        self, query: str, body: bytes | dict[str, Any], **kw: Any
+    ) -> tuple[int, Any]:
+        data = io.BytesIO(body) if isinstance(body, bytes) else None
         json_body = body if isinstance(body, dict) else None
         async with self.http.post(
             f"{self.url}/api/kie/callback?{query}", data=data, json=json_body, **kw

@@ -24,6 +24,7 @@ _EXTENSION_MIME = {
     "heic": "image/heic", "heif": "image/heif", "gif": "image/gif", "tif": "image/tiff",
     "tiff": "image/tiff", "bmp": "image/bmp", "svg": "image/svg+xml", "avif": "image/avif",
 }  # fmt: skip
+_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 
 INPUT_PROBLEM_TEXTS = {
@@ -36,7 +37,9 @@ INPUT_PROBLEM_TEXTS = {
 
 def document_problem(mime_type: str | None, file_name: str | None, size: int | None) -> str | None:
     """The answer for a document we will not use, or None when it looks like a usable image."""
-    mime = (mime_type or "").lower() or _mime_from_name(file_name)
+    mime = _ALIASES.get((mime_type or "").lower(), (mime_type or "").lower())
+    if mime in ("", "application/octet-stream"):
+        mime = _mime_from_name(file_name) or mime
     if mime in _UNSUPPORTED_IMAGES:
         return texts.UNSUPPORTED_FORMAT.format(kind=_UNSUPPORTED_IMAGES[mime])
     if mime not in ACCEPTED_MIME_TYPES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +81,9 @@ return due
 """
 
 
+_NUMERIC_CODE = re.compile(r"[0-9]{1,4}")
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """A final result to record on a job."""
@@ -96,7 +100,7 @@ class Outcome:
         if task.status is TaskStatus.SUCCEEDED:
             return cls(JobState.SUCCEEDED, result_urls=task.result_urls)
         code = task.error_code
-        kind = kind_for_code(int(code)) if code.isdigit() else FailureKind.FAILED
+        kind = kind_for_code(int(code)) if _NUMERIC_CODE.fullmatch(code) else FailureKind.FAILED
         return cls(
             JobState.FAILED, fail_kind=kind, error_code=code, error_message=task.error_message
         )

@@ -56,8 +56,8 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
 
 
 def _status(body: dict[str, Any]) -> TaskStatus:
-    code = body.get("code")
-    if isinstance(code, int) and not isinstance(code, bool) and code != 200:
+    code = _code(body.get("code"))
+    if code is not None and code != 200:
         return TaskStatus.FAILED
     words = [w.lower() for w in _strings_at(body, _STATUS_PATHS)]
     if any(w in FAILURE_WORDS for w in words):
@@ -70,17 +70,29 @@ def _status(body: dict[str, Any]) -> TaskStatus:
 
 
 def _error(body: dict[str, Any]) -> tuple[str, str]:
-    data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    assert isinstance(data, dict)
-    code = _text(data.get("failCode")) or _text(body.get("code")) or "failed"
+    data = body.get("data")
+    data = data if isinstance(data, dict) else {}
+    envelope_code = _code(body.get("code"))
+    failed_envelope = envelope_code is not None and envelope_code != 200
+    code = _text(data.get("failCode")) or (str(envelope_code) if failed_envelope else "failed")
     message = (
-        _text(data.get("failMsg"))
-        or _text(data.get("errorMessage"))
-        or _text(body.get("error"))
-        or _text(body.get("msg"))
-        or _text(body.get("message"))
+        _text(data.get("failMsg")) or _text(data.get("errorMessage")) or _text(body.get("error"))
     )
+    envelope_message = _text(body.get("msg")) or _text(body.get("message"))
+    # A code-200 envelope around a failed task says "success": that explains nothing.
+    if not message and (failed_envelope or "success" not in envelope_message.lower()):
+        message = envelope_message
     return code, message
+
+
+def _code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _result_urls(body: dict[str, Any]) -> Iterator[str]:
@@ -93,11 +105,16 @@ def _result_urls(body: dict[str, Any]) -> Iterator[str]:
     yield from _urls(data.get("resultUrls"))
     yield from _urls(_result_json_urls(data.get("resultJson")))
     yield from _urls(_get(data, ("info", "resultUrls")))
-    tracks = data.get("data")
-    if isinstance(tracks, list):
-        for track in tracks:
-            if isinstance(track, dict):
-                yield from _urls([track.get("audio_url"), track.get("image_url")])
+    for track in _dicts(data.get("data")):
+        yield from _urls([track.get("audio_url"), track.get("image_url")])
+    # Suno's record-info answer: camelCase tracks under response.sunoData.
+    for track in _dicts(_get(data, ("response", "sunoData"))):
+        yield from _urls([track.get("audioUrl"), track.get("imageUrl")])
+
+
+def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, list):
+        yield from (item for item in value if isinstance(item, dict))
 
 
 def _result_json_urls(value: Any) -> Any:

@@ -21,7 +21,7 @@ def media_signature(secret: bytes, key: str, expires: int) -> str:
 def verify_media_signature(secret: bytes, key: str, expires: int, signature: str) -> bool:
     if expires < time.time():
         return False
-    return hmac.compare_digest(media_signature(secret, key, expires), signature)
+    return hmac.compare_digest(media_signature(secret, key, expires).encode(), signature.encode())
 
 
 def safe_key(key: str) -> bool:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import time
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from bot.web.keys import DEPS
 log = logging.getLogger(__name__)
 
 HMAC_WINDOW_S = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _OK = {"code": 200, "msg": "success"}
 
 
@@ -32,7 +34,7 @@ def kie_signature(key: bytes, task_id: str, timestamp: str) -> str:
 
 def hmac_valid(key: bytes, task_id: str, timestamp: str, signature: str, now: float) -> bool:
     """Signature over the task id and a timestamp within ±300 s, compared at full length."""
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > HMAC_WINDOW_S:
+    if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > HMAC_WINDOW_S:
         return False
     expected = kie_signature(key, task_id, timestamp)
     return hmac.compare_digest(expected.encode(), signature.encode())

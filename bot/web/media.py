@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from bot.storage.local import LocalStorage
 from bot.web.keys import DEPS
+
+_EXPIRES = re.compile(r"[0-9]{1,12}")
 
 
 async def media(request: web.Request) -> web.StreamResponse:
@@ -15,7 +19,7 @@ async def media(request: web.Request) -> web.StreamResponse:
     key = request.match_info["key"]
     expires = request.query.get("expires", "")
     signature = request.query.get("sig", "")
-    if not expires.isdigit() or not storage.verify(key, int(expires), signature):
+    if not _EXPIRES.fullmatch(expires) or not storage.verify(key, int(expires), signature):
         raise web.HTTPForbidden()
     path = storage.path_for(key)
     if not path.is_file():

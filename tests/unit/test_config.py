@@ -1,0 +1,232 @@
+"""Settings validation: every bad variable is named, no value is echoed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import EXIT_CONFIG_ERROR, ConfigError, Settings, load_settings
+
+TOKEN = "123456:AAH-very-secret-telegram-token"
+KIE_KEY = "kie-secret-api-key-0123456789"
+BASE = {
+    "telegram_bot_token": TOKEN,
+    "kie_api_key": KIE_KEY,
+    "public_base_url": "https://bot.example.com",
+}
+_PREFIXES = ("TELEGRAM_", "KIE_", "R2_", "REDIS_", "NOVITA_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No setting leaks in from the developer's or CI's environment."""
+    names = {name.upper() for name in Settings.model_fields}
+    for var in list(os.environ):
+        if var.upper().startswith(_PREFIXES) or var.upper() in names:
+            monkeypatch.delenv(var, raising=False)
+
+
+def load(**values: Any) -> Settings:
+    return load_settings(_env_file=None, **values)
+
+
+def config_error(**values: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        load(**values)
+    return str(info.value)
+
+
+def test_minimal_settings_load_with_defaults() -> None:
+    settings = load(**BASE)
+    assert settings.telegram_bot_token.get_secret_value() == TOKEN
+    assert settings.base_url() == "https://bot.example.com"
+    assert settings.http_port == 8080
+    assert settings.redis_url is None
+    assert settings.admin_ids == frozenset()
+    assert settings.media_hosts == ("*",)
+    assert settings.uses_r2 is False
+    assert settings.webhook_mode is False
+    assert settings.log_level == "INFO"
+
+
+def test_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("KIE_API_KEY", KIE_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bot.example.com/")
+    monkeypatch.setenv("HTTP_PORT", "9000")
+    monkeypatch.setenv("ADMIN_IDS", "1, 2,3")
+    settings = load()
+    assert settings.http_port == 9000
+    assert settings.admin_ids == frozenset({1, 2, 3})
+    assert settings.base_url() == "https://bot.example.com"
+
+
+@pytest.mark.parametrize("missing", ["telegram_bot_token", "kie_api_key", "public_base_url"])
+def test_missing_required_setting_is_named(missing: str) -> None:
+    values = {k: v for k, v in BASE.items() if k != missing}
+    message = config_error(**values)
+    assert message == f"{missing.upper()} is required"
+
+
+def test_missing_token_from_empty_environment_is_named_first() -> None:
+    assert config_error() == "TELEGRAM_BOT_TOKEN is required"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("http_port", "eighty"),
+        ("http_port", "0"),
+        ("http_port", "70000"),
+        ("public_base_url", "not a url"),
+        ("public_base_url", "ftp://bot.example.com"),
+        ("redis_url", "http://localhost:6379"),
+        ("redis_url", "localhost:6379"),
+        ("log_level", "LOUD"),
+        ("signed_url_ttl", "10"),
+        ("poll_after_seconds", "0"),
+        ("media_allow_private", "maybe"),
+        ("kie_base_url", "nope"),
+    ],
+)
+def test_malformed_setting_is_named_without_secrets(name: str, value: str) -> None:
+    message = config_error(**{**BASE, name: value})
+    assert message.startswith(f"{name.upper()} is invalid: ")
+    assert "\n" not in message
+    assert TOKEN not in message
+    assert KIE_KEY not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "env_value"),
+    [("HTTP_PORT", "80x"), ("PUBLIC_BASE_URL", "bot.example.com"), ("REDIS_URL", "tcp://r"),
+     ("LOG_LEVEL", "verbose")],
+)  # fmt: skip
+def test_malformed_environment_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, env_value: str
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("KIE_API_KEY", KIE_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bot.example.com")
+    monkeypatch.setenv(name, env_value)
+    message = config_error()
+    assert message.startswith(f"{name} is invalid")
+    assert TOKEN not in message and KIE_KEY not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "secret_looking_value"),
+    [
+        ("http_port", "hunter2-SECRET"),
+        ("public_base_url", "hunter2-SECRET"),
+        ("redis_url", "hunter2-SECRET"),
+        ("log_level", "hunter2-SECRET"),
+        ("media_allow_private", "hunter2-SECRET"),
+    ],
+)
+def test_bad_value_is_not_echoed(name: str, secret_looking_value: str) -> None:
+    message = config_error(**{**BASE, name: secret_looking_value})
+    assert name.upper() in message
+    assert "hunter2" not in message
+
+
+def test_bad_admin_ids_value_is_not_echoed() -> None:
+    message = config_error(**{**BASE, "admin_ids": "1,hunter2-SECRET"})
+    assert "ADMIN_IDS" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"),
+    [("1, 2,3", {1, 2, 3}), ("42", {42}), ("", set()), ("7,,8,", {7, 8}), (" 5 , 5 ", {5})],
+)
+def test_admin_ids_parsed(raw: str, ids: set[int]) -> None:
+    assert load(**BASE, admin_ids=raw).admin_ids == frozenset(ids)
+
+
+@pytest.mark.parametrize(
+    ("raw", "hosts"),
+    [
+        ("*", ("*",)),
+        ("tempfile.aiquickdraw.com", ("tempfile.aiquickdraw.com",)),
+        (" *.AIQuickDraw.com , files.example.com,, ", ("*.aiquickdraw.com", "files.example.com")),
+        ("", ()),
+    ],
+)
+def test_media_hosts_parsed(raw: str, hosts: tuple[str, ...]) -> None:
+    assert load(**BASE, media_hosts=raw).media_hosts == hosts
+
+
+def test_media_hosts_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIA_HOSTS", "a.example.com, *.b.example.com")
+    settings = load(**BASE)
+    assert settings.media_hosts == ("a.example.com", "*.b.example.com")
+
+
+@pytest.mark.parametrize(
+    ("value", "level"), [("debug", "DEBUG"), ("Warning", "WARNING"), ("CRITICAL", "CRITICAL")]
+)
+def test_log_level_normalised(value: str, level: str) -> None:
+    assert load(**BASE, log_level=value).log_level == level
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://localhost:6379/0", "rediss://r.example:6380", "unix:///tmp/r.sock"]
+)
+def test_redis_url_accepted(url: str) -> None:
+    assert load(**BASE, redis_url=url).redis_url == url
+
+
+R2_FULL = {
+    "r2_endpoint_url": "https://acct.r2.cloudflarestorage.com",
+    "r2_access_key_id": "AKIA-r2-id",
+    "r2_secret_access_key": "r2-very-secret-key",
+    "r2_bucket": "photobot",
+}
+
+
+def test_full_r2_configuration_loads() -> None:
+    settings = load(**BASE, **R2_FULL)
+    assert settings.uses_r2 is True
+    assert settings.r2_bucket == "photobot"
+
+
+@pytest.mark.parametrize("missing", ["r2_access_key_id", "r2_secret_access_key", "r2_bucket"])
+@pytest.mark.parametrize("how", ["absent", "empty"])
+def test_partial_r2_names_the_missing_variable(missing: str, how: str) -> None:
+    values = {k: v for k, v in R2_FULL.items() if k != missing}
+    if how == "empty":
+        values[missing] = ""
+    message = config_error(**BASE, **values)
+    assert message == f"{missing.upper()} is required when R2_ENDPOINT_URL is set"
+    assert "r2-very-secret-key" not in message
+
+
+def test_r2_without_endpoint_names_r2_endpoint_url() -> None:
+    values = {k: v for k, v in R2_FULL.items() if k != "r2_endpoint_url"}
+    message = config_error(**BASE, **values)
+    assert "R2_ENDPOINT_URL" in message
+
+
+def test_command_line_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == EXIT_CONFIG_ERROR == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert result.stdout == ""
