@@ -48,6 +48,7 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSessi
 MEDIA_HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("media_http", aiohttp.ClientSession)
 SUBSCRIBER: web.AppKey[Subscriber] = web.AppKey("subscriber", Subscriber)
 RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler", Reconciler)
+SHUTDOWN_WAIT_S = 10.0
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -213,7 +214,9 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        subscriber.stopping.set()
+        reconciler.stopping.set()
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_S)
         await subscriber.drain()

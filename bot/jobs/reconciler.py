@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -45,15 +46,19 @@ class Reconciler:
         self._kie = kie_client
         self._deliverer = deliverer
         self.interval_s = interval_s
+        self.stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """Tick forever; a failed tick is logged and the next one tries again."""
-        while True:
+        """Tick until stopped; a failed tick is logged and the next one tries again."""
+        while not self.stopping.is_set():
             try:
                 await self.tick()
             except Exception:
                 log.exception("reconciler tick failed")
-            await asyncio.sleep(self.interval_s)
+            # An event, not a bare sleep: shutdown must not depend on a cancel reaching us,
+            # and redis-py can swallow a cancel that lands inside a command.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.interval_s)
 
     async def tick(self) -> None:
         now = time.time()

@@ -26,9 +26,10 @@ class Subscriber:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscribed = asyncio.Event()
+        self.stopping = asyncio.Event()
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 await self._listen()
             except (RedisError, OSError) as exc:
