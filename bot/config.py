@@ -17,7 +17,12 @@ class Settings(BaseSettings):
     """Every setting Photobot reads; names match the environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore"
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=False,
+        extra="ignore",
+        # `KEY=` in .env means "not set", as the commented .env.example writes it.
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr

@@ -261,6 +261,7 @@ class KieEmulator:
         self._recent_creates: deque[float] = deque()
         self._create_failures: deque[_ForcedFailure] = deque()
         self._record_info_failures: deque[_ForcedFailure] = deque()
+        self._credit_failures: deque[_ForcedFailure] = deque()
         self._files: dict[str, _ResultFile] = {}
         self._task_counter = 0
         self._task_created = asyncio.Condition()
@@ -312,6 +313,12 @@ class KieEmulator:
     ) -> None:
         """Make the next ``times`` recordInfo calls answer ``{"code": code, "msg": msg}``."""
         self._record_info_failures.extend([_ForcedFailure(code, msg, http_status)] * times)
+
+    def fail_next_credit(
+        self, code: int, msg: str, *, times: int = 1, http_status: int = 200
+    ) -> None:
+        """Make the next ``times`` credit calls answer ``{"code": code, "msg": msg}``."""
+        self._credit_failures.extend([_ForcedFailure(code, msg, http_status)] * times)
 
     async def wait_for_task(
         self,
@@ -479,6 +486,9 @@ class KieEmulator:
         """``GET /api/v1/chat/credit``."""
         if not self._authorized(request):
             return _reply(401, _UNAUTHORIZED_MSG)
+        if self._credit_failures:
+            forced = self._credit_failures.popleft()
+            return _reply(forced.code, forced.msg, http_status=forced.http_status)
         return _reply(200, "success", self.credits)
 
     async def _handle_file(self, request: web.Request) -> web.Response:

@@ -1,0 +1,57 @@
+"""/stats for admins, a polite no for everyone else, and the health endpoint."""
+
+from __future__ import annotations
+
+from bot import texts
+from tests.harness import BotHarness
+
+ADMIN = 4242
+RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"stats" * 10
+
+
+async def test_stats_for_admin_counts_jobs_and_reads_credits(bot: BotHarness) -> None:
+    done_user, pending_user = bot.new_user(), bot.new_user()
+    bot.send_photo(done_user, caption="one")
+    task = await bot.submitted_task()
+    bot.kie.finish(task.task_id, result_urls=[bot.kie.add_result_file(RESULT_PNG)])
+    await bot.kie.send_callback(task.task_id)
+    await bot.wait_sent(done_user)
+    bot.send_photo(pending_user, caption="two")
+    await bot.submitted_task(2)
+    bot.kie.credits = 777
+
+    bot.telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="/stats")
+    [reply] = await bot.wait_sent(ADMIN, "sendMessage")
+
+    text = reply.params["text"]
+    assert "Users: 2" in text
+    assert "Jobs today: 2  (total 2)" in text
+    assert "Succeeded: 1  Failed: 0  In progress: 1" in text
+    assert "p95" in text and "n/a" not in text
+    assert "Kie credits: 777" in text
+
+
+async def test_stats_refused_for_non_admin(bot: BotHarness) -> None:
+    user = bot.new_user()
+    bot.telegram.message_update(chat_id=user, user_id=user, text="/stats")
+
+    [reply] = await bot.wait_sent(user, "sendMessage")
+
+    assert reply.params["text"] == texts.STATS_REFUSED
+    assert not [r for r in bot.kie.requests if r.path == "/api/v1/chat/credit"]
+
+
+async def test_stats_survive_a_credit_outage(bot: BotHarness) -> None:
+    bot.kie.fail_next_credit(500, "down", times=3)
+    bot.telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="/stats")
+
+    [reply] = await bot.wait_sent(ADMIN, "sendMessage")
+
+    assert "Kie credits: unavailable" in reply.params["text"]
+
+
+async def test_healthz_is_ok_when_everything_runs(bot: BotHarness) -> None:
+    async with bot.http.get(f"{bot.url}/healthz") as response:
+        body = await response.json()
+    assert response.status == 200
+    assert body == {"ok": True, "redis": True, "bot": True}
