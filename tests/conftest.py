@@ -125,3 +125,14 @@ async def bot(
     """A running Photobot (PTB polling the Telegram emulator, embedded HTTP server up)."""
     async with BotHarness(make_settings(), telegram, kie, redis) as harness:
         yield harness
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The reliability figures, one table, after the usual summary."""
+    from tests.figures import table
+
+    lines = table()
+    if lines:
+        terminalreporter.section("reliability figures")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -79,8 +79,8 @@ class GuardedResolver(AbstractResolver):
     the check and the connect (rebinding) cannot slip through.
     """
 
-    def __init__(self, allow_private: bool) -> None:
-        self._inner = DefaultResolver()
+    def __init__(self, allow_private: bool, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or DefaultResolver()
         self._allow_private = allow_private
 
     async def resolve(
@@ -95,8 +95,12 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
-def make_media_session(policy: FetchPolicy) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy.allow_private), limit=50)
+def make_media_session(
+    policy: FetchPolicy, dns: AbstractResolver | None = None
+) -> aiohttp.ClientSession:
+    """A session whose every connection goes through the address guard."""
+    resolver = GuardedResolver(policy.allow_private, dns)
+    connector = aiohttp.TCPConnector(resolver=resolver, limit=50, use_dns_cache=False)
     return aiohttp.ClientSession(connector=connector, trust_env=False)
 
 
