@@ -26,7 +26,7 @@ from bot.jobs.delivery import Deliverer
 from bot.jobs.pending import PendingPhotos
 from bot.jobs.reconciler import Reconciler, reconcile_interval
 from bot.jobs.service import JobService, SubmitConfig
-from bot.jobs.store import JobStore
+from bot.jobs.store import JobStore, UserLimits
 from bot.jobs.subscriber import Subscriber
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
 from bot.providers.kie import KieClient
@@ -167,6 +167,8 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
             callback_secret=secret,
             signed_url_ttl_s=settings.signed_url_ttl,
             poll_after_s=settings.poll_after_seconds,
+            limits=UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour),
+            admin_ids=settings.admin_ids,
         ),
     )
     return Deps(settings, redis, store, PendingPhotos(redis), service, kie, storage, secret)
@@ -202,7 +204,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     deps, application = app[DEPS], app[PTB_APP]
     fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings))
     deliverer = Deliverer(deps.store, application.bot, fetcher, owner=uuid.uuid4().hex)
-    subscriber = Subscriber(deps.redis, deliverer)
+    subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(
         deps.store, deps.kie, deliverer, reconcile_interval(deps.settings.poll_after_seconds)
     )

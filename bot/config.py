@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     media_hosts: Annotated[tuple[str, ...], NoDecode] = ("*",)
     media_allow_private: bool = False
     poll_after_seconds: float = Field(45.0, gt=0)
+    kie_confirm_results: bool = False
+    user_max_jobs_in_flight: int = Field(3, ge=0)
+    user_max_jobs_per_hour: int = Field(30, ge=0)
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
 

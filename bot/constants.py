@@ -16,6 +16,9 @@ PENDING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
+# Per-user limits; the in-flight key's shape is repeated in lua.RECORD_OUTCOME.
+USER_IN_FLIGHT_KEY: Final = "user:{user_id}:inflight"
+USER_HOUR_KEY: Final = "user:{user_id}:hour"
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"
@@ -31,7 +34,7 @@ UPDATE_SEEN_TTL_S: Final = 24 * 3600
 
 # Job timing.
 JOB_DEADLINE_S: Final = 15 * 60
-DELIVERY_LEASE_S: Final = 60
+DELIVERY_LEASE_S: Final = 15  # renewed every third of it while a delivery runs
 
 # Input limits.
 TELEGRAM_DOWNLOAD_MAX_BYTES: Final = 20 * 1024 * 1024

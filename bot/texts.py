@@ -36,6 +36,8 @@ TOO_BIG_FOR_MODEL = (
 )
 EMPTY_PROMPT = "The prompt is empty. Describe the change you want, e.g. “turn it into a sketch”."
 PROMPT_TOO_LONG = f"That prompt is too long. Keep it under {PROMPT_MAX_CHARS} characters."
+TOO_MANY_IN_FLIGHT = "You already have images in progress. Wait for one to finish, then send more."
+HOURLY_CAP = "You've reached this hour's limit of images. Please try again later."
 DOWNLOAD_FAILED = "I couldn't download your photo from Telegram. Please send it again."
 
 STATS_REFUSED = "Sorry, /stats is for the bot's admins."

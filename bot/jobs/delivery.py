@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from redis.exceptions import RedisError
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -29,12 +33,32 @@ class Deliverer:
         self._bot = bot
         self._fetcher = fetcher
         self._owner = owner
+        self._chat_locks = ChatLocks()
 
     async def deliver(self, job_id: str) -> bool:
         """True when this call delivered the job; False when another holder has it or it failed."""
         job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
         if job is None:
             return False
+        renewer = asyncio.create_task(self._keep_lease(job.id))
+        try:
+            # One chat's messages go out one at a time, in the order their jobs were claimed.
+            async with self._chat_locks.hold(job.chat_id):
+                return await self._deliver_claimed(job)
+        finally:
+            renewer.cancel()
+
+    async def _keep_lease(self, job_id: str) -> None:
+        """Renew the lease while a slow download or a flood-control wait runs."""
+        while True:
+            await asyncio.sleep(DELIVERY_LEASE_S / 3)
+            try:
+                if not await self._store.extend_lease(job_id, self._owner, DELIVERY_LEASE_S):
+                    return
+            except RedisError:
+                log.warning("job %s: lease renewal failed", job_id)
+
+    async def _deliver_claimed(self, job: Job) -> bool:
         try:
             if job.outcome == JobState.SUCCEEDED:
                 await self._send_result(job)
@@ -102,3 +126,23 @@ def _reply_to(job: Job) -> ReplyParameters | None:
     if job.reply_to_message_id is None:
         return None
     return ReplyParameters(job.reply_to_message_id, allow_sending_without_reply=True)
+
+
+class ChatLocks:
+    """One FIFO lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        self._users[chat_id] = self._users.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[chat_id] -= 1
+            if not self._users[chat_id]:
+                del self._users[chat_id], self._locks[chat_id]

@@ -32,6 +32,8 @@ INPUT_PROBLEM_TEXTS = {
     InputProblem.TOO_BIG_FOR_TELEGRAM: texts.TOO_BIG_FOR_TELEGRAM,
     InputProblem.TOO_BIG_FOR_MODEL: texts.TOO_BIG_FOR_MODEL,
     InputProblem.DOWNLOAD_FAILED: texts.DOWNLOAD_FAILED,
+    InputProblem.TOO_MANY_IN_FLIGHT: texts.TOO_MANY_IN_FLIGHT,
+    InputProblem.HOURLY_CAP: texts.HOURLY_CAP,
 }
 
 

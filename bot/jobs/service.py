@@ -16,7 +16,7 @@ from bot.constants import PROVIDER_IMAGE_MAX_BYTES, TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.model import Job, JobState
-from bot.jobs.store import JobStore, Outcome
+from bot.jobs.store import Admission, JobStore, Outcome, UserLimits
 from bot.media.formats import ImageFormat, sniff_image
 from bot.providers import kie
 from bot.storage import Storage
@@ -24,6 +24,7 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 KIE_CALLBACK_ROUTE = "/api/kie/callback"
+NO_LIMITS = UserLimits()
 
 
 class InputProblem:
@@ -33,6 +34,8 @@ class InputProblem:
     TOO_BIG_FOR_TELEGRAM = "too_big_for_telegram"
     TOO_BIG_FOR_MODEL = "too_big_for_model"
     DOWNLOAD_FAILED = "download_failed"
+    TOO_MANY_IN_FLIGHT = "too_many_in_flight"
+    HOURLY_CAP = "hourly_cap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,8 @@ class SubmitConfig:
     callback_secret: bytes
     signed_url_ttl_s: int
     poll_after_s: float
+    limits: UserLimits = NO_LIMITS
+    admin_ids: frozenset[int] = frozenset()
 
 
 class JobService:
@@ -88,7 +93,14 @@ class JobService:
             status_message_id=request.status_message_id,
             created_at=time.time(),
         )
-        await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
+        limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
+        admission = await self._store.create(
+            job, first_poll_at=job.created_at + self._config.poll_after_s, limits=limits
+        )
+        if admission is Admission.TOO_MANY_IN_FLIGHT:
+            raise InputRejected(InputProblem.TOO_MANY_IN_FLIGHT)
+        if admission is Admission.HOURLY_CAP:
+            raise InputRejected(InputProblem.HOURLY_CAP)
         log.info("job %s created for chat %s", job.id, job.chat_id)
         try:
             await self._submit(job, data, fmt)

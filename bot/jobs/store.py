@@ -5,81 +5,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bot import constants as k
 from bot.errors import FailureKind, kind_for_code
+from bot.jobs import lua
 from bot.jobs.model import Job, JobState
 from bot.providers.outcome import TaskOutcome, TaskStatus
-
-# KEYS: job, poll, undelivered, outcome counter, durations
-# ARGV: state, urls json, fail kind, error code, error message, now, channel, job id,
-#       durations kept, expected task id ("" = any)
-_RECORD_OUTCOME = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return -1 end
-local task = redis.call('HGET', KEYS[1], 'task_id')
-if ARGV[10] ~= '' and task and task ~= '' and task ~= ARGV[10] then return -2 end
-if state ~= 'submitted' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[1], 'result_urls', ARGV[2],
-  'fail_kind', ARGV[3], 'error_code', ARGV[4], 'error_message', ARGV[5], 'completed_at', ARGV[6])
-redis.call('ZREM', KEYS[2], ARGV[8])
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
-redis.call('INCR', KEYS[4])
-local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
-if ARGV[1] == 'succeeded' and created then
-  redis.call('LPUSH', KEYS[5], tostring(tonumber(ARGV[6]) - created))
-  redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[9]) - 1)
-end
-redis.call('PUBLISH', ARGV[7], ARGV[8])
-return 1
-"""
-
-# KEYS: job. ARGV: owner, now, lease until
-_CLAIM = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'succeeded' and state ~= 'failed' then return false end
-local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') or 0
-if lease > tonumber(ARGV[2]) then return false end
-redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
-return redis.call('HGETALL', KEYS[1])
-"""
-
-# KEYS: job, undelivered. ARGV: owner, now, ttl, job id
-_MARK_DELIVERED = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'succeeded' and state ~= 'failed' then return 0 end
-if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'delivered', 'delivered_at', ARGV[2])
-redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
-redis.call('ZREM', KEYS[2], ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
-
-# KEYS: job, task index. ARGV: task id, ttl, job id
-_SET_TASK = """
-if not redis.call('HGET', KEYS[1], 'state') then return 0 end
-redis.call('HSET', KEYS[1], 'task_id', ARGV[1])
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
-return 1
-"""
-
-# KEYS: a schedule zset. ARGV: now, limit, lease seconds. Pushes each due member forward by the
-# lease, so another replica's reconciler does not pick the same job meanwhile.
-_TAKE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, id in ipairs(due) do
-  redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), id)
-end
-return due
-"""
-
 
 _NUMERIC_CODE = re.compile(r"[0-9]{1,4}")
 
@@ -106,6 +43,20 @@ class Outcome:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class UserLimits:
+    """Per-user caps; 0 means no cap (admins)."""
+
+    max_in_flight: int = 0
+    max_per_hour: int = 0
+
+
+class Admission(IntEnum):
+    CREATED = 0
+    TOO_MANY_IN_FLIGHT = 1
+    HOURLY_CAP = 2
+
+
 class RecordResult:
     """What record_outcome did; duplicates are a return value, not an exception."""
 
@@ -128,23 +79,39 @@ class JobStore:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._record = redis.register_script(_RECORD_OUTCOME)
-        self._claim = redis.register_script(_CLAIM)
-        self._delivered = redis.register_script(_MARK_DELIVERED)
-        self._set_task = redis.register_script(_SET_TASK)
-        self._take_due = redis.register_script(_TAKE_DUE)
+        self._create = redis.register_script(lua.CREATE)
+        self._record = redis.register_script(lua.RECORD_OUTCOME)
+        self._claim = redis.register_script(lua.CLAIM)
+        self._extend = redis.register_script(lua.EXTEND_LEASE)
+        self._delivered = redis.register_script(lua.MARK_DELIVERED)
+        self._set_task = redis.register_script(lua.SET_TASK)
+        self._take_due = redis.register_script(lua.TAKE_DUE)
 
-    async def create(self, job: Job, first_poll_at: float) -> None:
-        day_key = k.JOBS_DAY_KEY.format(day=today())
-        async with self.redis.pipeline(transaction=True) as pipe:
-            fields: Mapping[Any, Any] = job.to_redis()
-            pipe.hset(job_key(job.id), mapping=fields)
-            pipe.zadd(k.POLL_QUEUE_KEY, {job.id: first_poll_at})
-            pipe.sadd(k.USERS_KEY, str(job.user_id))
-            pipe.incr(k.JOBS_TOTAL_KEY)
-            pipe.incr(day_key)
-            pipe.expire(day_key, k.DAY_COUNTER_TTL_S)
-            await pipe.execute()
+    async def create(self, job: Job, first_poll_at: float, limits: UserLimits) -> Admission:
+        """Store a new job unless the user is over a limit (checked in the same script)."""
+        result = await self._create(
+            keys=[
+                job_key(job.id),
+                k.POLL_QUEUE_KEY,
+                k.USER_IN_FLIGHT_KEY.format(user_id=job.user_id),
+                k.USER_HOUR_KEY.format(user_id=job.user_id),
+                k.USERS_KEY,
+                k.JOBS_TOTAL_KEY,
+                k.JOBS_DAY_KEY.format(day=today()),
+            ],
+            args=[
+                json.dumps(job.to_redis()),
+                repr(first_poll_at),
+                repr(job.created_at),
+                limits.max_in_flight,
+                limits.max_per_hour,
+                repr(job.created_at + k.JOB_DEADLINE_S + 60),
+                job.id,
+                job.user_id,
+                k.DAY_COUNTER_TTL_S,
+            ],
+        )
+        return Admission(int(result))
 
     async def get(self, job_id: str) -> Job | None:
         raw = await self.redis.hgetall(job_key(job_id))
@@ -197,6 +164,14 @@ class JobStore:
             return None
         flat = [v.decode() if isinstance(v, bytes) else str(v) for v in raw]
         return Job.from_redis(dict(zip(flat[::2], flat[1::2], strict=True)))
+
+    async def extend_lease(self, job_id: str, owner: str, lease_s: float) -> bool:
+        until = repr(time.time() + lease_s)
+        return bool(await self._extend(keys=[job_key(job_id)], args=[owner, until]))
+
+    async def undelivered(self, limit: int) -> list[str]:
+        """Final jobs not yet delivered, oldest first."""
+        return [str(i) for i in await self.redis.zrange(k.UNDELIVERED_KEY, 0, limit - 1)]
 
     async def mark_delivered(self, job_id: str, owner: str) -> bool:
         done = await self._delivered(

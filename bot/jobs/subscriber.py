@@ -10,18 +10,22 @@ from redis.exceptions import RedisError
 
 from bot.constants import CALLBACK_CHANNEL
 from bot.jobs.delivery import Deliverer
+from bot.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_DELIVERIES = 32
 RECONNECT_DELAY_S = 1.0
+CATCH_UP_BATCH = 500
+LISTEN_TIMEOUT_S = 1.0
 
 
 class Subscriber:
     """The fast path from a stored result to the chat; the reconciler covers what it misses."""
 
-    def __init__(self, redis: Redis, deliverer: Deliverer) -> None:
+    def __init__(self, redis: Redis, store: JobStore, deliverer: Deliverer) -> None:
         self._redis = redis
+        self._store = store
         self._deliverer = deliverer
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -41,8 +45,14 @@ class Subscriber:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(CALLBACK_CHANNEL)
             self.subscribed.set()
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
+            # Whatever was published while we were away is still marked undelivered.
+            for job_id in await self._store.undelivered(CATCH_UP_BATCH):
+                await self._spawn(job_id)
+            # get_message with a timeout rather than listen(): redis-py can swallow a cancel
+            # inside a blocking read, and shutdown must still end this loop.
+            while not self.stopping.is_set():
+                message = await pubsub.get_message(timeout=LISTEN_TIMEOUT_S)
+                if message and message.get("type") == "message":
                     await self._spawn(str(message["data"]))
 
     async def _spawn(self, job_id: str) -> None:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 PROVIDER = "kie"
 NANO_BANANA_PRO = "nano-banana-pro"
 REQUEST_TIMEOUT_S = 30.0
+QUICK_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +74,18 @@ class KieClient:
             raise ProviderError(PROVIDER, 500, "createTask answered without a task id")
         return task_id
 
-    async def record_info(self, task_id: str) -> TaskOutcome:
-        """Current state of a task, in the same shape a callback gives."""
-        data = await self._call("GET", "/api/v1/jobs/recordInfo", params={"taskId": task_id})
+    async def record_info(self, task_id: str, *, quick: bool = False) -> TaskOutcome:
+        """Current state of a task, in the same shape a callback gives.
+
+        `quick` makes one short attempt, for use while a caller waits on us.
+        """
+        data = await self._call(
+            "GET",
+            "/api/v1/jobs/recordInfo",
+            params={"taskId": task_id},
+            attempts=1 if quick else self._attempts,
+            timeout_s=QUICK_TIMEOUT_S if quick else REQUEST_TIMEOUT_S,
+        )
         if not isinstance(data, dict):
             raise ProviderError(PROVIDER, 500, "recordInfo answered without data")
         try:
@@ -90,12 +100,21 @@ class KieClient:
             raise ProviderError(PROVIDER, 500, "credit answer is malformed")
         return int(data)
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        for attempt in range(1, self._attempts + 1):
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        attempts: int | None = None,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        **kwargs: Any,
+    ) -> Any:
+        attempts = attempts or self._attempts
+        for attempt in range(1, attempts + 1):
             try:
-                return await self._once(method, path, **kwargs)
+                return await self._once(method, path, timeout_s, **kwargs)
             except ProviderError as exc:
-                if not exc.retryable or attempt == self._attempts:
+                if not exc.retryable or attempt == attempts:
                     raise
                 delay = self._backoff_s * 2 ** (attempt - 1)
                 log.warning(
@@ -104,8 +123,8 @@ class KieClient:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _once(self, method: str, path: str, **kwargs: Any) -> Any:
-        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    async def _once(self, method: str, path: str, timeout_s: float, **kwargs: Any) -> Any:
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
         try:
             async with self._session.request(
                 method, self._base_url + path, headers=self._headers, timeout=timeout, **kwargs

@@ -14,6 +14,8 @@ from redis.exceptions import RedisError
 
 from bot.callback_tokens import verify_callback_token
 from bot.constants import CALLBACK_MAX_BODY_BYTES
+from bot.deps import Deps
+from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
 from bot.providers.kie_parsing import CallbackParseError, parse_kie_callback
 from bot.web.body import BodyTooLarge, read_limited
@@ -73,9 +75,12 @@ async def kie_callback(request: web.Request) -> web.Response:
     if not outcome.final:
         return web.json_response(_OK)  # an intermediate stage: nothing to store
     try:
-        result = await deps.store.record_outcome(
-            job_id, Outcome.from_task(outcome), expected_task_id=outcome.task_id
-        )
+        if deps.settings.kie_confirm_results:
+            result = await _confirm_and_record(deps, job_id, outcome.task_id)
+        else:
+            result = await deps.store.record_outcome(
+                job_id, Outcome.from_task(outcome), expected_task_id=outcome.task_id
+            )
     except (RedisError, OSError):
         log.warning("kie callback for job %s: redis unavailable, asking for a retry", job_id)
         return _answer(503, "try again later")
@@ -84,6 +89,26 @@ async def kie_callback(request: web.Request) -> web.Response:
         return _answer(403, "forbidden")
     log.info("kie callback for job %s: %s (%s)", job_id, outcome.status, _RESULT_NAMES[result])
     return web.json_response(_OK)
+
+
+async def _confirm_and_record(deps: Deps, job_id: str, claimed_task_id: str) -> int:
+    """Kie does not sign callback bodies: believe only what recordInfo says about our task."""
+    job = await deps.store.get(job_id)
+    if job is None:
+        return RecordResult.UNKNOWN_JOB
+    if job.task_id and job.task_id != claimed_task_id:
+        return RecordResult.TASK_MISMATCH
+    try:
+        task = await deps.kie.record_info(job.task_id or claimed_task_id, quick=True)
+    except ProviderError as exc:
+        log.warning("job %s: confirmation failed (%s); polling instead", job_id, exc.code)
+        await deps.store.reschedule_poll(job_id, time.time())
+        return RecordResult.DUPLICATE
+    if not task.final:
+        return RecordResult.DUPLICATE
+    return await deps.store.record_outcome(
+        job_id, Outcome.from_task(task), expected_task_id=task.task_id
+    )
 
 
 _RESULT_NAMES = {

@@ -1,0 +1,104 @@
+"""The Lua scripts behind every job state change; each runs atomically inside Redis.
+
+Keys a script derives from the job record (the user's in-flight set) are not declared in KEYS,
+so these scripts assume one Redis, not a cluster.
+"""
+
+# KEYS: job, poll queue, user in-flight zset, user hour zset, users set, total, day counter
+# ARGV: job fields as JSON, first poll at, now, max in flight, max per hour, in-flight expiry,
+#       job id, user id, day counter ttl
+# Returns 0 when created, 1 when the user has too many jobs in flight, 2 when over the hourly cap.
+CREATE = """
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600)
+if tonumber(ARGV[4]) > 0 and redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return 1 end
+if tonumber(ARGV[5]) > 0 and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[5]) then return 2 end
+local fields = cjson.decode(ARGV[1])
+for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[7])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
+redis.call('EXPIRE', KEYS[3], 3600 * 24)
+redis.call('ZADD', KEYS[4], now, ARGV[7])
+redis.call('EXPIRE', KEYS[4], 3600)
+redis.call('SADD', KEYS[5], ARGV[8])
+redis.call('INCR', KEYS[6])
+redis.call('INCR', KEYS[7])
+redis.call('EXPIRE', KEYS[7], ARGV[9])
+return 0
+"""
+
+# KEYS: job, poll, undelivered, outcome counter, durations
+# ARGV: state, urls json, fail kind, error code, error message, now, channel, job id,
+#       durations kept, expected task id ("" = any)
+# Returns 1 stored, 0 duplicate (already final), -1 unknown job, -2 another job's task.
+RECORD_OUTCOME = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+local task = redis.call('HGET', KEYS[1], 'task_id')
+if ARGV[10] ~= '' and task and task ~= '' and task ~= ARGV[10] then return -2 end
+if state ~= 'submitted' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[1], 'result_urls', ARGV[2],
+  'fail_kind', ARGV[3], 'error_code', ARGV[4], 'error_message', ARGV[5], 'completed_at', ARGV[6])
+redis.call('ZREM', KEYS[2], ARGV[8])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
+redis.call('INCR', KEYS[4])
+local user = redis.call('HGET', KEYS[1], 'user_id')
+if user then redis.call('ZREM', 'user:' .. user .. ':inflight', ARGV[8]) end
+local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
+if ARGV[1] == 'succeeded' and created then
+  redis.call('LPUSH', KEYS[5], tostring(tonumber(ARGV[6]) - created))
+  redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[9]) - 1)
+end
+redis.call('PUBLISH', ARGV[7], ARGV[8])
+return 1
+"""
+
+# KEYS: job. ARGV: owner, now, lease until. Returns the job's fields, or nil.
+CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'failed' then return false end
+local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') or 0
+if lease > tonumber(ARGV[2]) then return false end
+redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: job. ARGV: owner, lease until. Returns 1 when the caller still holds the lease.
+EXTEND_LEASE = """
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
+return 1
+"""
+
+# KEYS: job, undelivered. ARGV: owner, now, ttl, job id
+MARK_DELIVERED = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'delivered', 'delivered_at', ARGV[2])
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+redis.call('ZREM', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS: job, task index. ARGV: task id, ttl, job id
+SET_TASK = """
+if not redis.call('HGET', KEYS[1], 'state') then return 0 end
+redis.call('HSET', KEYS[1], 'task_id', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+return 1
+"""
+
+# KEYS: a schedule zset. ARGV: now, limit, lease seconds. Pushes each due member forward by the
+# lease, so another replica's reconciler does not pick the same job meanwhile.
+TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(due) do
+  redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), id)
+end
+return due
+"""
