@@ -6,6 +6,7 @@ import asyncio
 import io
 import itertools
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -89,6 +90,22 @@ class BotHarness:
         """The count-th task the Kie emulator received, once it has arrived."""
         tasks = await self.kie.wait_for_task(count=count)
         return tasks[count - 1]
+
+    async def start_jobs(self, count: int) -> dict[int, KieTask]:
+        """`count` users each send a captioned photo; returns each chat's Kie task."""
+        chats = [self.new_user() for _ in range(count)]
+        before = len(self.kie.tasks)
+        for chat in chats:
+            self.send_photo(chat, caption=f"job for {chat}")
+        tasks = await self.kie.wait_for_task(count=before + count, timeout=60)
+        by_prompt = {t.input["prompt"]: t for t in tasks[before:]}
+        return {chat: by_prompt[f"job for {chat}"] for chat in chats}
+
+    def photos_sent(self) -> Counter[int]:
+        """How many result photos each chat received."""
+        return Counter(
+            int(c.params["chat_id"]) for c in self.telegram.calls_to("sendPhoto") if c.ok
+        )
 
     async def wait_sent(
         self, chat_id: int, method: str = "sendPhoto", count: int = 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 KIE_CALLBACK_ROUTE = "/api/kie/callback"
 NO_LIMITS = UserLimits()
+SET_TASK_PATIENCE_S = 60.0
 
 
 class InputProblem:
@@ -138,8 +141,24 @@ class JobService:
         # Shown before the task exists, so a fast result can never be overwritten by it.
         await self._edit_status(job, texts.GENERATING)
         task_id = await self._kie.create_task(body)
-        await self._store.set_task(job, task_id)
+        await self._remember_task(job, task_id)
         log.info("job %s submitted as kie task %s", job.id, task_id)
+
+    async def _remember_task(self, job: Job, task_id: str) -> None:
+        """The task now runs at the provider and the poller needs its id: a Redis blip here is
+        waited out rather than given up on."""
+        deadline = time.monotonic() + SET_TASK_PATIENCE_S
+        delay = 0.25
+        while True:
+            try:
+                await self._store.set_task(job, task_id)
+                return
+            except (RedisError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("job %s: redis unavailable, retrying to store task id", job.id)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _fail(self, job: Job, exc: PhotobotError) -> None:
         if isinstance(exc, ProviderError):
