@@ -49,6 +49,8 @@ MEDIA_HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("media_http", aiohttp
 SUBSCRIBER: web.AppKey[Subscriber] = web.AppKey("subscriber", Subscriber)
 RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler", Reconciler)
 SHUTDOWN_WAIT_S = 10.0
+# Telegram asks for waits of seconds; a delivery holds its lease meanwhile, so keep trying.
+MAX_FLOOD_RETRIES = 10
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -128,7 +130,7 @@ def build_ptb_application(settings: Settings) -> PtbApp:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         # Honour Telegram's 429 retry_after instead of dropping the message.
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(AIORateLimiter(max_retries=MAX_FLOOD_RETRIES))
         # One slow upload must not hold up everyone else's updates.
         .concurrent_updates(64)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,7 +87,9 @@ class Deliverer:
             return
         for index, media in enumerate(files):
             await self._send_file(job, media, index)
-        await self._edit_status(job, texts.DONE)
+        # Cosmetic once the result is out: a failure here must not cause a second send.
+        with contextlib.suppress(TelegramError):
+            await self._edit_status(job, texts.DONE)
 
     async def _send_file(self, job: Job, media: FetchedMedia, index: int) -> None:
         mime = guess_result_mime(media.data, media.content_type)

@@ -48,7 +48,27 @@ def address_allowed(address: str, allow_private: bool) -> bool:
         return False
     if allow_private:
         return not ip.is_multicast and not ip.is_unspecified
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None:
+        return address_allowed(str(embedded), allow_private)
     return ip.is_global and not ip.is_multicast
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address tunnels to (mapped, 6to4, NAT64, compatible)."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def host_allowed(host: str, patterns: tuple[str, ...]) -> bool:

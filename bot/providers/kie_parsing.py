@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ FAILURE_WORDS = frozenset(
 _TASK_ID_PATHS = (("taskId",), ("task_id",), ("id",), ("data", "taskId"), ("data", "task_id"))
 _STATUS_PATHS = (("status",), ("data", "state"), ("data", "callbackType"), ("data", "status"))
 _MAX_TASK_ID_CHARS = 200
+_SHORT_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 class CallbackParseError(ValueError):
@@ -33,7 +35,7 @@ def parse_kie_callback(raw: bytes | str) -> TaskOutcome:
     """Parse a callback body; raises CallbackParseError for non-JSON or a missing task id."""
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise CallbackParseError("body is not JSON") from exc
     if not isinstance(body, dict):
         raise CallbackParseError("body is not a JSON object")
@@ -43,13 +45,13 @@ def parse_kie_callback(raw: bytes | str) -> TaskOutcome:
 def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     """Read task id, status, result URLs and error from a decoded callback or recordInfo body."""
     task_id = _first_string(body, _TASK_ID_PATHS)
-    if not task_id or len(task_id) > _MAX_TASK_ID_CHARS:
+    if not task_id or len(task_id) > _MAX_TASK_ID_CHARS or not _encodable(task_id):
         raise CallbackParseError("no task id")
     status = _status(body)
-    urls = tuple(_dedupe(_result_urls(body)))
+    urls = tuple(u for u in _dedupe(_result_urls(body)) if _encodable(u))
     if status is TaskStatus.FAILED:
         code, message = _error(body)
-        return TaskOutcome(task_id, status, (), code, message)
+        return TaskOutcome(task_id, status, (), _printable(code), _printable(message))
     if status is TaskStatus.SUCCEEDED and not urls:
         return TaskOutcome(task_id, TaskStatus.FAILED, (), "no_result", "no result files")
     return TaskOutcome(task_id, status, urls if status is TaskStatus.SUCCEEDED else ())
@@ -90,7 +92,7 @@ def _code(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    if isinstance(value, str) and _SHORT_NUMBER.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
@@ -121,7 +123,7 @@ def _result_json_urls(value: Any) -> Any:
     if isinstance(value, str) and value.strip():
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return value.get("resultUrls") if isinstance(value, dict) else None
 
@@ -159,6 +161,19 @@ def _text(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return ""
     return str(value).strip() if isinstance(value, str | int) else ""
+
+
+def _encodable(text: str) -> bool:
+    """JSON allows lone surrogates; Redis and Telegram need real UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _dedupe(items: Iterable[str]) -> Iterator[str]:
