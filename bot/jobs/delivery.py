@@ -73,6 +73,10 @@ class Deliverer:
             return False
         await self._store.mark_delivered(job.id, self._owner)
         log.info("job %s delivered (%s)", job.id, job.outcome)
+        if job.outcome == JobState.SUCCEEDED:
+            # Cosmetic, and after the mark: a crash or failure here never causes a second send.
+            with contextlib.suppress(TelegramError):
+                await self._edit_status(job, texts.DONE)
         return True
 
     async def _send_result(self, job: Job) -> None:
@@ -87,9 +91,6 @@ class Deliverer:
             return
         for index, media in enumerate(files):
             await self._send_file(job, media, index)
-        # Cosmetic once the result is out: a failure here must not cause a second send.
-        with contextlib.suppress(TelegramError):
-            await self._edit_status(job, texts.DONE)
 
     async def _send_file(self, job: Job, media: FetchedMedia, index: int) -> None:
         mime = guess_result_mime(media.data, media.content_type)
