@@ -1,0 +1,113 @@
+"""Per-user limits, HMAC-signed callbacks, and confirming callbacks with recordInfo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot import texts
+from bot.emulators.kie import KieEmulator
+from bot.emulators.telegram import TelegramEmulator
+from tests.harness import BotHarness
+
+RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"guard" * 10
+ADMIN = 4242
+
+
+async def test_jobs_in_flight_are_capped_per_user_but_not_for_admins(
+    make_settings: Callable[..., dict[str, Any]],
+    telegram: TelegramEmulator,
+    kie: KieEmulator,
+    redis: Redis,
+) -> None:
+    values = make_settings(user_max_jobs_in_flight=2)
+    async with BotHarness(values, telegram, kie, redis) as bot:
+        user = bot.new_user()
+        for n in range(3):
+            bot.send_photo(user, caption=f"photo {n}")
+        [refusal] = await telegram.wait_for(
+            "editMessageText", lambda c: c.params["text"] == texts.TOO_MANY_IN_FLIGHT
+        )
+        assert int(refusal.params["chat_id"]) == user
+        assert len(await bot.kie.wait_for_task(count=2)) == 2
+
+        for n in range(3):
+            bot.send_photo(ADMIN, caption=f"admin {n}")
+        assert len(await bot.kie.wait_for_task(count=5)) == 5
+
+        # A finished job frees its slot.
+        first = next(iter(kie.tasks.values()))
+        kie.finish(first.task_id, result_urls=[kie.add_result_file(RESULT_PNG)])
+        await kie.send_callback(first.task_id)
+        await bot.wait_sent(user)
+        bot.send_photo(user, caption="after one finished")
+        assert len(await bot.kie.wait_for_task(count=6)) == 6
+
+
+async def test_hourly_cap(
+    make_settings: Callable[..., dict[str, Any]],
+    telegram: TelegramEmulator,
+    kie: KieEmulator,
+    redis: Redis,
+) -> None:
+    values = make_settings(user_max_jobs_per_hour=1)
+    async with BotHarness(values, telegram, kie, redis) as bot:
+        user = bot.new_user()
+        bot.send_photo(user, caption="one")
+        await bot.submitted_task()
+        bot.send_photo(user, caption="two")
+
+        await telegram.wait_for("editMessageText", lambda c: c.params["text"] == texts.HOURLY_CAP)
+        assert len(kie.tasks) == 1
+
+
+async def test_signed_callback_accepted_and_unsigned_refused(
+    make_settings: Callable[..., dict[str, Any]],
+    telegram: TelegramEmulator,
+    kie: KieEmulator,
+    redis: Redis,
+) -> None:
+    async with BotHarness(
+        make_settings(kie_webhook_hmac_key="hmac-key"), telegram, kie, redis
+    ) as bot:
+        chat = bot.new_user()
+        bot.send_photo(chat, caption="signed")
+        task = await bot.submitted_task()
+        kie.finish(task.task_id, result_urls=[kie.add_result_file(RESULT_PNG)])
+
+        unsigned, _ = await kie.send_callback(task.task_id)
+        signed, _ = await kie.send_callback(
+            task.task_id, headers=kie.sign_webhook(task.task_id, "hmac-key")
+        )
+
+        assert (unsigned, signed) == (401, 200)
+        [sent] = await bot.wait_sent(chat)
+        assert sent.params["photo"] == RESULT_PNG
+
+
+async def test_confirmation_believes_record_info_not_the_callback_body(
+    make_settings: Callable[..., dict[str, Any]],
+    telegram: TelegramEmulator,
+    kie: KieEmulator,
+    redis: Redis,
+) -> None:
+    async with BotHarness(make_settings(kie_confirm_results=True), telegram, kie, redis) as bot:
+        chat = bot.new_user()
+        bot.send_photo(chat, caption="confirm me")
+        task = await bot.submitted_task()
+        real = kie.add_result_file(RESULT_PNG)
+        planted = kie.add_result_file(b"\x89PNG\r\n\x1a\n" + b"planted")
+        body = {"code": 200, "data": {"taskId": task.task_id, "state": "success",
+                "resultJson": f'{{"resultUrls":["{planted}"]}}'}}  # fmt: skip
+
+        early, _ = await kie.send_callback(task.task_id, body=body)  # Kie says: still running
+        kie.finish(task.task_id, result_urls=[real])
+        late, _ = await kie.send_callback(task.task_id, body=body)
+
+        assert (early, late) == (200, 200)
+        [sent] = await bot.wait_sent(chat)
+        assert sent.params["photo"] == RESULT_PNG
+        checks = [r for r in kie.requests if r.path == "/api/v1/jobs/recordInfo"]
+        assert len(checks) == 2
