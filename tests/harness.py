@@ -75,6 +75,10 @@ class BotHarness:
         await self.http.close()
         await self._runner.cleanup()
 
+    async def healthy(self) -> bool:
+        async with self.http.get(f"{self.url}/healthz") as response:
+            return response.status == 200
+
     def new_user(self) -> int:
         return next(_user_ids)
 

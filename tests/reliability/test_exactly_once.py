@@ -171,7 +171,7 @@ async def test_redis_restart_loses_and_repeats_nothing(
             own.stop()
             during = await bounded(lambda t=t: kie.send_callback(t.task_id) for t in tasks[:25])
             await own.start()
-            await eventually(bot_healthy(bot), within=30)
+            await eventually(bot.healthy, within=30)
             # Kie's retries of the refused callbacks; the other 25 never call back (polling).
             after = await bounded(lambda t=t: kie.send_callback(t.task_id) for t in tasks[:25])
 
@@ -183,14 +183,6 @@ async def test_redis_restart_loses_and_repeats_nothing(
                    "0 lost, 0 duplicated")  # fmt: skip
     finally:
         own.stop()
-
-
-def bot_healthy(bot: BotHarness) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        async with bot.http.get(f"{bot.url}/healthz") as response:
-            return response.status == 200
-
-    return check
 
 
 async def _delivered_counts(bot: BotHarness, url: str, jobs: dict[int, KieTask]) -> dict[int, int]:
