@@ -1,0 +1,1 @@
+"""Benchmark: Photobot against the emulators, a real redis-server and moto's S3 server."""
