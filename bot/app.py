@@ -15,11 +15,12 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from bot import constants as k
 from bot.config import Settings
 from bot.deps import BOT_DATA_KEY, Deps
+from bot.flood import SendRateLimiter
 from bot.handlers import register
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.delivery import Deliverer
@@ -130,7 +131,7 @@ def build_ptb_application(settings: Settings) -> PtbApp:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         # Honour Telegram's 429 retry_after instead of dropping the message.
-        .rate_limiter(AIORateLimiter(max_retries=MAX_FLOOD_RETRIES))
+        .rate_limiter(SendRateLimiter(max_retries=MAX_FLOOD_RETRIES))
         # One slow upload must not hold up everyone else's updates.
         .concurrent_updates(64)
     )

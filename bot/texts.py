@@ -16,7 +16,7 @@ HELP = START
 
 WORKING = "Working on it…"
 GENERATING = "Generating your image. This usually takes under a minute."
-DONE = "Done. Send another photo any time."
+DONE = "Done. Send another photo any time."  # the result's caption
 PICK_STYLE = "Pick a style, or type what you'd like me to do with this photo."
 PHOTO_EXPIRED = "That photo is no longer waiting for a prompt. Send it again."
 SEND_PHOTO_FIRST = "Send me a photo first, then tell me what to do with it."

@@ -40,7 +40,10 @@ async def test_photo_with_caption_is_generated_and_delivered_once(bot: BotHarnes
     [sent] = await bot.wait_sent(chat)
     assert sent.params["photo"] == RESULT_PNG
     assert sent.params["reply_parameters"]["message_id"] == photo_message_id
-    await bot.telegram.wait_for("editMessageText", lambda c: c.params.get("text") == texts.DONE)
+    assert sent.params["caption"] == texts.DONE
+    [deleted] = await bot.telegram.wait_for("deleteMessage")
+    status_message = bot.telegram.calls_to("sendMessage")[0]
+    assert deleted.params["message_id"] == status_message.result["message_id"]
     assert len(bot.telegram.sent_messages(chat)) == 2  # the status message and the result
 
 
@@ -99,7 +102,7 @@ async def test_every_callback_shape_delivers_the_result_once(
     assert status == 200
     [sent] = await bot.wait_sent(chat)
     assert sent.params["photo"] == RESULT_PNG
-    await bot.telegram.wait_for("editMessageText", lambda c: c.params.get("text") == texts.DONE)
+    await bot.telegram.wait_for("deleteMessage")
     assert [c.method for c in bot.telegram.sent_messages(chat)] == ["sendMessage", "sendPhoto"]
 
 

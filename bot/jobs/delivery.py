@@ -73,10 +73,11 @@ class Deliverer:
             return False
         await self._store.mark_delivered(job.id, self._owner)
         log.info("job %s delivered (%s)", job.id, job.outcome)
-        if job.outcome == JobState.SUCCEEDED:
-            # Cosmetic, and after the mark: a crash or failure here never causes a second send.
+        if job.outcome == JobState.SUCCEEDED and job.status_message_id is not None:
+            # The result (captioned "Done…") replaces the status message. After the mark, so
+            # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
-                await self._edit_status(job, texts.DONE)
+                await self._bot.delete_message(job.chat_id, job.status_message_id)
         return True
 
     async def _send_result(self, job: Job) -> None:
@@ -100,13 +101,15 @@ class Deliverer:
             return
         if mime.startswith("image/") and len(media.data) <= TELEGRAM_PHOTO_MAX_BYTES:
             try:
-                await self._bot.send_photo(job.chat_id, media.data, reply_parameters=reply)
+                await self._bot.send_photo(
+                    job.chat_id, media.data, caption=texts.DONE, reply_parameters=reply
+                )
                 return
             except BadRequest as exc:  # dimensions Telegram will not take as a photo
                 log.info("job %s: photo refused (%s), sending as a file", job.id, exc)
         filename = f"photobot-{job.id[:8]}-{index + 1}.{_EXTENSIONS.get(mime, 'bin')}"
         await self._bot.send_document(
-            job.chat_id, media.data, filename=filename, reply_parameters=reply
+            job.chat_id, media.data, filename=filename, caption=texts.DONE, reply_parameters=reply
         )
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
