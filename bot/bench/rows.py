@@ -1,0 +1,295 @@
+"""The six measurements, each beside its reference from the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.bench.loadgen import PreparedRequest, percentile, run_in_subprocess, write_requests
+from bot.bench.rig import BUCKET, Rig, SeededJob, free_port, wait_until
+from bot.emulators.telegram import TelegramEmulator
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each row does; `tiny` keeps the test-suite run short."""
+
+    rounds: int
+    ingest_requests: int
+    latency_jobs: int
+    intake_photos: int
+    photo_bytes: int
+    memory_jobs: int
+    fanout_results: int
+
+
+FULL = Sizes(3, 20_000, 1_000, 200, 1024 * 1024, 10_000, 600)
+QUICK = Sizes(2, 5_000, 200, 50, 1024 * 1024, 2_000, 300)
+TINY = Sizes(1, 200, 20, 5, 64 * 1024, 100, 30)
+
+
+@dataclass
+class Row:
+    number: int
+    what: str
+    value: str
+    reference: str
+    target: str
+    met: bool
+    figures: dict[str, Any] = field(default_factory=dict)
+    completed: bool = True  # every job of the row finished
+
+
+# -- 1 and 6: callback ingestion ---------------------------------------------------------------
+
+
+async def ingestion(rig: Rig, sizes: Sizes, replicas: int) -> dict[str, Any]:
+    """Median requests/s over rounds for Photobot (with `replicas` processes) and a bare server."""
+    ours, bare, errors, stored = [], [], 0, True
+    for _ in range(sizes.rounds):
+        async with rig.running_bots(replicas) as bots:
+            jobs = await rig.seed_jobs(sizes.ingest_requests)
+            requests = [
+                PreparedRequest(
+                    j.callback_url(bots[i % len(bots)].url), rig.callback_body(j.task_id)
+                )
+                for i, j in enumerate(jobs)
+            ]
+            report = await _load(rig, requests)
+            ours.append(report["rps"])
+            errors += report["errors"]
+            stored &= await _all_stored(rig, jobs)
+        bare.append((await _bare_rps(rig, jobs))["rps"])
+    return {
+        "rps": statistics.median(ours),
+        "bare_rps": statistics.median(bare),
+        "errors": errors,
+        "all_stored": stored,
+        "generator": report["generator"],
+        "rounds_rps": ours,
+        "rounds_bare_rps": bare,
+    }
+
+
+async def _load(rig: Rig, requests: list[PreparedRequest]) -> dict[str, Any]:
+    path = rig.workdir / "requests.jsonl"
+    await asyncio.to_thread(write_requests, path, requests)
+    return await run_in_subprocess(path, concurrency=64, warmup=min(500, len(requests) // 10))
+
+
+async def _all_stored(rig: Rig, jobs: list[SeededJob]) -> bool:
+    pipe = rig.redis.pipeline(transaction=False)
+    for job in jobs:
+        pipe.hget(f"job:{job.job.id}", "state")
+    states = await pipe.execute()
+    return all(state in ("succeeded", "delivered") for state in states)
+
+
+async def _bare_rps(rig: Rig, jobs: list[SeededJob]) -> dict[str, Any]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.bench.bare", "--port", str(port),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_until(_port_open(port), 30, "bare server")
+        requests = [
+            PreparedRequest(j.callback_url(url), rig.callback_body(j.task_id)) for j in jobs
+        ]
+        return await _load(rig, requests)
+    finally:
+        process.kill()
+        await process.wait()
+
+
+def _port_open(port: int) -> Callable[[], Any]:
+    async def check() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    return check
+
+
+# -- 2: callback -> chat latency ---------------------------------------------------------------
+
+
+async def latency(rig: Rig, sizes: Sizes) -> dict[str, Any]:
+    """From a callback request's start to the Bot API emulator receiving the result, at 10/s."""
+    async with rig.running_bots(1) as (bot,):
+        jobs = await rig.seed_jobs(sizes.latency_jobs, first_chat=50_000)
+        before = len(rig.telegram.calls)
+        started: dict[int, float] = {}
+        answers = await asyncio.gather(
+            *(_paced_callback(rig, bot.url, j, i * 0.1, started) for i, j in enumerate(jobs))
+        )
+        await wait_until(_photos_for(rig.telegram, jobs, before), 60, "latency deliveries")
+        arrived = {
+            int(c.params["chat_id"]): c.at
+            for c in rig.telegram.calls[before:]
+            if c.method == "sendPhoto" and c.ok
+        }
+        lat_ms = sorted((arrived[c] - started[c]) * 1000 for c in started)
+        rtt_ms = await _redis_rtt(rig)
+    return {
+        "p50_ms": percentile(lat_ms, 50),
+        "p99_ms": percentile(lat_ms, 99),
+        "redis_rtt_ms": rtt_ms,
+        "callbacks_ok": sum(1 for a in answers if a == 200),
+        "delivered": len(arrived),
+    }
+
+
+async def _paced_callback(
+    rig: Rig, url: str, job: SeededJob, delay_s: float, started: dict[int, float]
+) -> int:
+    await asyncio.sleep(delay_s)  # pacing the load, not synchronising a test
+    started[job.job.chat_id] = time.monotonic()
+    status, _ = await rig.kie.send_callback(
+        job.task_id, body=rig.callback_body(job.task_id), url=job.callback_url(url)
+    )
+    return status
+
+
+def _photos_for(
+    telegram: TelegramEmulator, jobs: list[SeededJob], before: int
+) -> Callable[[], Any]:
+    wanted = {j.job.chat_id for j in jobs}
+
+    async def check() -> bool:
+        got = {int(c.params["chat_id"]) for c in telegram.calls[before:]
+               if c.method == "sendPhoto" and c.ok}  # fmt: skip
+        return wanted <= got
+
+    return check
+
+
+async def _redis_rtt(rig: Rig) -> float:
+    samples = []
+    for _ in range(200):
+        start = time.perf_counter()
+        await rig.redis.ping()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+# -- 3: intake -----------------------------------------------------------------------------------
+
+
+async def intake(rig: Rig, sizes: Sizes) -> dict[str, Any]:
+    """Photo update available -> createTask at Kie, one photo at a time, against bare put_object."""
+    photo = b"\xff\xd8\xff\xe0" + os.urandom(sizes.photo_bytes - 6) + b"\xff\xd9"
+    async with rig.running_bots(1):
+        samples = []
+        for n in range(sizes.intake_photos):
+            chat = 70_000 + n
+            file_id, _ = rig.telegram.add_file(photo)
+            count = len(rig.kie.tasks) + 1
+            pushed = time.time()
+            rig.telegram.message_update(
+                chat_id=chat, user_id=chat, photo_file_id=file_id, caption="bench"
+            )
+            task = (await rig.kie.wait_for_task(count=count, timeout=60))[-1]
+            samples.append((task.created_at - pushed) * 1000)
+    bare = await asyncio.to_thread(_bare_uploads, rig.s3_endpoint, photo, sizes.intake_photos)
+    return {
+        "p50_ms": statistics.median(samples),
+        "bare_put_p50_ms": statistics.median(bare),
+        "photos": len(samples),
+    }
+
+
+def _bare_uploads(endpoint: str, data: bytes, count: int) -> list[float]:
+    from bot.storage.r2 import make_s3_client
+
+    client = make_s3_client(endpoint, "bench", "bench")
+    samples = []
+    for n in range(count):
+        start = time.perf_counter()
+        client.put_object(Bucket=BUCKET, Key=f"bare/{n}.jpg", Body=data, ContentType="image/jpeg")
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+# -- 4: memory -----------------------------------------------------------------------------------
+
+
+async def memory(rig: Rig, sizes: Sizes) -> dict[str, Any]:
+    """RSS and Redis memory with many jobs in flight, created through the real intake path."""
+    photo = b"\xff\xd8\xff\xe0" + b"\x00" * 2048 + b"\xff\xd9"
+    async with rig.running_bots(1) as (bot,):
+        await asyncio.sleep(1.0)  # let start-up allocations settle before the idle reading
+        idle_rss = bot.rss_bytes()
+        redis_before = int((await rig.redis.info("memory"))["used_memory"])
+        file_id, _ = rig.telegram.add_file(photo)
+        first = len(rig.kie.tasks)
+        for n in range(sizes.memory_jobs):
+            chat = 100_000 + n
+            rig.telegram.message_update(
+                chat_id=chat, user_id=chat, photo_file_id=file_id, caption="in flight"
+            )
+        await rig.kie.wait_for_task(count=first + sizes.memory_jobs, timeout=600)
+        await wait_until(_poll_queue_is(rig, sizes.memory_jobs), 60, "jobs stored")
+        loaded_rss = bot.rss_bytes()
+        redis_after = int((await rig.redis.info("memory"))["used_memory"])
+    return {
+        "idle_rss_mb": idle_rss / 2**20,
+        "rss_growth_mb": (loaded_rss - idle_rss) / 2**20,
+        "redis_bytes_per_job": (redis_after - redis_before) / sizes.memory_jobs,
+        "jobs": sizes.memory_jobs,
+    }
+
+
+def _poll_queue_is(rig: Rig, count: int) -> Callable[[], Any]:
+    async def check() -> bool:
+        return int(await rig.redis.zcard("jobs:poll")) >= count
+
+    return check
+
+
+# -- 5: fan-out under flood control ---------------------------------------------------------------
+
+
+async def fanout(rig: Rig, sizes: Sizes) -> dict[str, Any]:
+    """Results for many chats through an emulator enforcing 30 messages/s."""
+    telegram = TelegramEmulator(token=rig.telegram.token, flood_limit_per_s=30)
+    await telegram.start()
+    try:
+        async with rig.running_bots(1, telegram=telegram) as (bot,):
+            jobs = await rig.seed_jobs(sizes.fanout_results, first_chat=200_000)
+            start = time.monotonic()
+            sem = asyncio.Semaphore(32)
+
+            async def callback(job: SeededJob) -> None:
+                async with sem:
+                    await rig.kie.send_callback(
+                        job.task_id, body=rig.callback_body(job.task_id),
+                        url=job.callback_url(bot.url),
+                    )  # fmt: skip
+
+            await asyncio.gather(*(callback(j) for j in jobs))
+            await wait_until(_photos_for(telegram, jobs, 0), 300, "fan-out deliveries")
+            photos = [c for c in telegram.calls if c.method == "sendPhoto" and c.ok]
+            wall_s = max(c.at for c in photos) - start
+            refusals = Counter(int(c.params["chat_id"]) for c in telegram.calls if c.status == 429)
+    finally:
+        await telegram.stop()
+    return {
+        "wall_s": wall_s,
+        "floor_s": sizes.fanout_results / 30,
+        "delivered": len({int(c.params["chat_id"]) for c in photos}),
+        "duplicates": len(photos) - len({int(c.params["chat_id"]) for c in photos}),
+        "answered_429": sum(refusals.values()),
+        "max_429_per_message": max(refusals.values(), default=0),
+    }
