@@ -75,10 +75,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         server = RedisServer(settings.data_dir.resolve() / "redis")
         await server.start()
         url = server.url
-    redis = Redis.from_url(
-        url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
-        health_check_interval=10,
-    )  # fmt: skip
+    redis = Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
     app[REDIS] = redis
     try:
         yield

@@ -7,6 +7,8 @@ import json
 
 from aiohttp import web
 
+from bot.__main__ import new_event_loop
+
 _OK = b'{"code":200,"msg":"success"}'
 
 
@@ -21,7 +23,10 @@ def main() -> None:
     port = parser.parse_args().port
     app = web.Application()
     app.router.add_post("/api/kie/callback", bare_callback)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    # The same event loop the bot runs on, so the comparison is handler against handler.
+    web.run_app(
+        app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop()
+    )
 
 
 if __name__ == "__main__":
