@@ -9,12 +9,10 @@ import logging
 from aiohttp import web
 from telegram import Update
 
-from bot.web.body import BodyTooLarge, read_limited
 from bot.web.keys import DEPS, PTB_APP
 
 log = logging.getLogger(__name__)
 
-MAX_UPDATE_BYTES = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -27,8 +25,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     ):
         return web.Response(status=403)
     try:
-        data = json.loads(await read_limited(request, MAX_UPDATE_BYTES))
-    except BodyTooLarge:
+        data = json.loads(await request.read())  # capped by the app's client_max_size
+    except web.HTTPRequestEntityTooLarge:
         return web.Response(status=413)
     except ValueError:
         return web.Response(status=400)
