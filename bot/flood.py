@@ -20,8 +20,18 @@ THROTTLED_METHODS = frozenset(
 )  # fmt: skip
 
 
+# Telegram counts messages in a sliding second; a bucket that allows a burst of 30 and then
+# refills overruns such a window. One slot every 1/29.5 s never does.
+SENDS_PER_SECOND = 29.5
+
+
 class SendRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter, with the overall throttle applied only to sending methods."""
+    """PTB's AIORateLimiter, smoothed, with the overall throttle applied only to sending methods."""
+
+    def __init__(self, max_retries: int) -> None:
+        super().__init__(
+            overall_max_rate=1, overall_time_period=1 / SENDS_PER_SECOND, max_retries=max_retries
+        )
 
     async def process_request(
         self,
