@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from bot import constants as k
 from bot.errors import FailureKind, kind_for_code
 from bot.jobs import lua
+from bot.jobs.batching import BatchedScript
 from bot.jobs.model import Job, JobState
 from bot.providers.outcome import TaskOutcome, TaskStatus
 
@@ -80,7 +81,8 @@ class JobStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._create = redis.register_script(lua.CREATE)
-        self._record = redis.register_script(lua.RECORD_OUTCOME)
+        # The hot path (every callback): batched into pipelines under load.
+        self._record = BatchedScript(redis, lua.RECORD_OUTCOME)
         self._claim = redis.register_script(lua.CLAIM)
         self._extend = redis.register_script(lua.EXTEND_LEASE)
         self._delivered = redis.register_script(lua.MARK_DELIVERED)
