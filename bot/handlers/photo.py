@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
@@ -55,8 +58,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if photo is None:
         await message.reply_text(texts.SEND_PHOTO_FIRST)
         return
-    status = await message.reply_text(texts.WORKING)
-    await _start(deps, status, user.id, photo, prompt)
+    await _start(deps, message.chat_id, user.id, photo, prompt, message.reply_text(texts.WORKING))
 
 
 async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,9 +75,8 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.PHOTO_EXPIRED, show_alert=True)
         return
     await query.answer(texts.STYLE_CHOSEN.format(label=preset.label))
-    status = await query.message.edit_text(texts.WORKING)
-    if isinstance(status, Message):
-        await _start(deps, status, user.id, photo, preset.prompt)
+    status = query.message.edit_text(texts.WORKING)
+    await _start(deps, query.message.chat_id, user.id, photo, preset.prompt, status)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,25 +102,39 @@ async def _take_image(deps: Deps, message: Message, file_id: str, size: int | No
     if problem:
         await message.reply_text(problem)
         return
-    status = await message.reply_text(texts.WORKING)
-    await _start(deps, status, user.id, photo, prompt)
+    await _start(deps, message.chat_id, user.id, photo, prompt, message.reply_text(texts.WORKING))
 
 
 async def _start(
-    deps: Deps, status: Message, user_id: int, photo: PendingPhoto, prompt: str
+    deps: Deps,
+    chat_id: int,
+    user_id: int,
+    photo: PendingPhoto,
+    prompt: str,
+    status: Awaitable[Message | bool],
 ) -> None:
+    """Start the job while the status message ("Working on it…") is still on its way."""
     request = PhotoJobRequest(
-        chat_id=status.chat_id,
+        chat_id=chat_id,
         user_id=user_id,
         photo_message_id=photo.message_id,
-        status_message_id=status.message_id,
         file_id=photo.file_id,
         prompt=prompt,
     )
+    sent = asyncio.ensure_future(status)
     try:
-        await deps.service.start_photo_job(request)
+        await deps.service.start_photo_job(request, asyncio.ensure_future(_message_id(sent)))
     except InputRejected as exc:
-        await status.edit_text(INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE))
+        message = await sent
+        if isinstance(message, Message):
+            await message.edit_text(INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE))
+
+
+async def _message_id(sent: Awaitable[Message | bool]) -> int:
+    message = await sent
+    if not isinstance(message, Message):  # editing an inline message returns True
+        raise TypeError("status message has no id")
+    return message.message_id
 
 
 def style_keyboard(photo_message_id: int) -> InlineKeyboardMarkup:

@@ -85,6 +85,13 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
+# KEYS: job. ARGV: field, value. Only on a job that exists (never recreates an expired one).
+SET_FIELD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 # KEYS: job, task index. ARGV: task id, ttl, job id
 SET_TASK = """
 if not redis.call('HGET', KEYS[1], 'state') then return 0 end

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -48,7 +49,6 @@ class PhotoJobRequest:
     chat_id: int
     user_id: int
     photo_message_id: int
-    status_message_id: int
     file_id: str
     prompt: str
 
@@ -83,8 +83,14 @@ class JobService:
         self._alerts = alerts
         self._config = config
 
-    async def start_photo_job(self, request: PhotoJobRequest) -> Job:
-        """Raises InputRejected before a job exists; after that, failures land on the job."""
+    async def start_photo_job(
+        self, request: PhotoJobRequest, status_message_id: Awaitable[int]
+    ) -> Job:
+        """Raises InputRejected before a job exists; after that, failures land on the job.
+
+        The status message is sent alongside: Telegram's flood control may hold it for a moment,
+        and the upload and submission do not wait for it.
+        """
         data, fmt = await self._fetch_photo(request.file_id)
         job = Job(
             id=uuid.uuid4().hex,
@@ -93,7 +99,6 @@ class JobService:
             prompt=request.prompt,
             model=kie.NANO_BANANA_PRO,
             reply_to_message_id=request.photo_message_id,
-            status_message_id=request.status_message_id,
             created_at=time.time(),
         )
         limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
@@ -105,11 +110,20 @@ class JobService:
         if admission is Admission.HOURLY_CAP:
             raise InputRejected(InputProblem.HOURLY_CAP)
         log.info("job %s created for chat %s", job.id, job.chat_id)
+        status = asyncio.create_task(self._show_generating(job, status_message_id))
         try:
             await self._submit(job, data, fmt)
         except PhotobotError as exc:
+            await status  # the failure message replaces the status text, so it must exist first
             await self._fail(job, exc)
+        else:
+            await status
         return job
+
+    async def _show_generating(self, job: Job, status_message_id: Awaitable[int]) -> None:
+        job.status_message_id = await status_message_id
+        await self._store.set_status_message(job.id, job.status_message_id)
+        await self._edit_status(job, texts.GENERATING)
 
     async def _fetch_photo(self, file_id: str) -> tuple[bytes, ImageFormat]:
         try:
@@ -138,8 +152,6 @@ class JobService:
                 cfg.public_base_url, KIE_CALLBACK_ROUTE, cfg.callback_secret, "kie", job.id
             ),
         )
-        # Shown before the task exists, so a fast result can never be overwritten by it.
-        await self._edit_status(job, texts.GENERATING)
         task_id = await self._kie.create_task(body)
         await self._remember_task(job, task_id)
         log.info("job %s submitted as kie task %s", job.id, task_id)

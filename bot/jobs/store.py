@@ -87,6 +87,7 @@ class JobStore:
         self._extend = redis.register_script(lua.EXTEND_LEASE)
         self._delivered = redis.register_script(lua.MARK_DELIVERED)
         self._set_task = redis.register_script(lua.SET_TASK)
+        self._set_field = redis.register_script(lua.SET_FIELD)
         self._take_due = redis.register_script(lua.TAKE_DUE)
 
     async def create(self, job: Job, first_poll_at: float, limits: UserLimits) -> Admission:
@@ -124,6 +125,9 @@ class JobStore:
         await self._set_task(
             keys=[job_key(job.id), index], args=[task_id, k.TASK_INDEX_TTL_S, job.id]
         )
+
+    async def set_status_message(self, job_id: str, message_id: int) -> None:
+        await self._set_field(keys=[job_key(job_id)], args=["status_msg", message_id])
 
     async def job_for_task(self, provider: str, task_id: str) -> str | None:
         value = await self.redis.get(k.TASK_INDEX_KEY.format(provider=provider, task_id=task_id))
