@@ -161,6 +161,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         storage=storage,
         kie_client=kie,
         bot=application.bot,
+        http=app[HTTP],
         alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
         config=SubmitConfig(
             public_base_url=settings.base_url(),

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
+import aiohttp
 from redis.exceptions import RedisError
 from telegram import Bot
 from telegram.error import TelegramError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 KIE_CALLBACK_ROUTE = "/api/kie/callback"
 NO_LIMITS = UserLimits()
 SET_TASK_PATIENCE_S = 60.0
+PHOTO_DOWNLOAD_TIMEOUT_S = 60.0
 
 
 class InputProblem:
@@ -73,9 +75,11 @@ class JobService:
         storage: Storage,
         kie_client: kie.KieClient,
         bot: Bot,
+        http: aiohttp.ClientSession,
         alerts: AdminAlerts,
         config: SubmitConfig,
     ) -> None:
+        self._http = http
         self._store = store
         self._storage = storage
         self._kie = kie_client
@@ -128,18 +132,35 @@ class JobService:
     async def _fetch_photo(self, file_id: str) -> tuple[bytes, ImageFormat]:
         try:
             file = await self._bot.get_file(file_id)
-            if file.file_size and file.file_size > TELEGRAM_DOWNLOAD_MAX_BYTES:
-                raise InputRejected(InputProblem.TOO_BIG_FOR_TELEGRAM)
-            data = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
-            log.warning("photo download failed: %s", exc)
+            log.warning("getFile failed: %s", exc)
             raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
+        if file.file_size and file.file_size > TELEGRAM_DOWNLOAD_MAX_BYTES:
+            raise InputRejected(InputProblem.TOO_BIG_FOR_TELEGRAM)
+        data = await self._download(file.file_path or "")
         fmt = sniff_image(data)
         if fmt is None:
             raise InputRejected(InputProblem.NOT_AN_IMAGE)
         if len(data) > PROVIDER_IMAGE_MAX_BYTES:
             raise InputRejected(InputProblem.TOO_BIG_FOR_MODEL)
         return data, fmt
+
+    async def _download(self, url: str) -> bytes:
+        """Stream the file from the Bot API's file server, never past Telegram's 20 MB."""
+        timeout = aiohttp.ClientTimeout(total=PHOTO_DOWNLOAD_TIMEOUT_S)
+        try:
+            async with self._http.get(url, timeout=timeout) as response:
+                response.raise_for_status()
+                chunks, size = [], 0
+                async for chunk in response.content.iter_chunked(256 * 1024):
+                    size += len(chunk)
+                    if size > TELEGRAM_DOWNLOAD_MAX_BYTES:
+                        raise InputRejected(InputProblem.TOO_BIG_FOR_TELEGRAM)
+                    chunks.append(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("photo download failed: %s", type(exc).__name__)
+            raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
+        return b"".join(chunks)
 
     async def _submit(self, job: Job, data: bytes, fmt: ImageFormat) -> None:
         key = f"inputs/{job.id}.{fmt.extension}"
