@@ -24,6 +24,7 @@ from bot.flood import SendRateLimiter
 from bot.handlers import register
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.delivery import Deliverer
+from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingPhotos
 from bot.jobs.reconciler import Reconciler, reconcile_interval
 from bot.jobs.service import JobService, SubmitConfig
@@ -156,12 +157,14 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     storage = await _build_storage(settings, secret)
     store = JobStore(redis)
     kie = KieClient(app[HTTP], str(settings.kie_base_url), settings.kie_api_key.get_secret_value())
+    notices = StatusNotices(application.bot, store)
     service = JobService(
         store=store,
         storage=storage,
         kie_client=kie,
         bot=application.bot,
         http=app[HTTP],
+        notices=notices,
         alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
         config=SubmitConfig(
             public_base_url=settings.base_url(),
@@ -172,7 +175,9 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
             admin_ids=settings.admin_ids,
         ),
     )
-    return Deps(settings, redis, store, PendingPhotos(redis), service, kie, storage, secret)
+    return Deps(
+        settings, redis, store, PendingPhotos(redis), service, notices, kie, storage, secret
+    )
 
 
 async def _callback_secret(settings: Settings, redis: Redis) -> bytes:
@@ -213,6 +218,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(subscriber.run(), name="subscriber"),
         asyncio.create_task(reconciler.run(), name="reconciler"),
+        asyncio.create_task(deps.notices.run(), name="status-notices"),
     ]
     try:
         yield

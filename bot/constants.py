@@ -4,10 +4,9 @@ from typing import Final
 
 # Redis keys. Every key Photobot writes starts with one of these prefixes.
 JOB_KEY: Final = "job:{job_id}"
-TASK_INDEX_KEY: Final = "task:{provider}:{task_id}"
 POLL_QUEUE_KEY: Final = "jobs:poll"  # zset job_id -> unix time of the next status poll
 UNDELIVERED_KEY: Final = "jobs:undelivered"  # zset job_id -> unix time the job became final
-USERS_KEY: Final = "stats:users"
+USERS_KEY: Final = "stats:users"  # HyperLogLog: a fixed 12 KB however many users
 JOBS_TOTAL_KEY: Final = "stats:jobs:total"
 JOBS_DAY_KEY: Final = "stats:jobs:day:{day}"
 OUTCOME_COUNT_KEY: Final = "stats:jobs:{state}"
@@ -16,16 +15,14 @@ PENDING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
-# Per-user limits; the in-flight key's shape is repeated in lua.RECORD_OUTCOME.
-USER_IN_FLIGHT_KEY: Final = "user:{user_id}:inflight"
-USER_HOUR_KEY: Final = "user:{user_id}:hour"
+# Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
+USER_KEY: Final = "user:{user_id}"
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"
 
 # Retention.
 JOB_TTL_AFTER_DELIVERY_S: Final = 7 * 24 * 3600
-TASK_INDEX_TTL_S: Final = 3 * 24 * 3600
 PENDING_PHOTO_TTL_S: Final = 3600
 DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
 DURATIONS_KEPT: Final = 1000

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
 from bot.config import Settings
+from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingPhotos
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
@@ -25,6 +26,7 @@ class Deps:
     store: JobStore
     pending: PendingPhotos
     service: JobService
+    notices: StatusNotices
     kie: KieClient
     storage: Storage
     callback_secret: bytes

@@ -111,6 +111,21 @@ class BotHarness:
             int(c.params["chat_id"]) for c in self.telegram.calls_to("sendPhoto") if c.ok
         )
 
+    async def wait_said(
+        self, chat_id: int, matches: Callable[[str], bool], count: int = 1
+    ) -> list[ApiCall]:
+        """Texts the chat was shown, as a new message or an edit of the status message."""
+
+        def said() -> list[ApiCall]:
+            return [
+                c for c in self.telegram.calls
+                if c.ok and c.method in ("sendMessage", "editMessageText")
+                and int(c.params.get("chat_id", 0)) == chat_id
+                and matches(str(c.params.get("text", "")))
+            ]  # fmt: skip
+
+        return await eventually(lambda: len(said()) >= count and said())
+
     async def wait_sent(
         self, chat_id: int, method: str = "sendPhoto", count: int = 1
     ) -> list[ApiCall]:

@@ -27,10 +27,8 @@ async def test_jobs_in_flight_are_capped_per_user_but_not_for_admins(
         user = bot.new_user()
         for n in range(3):
             bot.send_photo(user, caption=f"photo {n}")
-        [refusal] = await telegram.wait_for(
-            "editMessageText", lambda c: c.params["text"] == texts.TOO_MANY_IN_FLIGHT
-        )
-        assert int(refusal.params["chat_id"]) == user
+        [refusal] = await bot.wait_said(user, lambda t: t == texts.TOO_MANY_IN_FLIGHT)
+        assert refusal.method == "sendMessage"
         assert len(await bot.kie.wait_for_task(count=2)) == 2
 
         for n in range(3):
@@ -59,7 +57,7 @@ async def test_hourly_cap(
         await bot.submitted_task()
         bot.send_photo(user, caption="two")
 
-        await telegram.wait_for("editMessageText", lambda c: c.params["text"] == texts.HOURLY_CAP)
+        await bot.wait_said(user, lambda t: t == texts.HOURLY_CAP)
         assert len(kie.tasks) == 1
 
 

@@ -126,6 +126,7 @@ async def test_failed_generation_is_reported_in_the_status_message(bot: BotHarne
     bot.send_photo(chat, caption="make me a dragon")
     task = await bot.submitted_task()
     bot.kie.finish(task.task_id, fail_code="500", fail_msg="Internal server error")
+    await bot.wait_said(chat, lambda t: t in (texts.WORKING, texts.GENERATING))
 
     status, _ = await bot.kie.send_callback(task.task_id)
 
@@ -151,10 +152,8 @@ async def test_content_refusal_in_callback_shows_the_reason(bot: BotHarness) -> 
 
     await bot.kie.send_callback(task.task_id, body=body)
 
-    [edit] = await bot.telegram.wait_for(
-        "editMessageText", lambda c: "content filter" in str(c.params.get("text"))
-    )
-    assert edit.params["text"].startswith("The image service refused this request")
+    [said] = await bot.wait_said(chat, lambda t: "content filter" in t)
+    assert said.params["text"].startswith("The image service refused this request")
 
 
 async def only_job_id(bot: BotHarness) -> str:

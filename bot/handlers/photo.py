@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
@@ -58,7 +55,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if photo is None:
         await message.reply_text(texts.SEND_PHOTO_FIRST)
         return
-    await _start(deps, message.chat_id, user.id, photo, prompt, message.reply_text(texts.WORKING))
+    await _start(deps, message, user.id, photo, prompt)
 
 
 async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -75,8 +72,9 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.PHOTO_EXPIRED, show_alert=True)
         return
     await query.answer(texts.STYLE_CHOSEN.format(label=preset.label))
-    status = query.message.edit_text(texts.WORKING)
-    await _start(deps, query.message.chat_id, user.id, photo, preset.prompt, status)
+    status = await query.message.edit_text(texts.WORKING)
+    if isinstance(status, Message):
+        await _start(deps, status, user.id, photo, preset.prompt, status_message=status)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -102,39 +100,34 @@ async def _take_image(deps: Deps, message: Message, file_id: str, size: int | No
     if problem:
         await message.reply_text(problem)
         return
-    await _start(deps, message.chat_id, user.id, photo, prompt, message.reply_text(texts.WORKING))
+    await _start(deps, message, user.id, photo, prompt)
 
 
 async def _start(
     deps: Deps,
-    chat_id: int,
+    answer_to: Message,
     user_id: int,
     photo: PendingPhoto,
     prompt: str,
-    status: Awaitable[Message | bool],
+    status_message: Message | None = None,
 ) -> None:
-    """Start the job while the status message ("Working on it…") is still on its way."""
+    """Start the job; a refused input is answered in the status message, or as a reply."""
     request = PhotoJobRequest(
-        chat_id=chat_id,
+        chat_id=answer_to.chat_id,
         user_id=user_id,
         photo_message_id=photo.message_id,
         file_id=photo.file_id,
         prompt=prompt,
+        status_message_id=status_message.message_id if status_message else None,
     )
-    sent = asyncio.ensure_future(status)
     try:
-        await deps.service.start_photo_job(request, asyncio.ensure_future(_message_id(sent)))
+        await deps.service.start_photo_job(request)
     except InputRejected as exc:
-        message = await sent
-        if isinstance(message, Message):
-            await message.edit_text(INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE))
-
-
-async def _message_id(sent: Awaitable[Message | bool]) -> int:
-    message = await sent
-    if not isinstance(message, Message):  # editing an inline message returns True
-        raise TypeError("status message has no id")
-    return message.message_id
+        text = INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)
+        if status_message is not None:
+            await status_message.edit_text(text)
+        else:
+            await answer_to.reply_text(text)
 
 
 def style_keyboard(photo_message_id: int) -> InlineKeyboardMarkup:

@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
-from telegram import Bot, ReplyParameters
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.constants import DELIVERY_LEASE_S, TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
 from bot.errors import FailureKind, MediaFetchError
 from bot.jobs.model import Job, JobState
+from bot.jobs.notices import edit_status, reply_to
 from bot.jobs.store import JobStore
 from bot.media.fetch import FetchedMedia, MediaFetcher
 from bot.media.formats import guess_result_mime
@@ -95,7 +96,7 @@ class Deliverer:
 
     async def _send_file(self, job: Job, media: FetchedMedia, index: int) -> None:
         mime = guess_result_mime(media.data, media.content_type)
-        reply = _reply_to(job)
+        reply = reply_to(job)
         if len(media.data) > TELEGRAM_UPLOAD_MAX_BYTES:
             await self._send_failure(job, FailureKind.DELIVERY, "")
             return
@@ -114,25 +115,9 @@ class Deliverer:
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
         text = texts.failure_text(kind, reason)
-        if await self._edit_status(job, text):
+        if await edit_status(self._bot, job, text):
             return
-        await self._bot.send_message(job.chat_id, text, reply_parameters=_reply_to(job))
-
-    async def _edit_status(self, job: Job, text: str) -> bool:
-        if job.status_message_id is None:
-            return False
-        try:
-            await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
-        except BadRequest as exc:
-            log.info("job %s: status message not edited: %s", job.id, exc)
-            return False
-        return True
-
-
-def _reply_to(job: Job) -> ReplyParameters | None:
-    if job.reply_to_message_id is None:
-        return None
-    return ReplyParameters(job.reply_to_message_id, allow_sending_without_reply=True)
+        await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
 
 
 class ChatLocks:

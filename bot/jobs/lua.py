@@ -4,27 +4,32 @@ Keys a script derives from the job record (the user's in-flight set) are not dec
 so these scripts assume one Redis, not a cluster.
 """
 
-# KEYS: job, poll queue, user in-flight zset, user hour zset, users set, total, day counter
-# ARGV: job fields as JSON, first poll at, now, max in flight, max per hour, in-flight expiry,
+# KEYS: job, poll queue, user hash, users (HyperLogLog), total, day counter
+# ARGV: job fields as JSON, first poll at, now, max in flight, max per hour, deadline seconds,
 #       job id, user id, day counter ttl
 # Returns 0 when created, 1 when the user has too many jobs in flight, 2 when over the hourly cap.
+# The user hash holds counters, not job ids, to keep Redis memory per job small; a counter that
+# drifted (a lost write) heals once no job of the user can still be in flight.
 CREATE = """
 local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600)
-if tonumber(ARGV[4]) > 0 and redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return 1 end
-if tonumber(ARGV[5]) > 0 and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[5]) then return 2 end
+local hour = math.floor(now / 3600)
+local user = redis.call('HMGET', KEYS[3], 'inflight', 'hour', 'hour_count', 'last')
+local inflight = tonumber(user[1]) or 0
+local hour_count = tonumber(user[3]) or 0
+if tonumber(user[2]) ~= hour then hour_count = 0 end
+if now - (tonumber(user[4]) or 0) > tonumber(ARGV[6]) then inflight = 0 end
+if tonumber(ARGV[4]) > 0 and inflight >= tonumber(ARGV[4]) then return 1 end
+if tonumber(ARGV[5]) > 0 and hour_count >= tonumber(ARGV[5]) then return 2 end
+redis.call('HSET', KEYS[3], 'inflight', inflight + 1, 'hour', hour,
+  'hour_count', hour_count + 1, 'last', ARGV[3])
+redis.call('EXPIRE', KEYS[3], 86400)
 local fields = cjson.decode(ARGV[1])
 for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[7])
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
-redis.call('EXPIRE', KEYS[3], 3600 * 24)
-redis.call('ZADD', KEYS[4], now, ARGV[7])
-redis.call('EXPIRE', KEYS[4], 3600)
-redis.call('SADD', KEYS[5], ARGV[8])
+redis.call('PFADD', KEYS[4], ARGV[8])
+redis.call('INCR', KEYS[5])
 redis.call('INCR', KEYS[6])
-redis.call('INCR', KEYS[7])
-redis.call('EXPIRE', KEYS[7], ARGV[9])
+redis.call('EXPIRE', KEYS[6], ARGV[9])
 return 0
 """
 
@@ -44,7 +49,9 @@ redis.call('ZREM', KEYS[2], ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
 redis.call('INCR', KEYS[4])
 local user = redis.call('HGET', KEYS[1], 'user_id')
-if user then redis.call('ZREM', 'user:' .. user .. ':inflight', ARGV[8]) end
+if user and tonumber(redis.call('HGET', 'user:' .. user, 'inflight') or '0') > 0 then
+  redis.call('HINCRBY', 'user:' .. user, 'inflight', -1)
+end
 local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
 if ARGV[1] == 'succeeded' and created then
   redis.call('LPUSH', KEYS[5], tostring(tonumber(ARGV[6]) - created))
@@ -92,13 +99,6 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
-# KEYS: job, task index. ARGV: task id, ttl, job id
-SET_TASK = """
-if not redis.call('HGET', KEYS[1], 'state') then return 0 end
-redis.call('HSET', KEYS[1], 'task_id', ARGV[1])
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
-return 1
-"""
 
 # KEYS: a schedule zset. ARGV: now, limit, lease seconds. Pushes each due member forward by the
 # lease, so another replica's reconciler does not pick the same job meanwhile.

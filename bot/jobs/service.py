@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import aiohttp
@@ -20,6 +19,7 @@ from bot.constants import PROVIDER_IMAGE_MAX_BYTES, TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.model import Job, JobState
+from bot.jobs.notices import StatusNotices, edit_status
 from bot.jobs.store import Admission, JobStore, Outcome, UserLimits
 from bot.media.formats import ImageFormat, sniff_image
 from bot.providers import kie
@@ -53,6 +53,7 @@ class PhotoJobRequest:
     photo_message_id: int
     file_id: str
     prompt: str
+    status_message_id: int | None = None  # a message to edit, instead of a new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +77,12 @@ class JobService:
         kie_client: kie.KieClient,
         bot: Bot,
         http: aiohttp.ClientSession,
+        notices: StatusNotices,
         alerts: AdminAlerts,
         config: SubmitConfig,
     ) -> None:
         self._http = http
+        self._notices = notices
         self._store = store
         self._storage = storage
         self._kie = kie_client
@@ -87,13 +90,11 @@ class JobService:
         self._alerts = alerts
         self._config = config
 
-    async def start_photo_job(
-        self, request: PhotoJobRequest, status_message_id: Awaitable[int]
-    ) -> Job:
+    async def start_photo_job(self, request: PhotoJobRequest) -> Job:
         """Raises InputRejected before a job exists; after that, failures land on the job.
 
-        The status message is sent alongside: Telegram's flood control may hold it for a moment,
-        and the upload and submission do not wait for it.
+        Without a status message of its own (a style button's message), the job gets one from
+        the notices queue, so neither this call nor the upload waits on Telegram's flood control.
         """
         data, fmt = await self._fetch_photo(request.file_id)
         job = Job(
@@ -103,6 +104,7 @@ class JobService:
             prompt=request.prompt,
             model=kie.NANO_BANANA_PRO,
             reply_to_message_id=request.photo_message_id,
+            status_message_id=request.status_message_id,
             created_at=time.time(),
         )
         limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
@@ -114,20 +116,22 @@ class JobService:
         if admission is Admission.HOURLY_CAP:
             raise InputRejected(InputProblem.HOURLY_CAP)
         log.info("job %s created for chat %s", job.id, job.chat_id)
-        status = asyncio.create_task(self._show_generating(job, status_message_id))
+        if job.status_message_id is None:
+            self._notices.post(job.id)
         try:
             await self._submit(job, data, fmt)
         except PhotobotError as exc:
-            await status  # the failure message replaces the status text, so it must exist first
             await self._fail(job, exc)
-        else:
-            await status
+            return job
+        await self._show_generating(job)
         return job
 
-    async def _show_generating(self, job: Job, status_message_id: Awaitable[int]) -> None:
-        job.status_message_id = await status_message_id
-        await self._store.set_status_message(job.id, job.status_message_id)
-        await self._edit_status(job, texts.GENERATING)
+    async def _show_generating(self, job: Job) -> None:
+        """Edit the status message if it is out already; a queued one will say it itself."""
+        if job.status_message_id is None:
+            latest = await self._store.get(job.id)
+            job.status_message_id = latest.status_message_id if latest else None
+        await edit_status(self._bot, job, texts.GENERATING)
 
     async def _fetch_photo(self, file_id: str) -> tuple[bytes, ImageFormat]:
         try:
@@ -210,11 +214,3 @@ class JobService:
             await self._alerts.notify("kie_auth", "the Kie API key was refused", message)
         elif kind is FailureKind.NO_CREDITS:
             await self._alerts.notify("kie_credits", "Kie credits are used up", message)
-
-    async def _edit_status(self, job: Job, text: str) -> None:
-        if job.status_message_id is None:
-            return
-        try:
-            await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
-        except TelegramError as exc:
-            log.info("status edit for job %s skipped: %s", job.id, exc)

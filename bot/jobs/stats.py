@@ -34,7 +34,7 @@ def mean_and_p95(durations: list[float]) -> tuple[float | None, float | None]:
 
 async def read_stats(redis: Redis) -> Stats:
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.scard(k.USERS_KEY)
+        pipe.pfcount(k.USERS_KEY)
         pipe.get(k.JOBS_DAY_KEY.format(day=today()))
         pipe.get(k.JOBS_TOTAL_KEY)
         pipe.get(k.OUTCOME_COUNT_KEY.format(state="succeeded"))

@@ -86,7 +86,6 @@ class JobStore:
         self._claim = redis.register_script(lua.CLAIM)
         self._extend = redis.register_script(lua.EXTEND_LEASE)
         self._delivered = redis.register_script(lua.MARK_DELIVERED)
-        self._set_task = redis.register_script(lua.SET_TASK)
         self._set_field = redis.register_script(lua.SET_FIELD)
         self._take_due = redis.register_script(lua.TAKE_DUE)
 
@@ -96,8 +95,7 @@ class JobStore:
             keys=[
                 job_key(job.id),
                 k.POLL_QUEUE_KEY,
-                k.USER_IN_FLIGHT_KEY.format(user_id=job.user_id),
-                k.USER_HOUR_KEY.format(user_id=job.user_id),
+                k.USER_KEY.format(user_id=job.user_id),
                 k.USERS_KEY,
                 k.JOBS_TOTAL_KEY,
                 k.JOBS_DAY_KEY.format(day=today()),
@@ -108,7 +106,7 @@ class JobStore:
                 repr(job.created_at),
                 limits.max_in_flight,
                 limits.max_per_hour,
-                repr(job.created_at + k.JOB_DEADLINE_S + 60),
+                k.JOB_DEADLINE_S + 60,
                 job.id,
                 job.user_id,
                 k.DAY_COUNTER_TTL_S,
@@ -121,17 +119,10 @@ class JobStore:
         return Job.from_redis(_decode(raw)) if raw else None
 
     async def set_task(self, job: Job, task_id: str) -> None:
-        index = k.TASK_INDEX_KEY.format(provider=job.provider, task_id=task_id)
-        await self._set_task(
-            keys=[job_key(job.id), index], args=[task_id, k.TASK_INDEX_TTL_S, job.id]
-        )
+        await self._set_field(keys=[job_key(job.id)], args=["task_id", task_id])
 
     async def set_status_message(self, job_id: str, message_id: int) -> None:
         await self._set_field(keys=[job_key(job_id)], args=["status_msg", message_id])
-
-    async def job_for_task(self, provider: str, task_id: str) -> str | None:
-        value = await self.redis.get(k.TASK_INDEX_KEY.format(provider=provider, task_id=task_id))
-        return value.decode() if isinstance(value, bytes) else value
 
     async def record_outcome(
         self, job_id: str, outcome: Outcome, *, expected_task_id: str = ""

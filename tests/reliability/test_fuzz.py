@@ -452,6 +452,9 @@ async def snapshot(redis: Redis) -> dict[str, Any]:
     state = {}
     for key in sorted(await redis.keys("*")):
         kind = await redis.type(key)
+        if key == "stats:users":  # a HyperLogLog: binary, compared by its count
+            state[key] = (kind, await redis.pfcount(key))
+            continue
         state[key] = (kind, await readers[kind](key))
     return state
 

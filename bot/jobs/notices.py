@@ -1,0 +1,81 @@
+"""Each job's status message ("Working on it…", "Generating…"), sent as flood control allows.
+
+Jobs wait here as ids, not as pending Bot API requests, so a burst of thousands of photos costs
+little memory; and when a job's turn comes, its message says where the job is by then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, ReplyParameters
+from telegram.error import BadRequest, TelegramError
+
+from bot import texts
+from bot.jobs.model import Job, JobState
+from bot.jobs.store import JobStore
+
+log = logging.getLogger(__name__)
+
+WORKERS = 4
+
+
+class StatusNotices:
+    def __init__(self, bot: Bot, store: JobStore) -> None:
+        self._bot = bot
+        self._store = store
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def post(self, job_id: str) -> None:
+        self._queue.put_nowait(job_id)
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._work() for _ in range(WORKERS)))
+
+    async def _work(self) -> None:
+        while True:
+            job_id = await self._queue.get()
+            try:
+                await self._send(job_id)
+            except (TelegramError, OSError) as exc:
+                log.warning("job %s: status message not sent: %s", job_id, exc)
+            except Exception:
+                log.exception("job %s: status message failed", job_id)
+
+    async def _send(self, job_id: str) -> None:
+        job = await self._store.get(job_id)
+        if job is None or job.state is not JobState.SUBMITTED:
+            return  # the result or the failure message already went out
+        sent = await self._bot.send_message(
+            job.chat_id, status_text(job), reply_parameters=reply_to(job)
+        )
+        await self._store.set_status_message(job.id, sent.message_id)
+        if not job.task_id:
+            # Submission may have finished while the message was on its way.
+            latest = await self._store.get(job_id)
+            if latest is not None and latest.task_id and latest.state is JobState.SUBMITTED:
+                await edit_status(self._bot, latest, texts.GENERATING)
+
+
+def status_text(job: Job) -> str:
+    return texts.GENERATING if job.task_id else texts.WORKING
+
+
+async def edit_status(bot: Bot, job: Job, text: str) -> bool:
+    """Edit the job's status message; False when there is none or Telegram refused."""
+    if job.status_message_id is None:
+        return False
+    try:
+        await bot.edit_message_text(text, job.chat_id, job.status_message_id)
+    except BadRequest as exc:  # deleted by the user, or already showing this text
+        log.info("job %s: status message not edited: %s", job.id, exc)
+        return False
+    return True
+
+
+def reply_to(job: Job) -> ReplyParameters | None:
+    """Reply to the user's photo, or just post if it was deleted."""
+    if job.reply_to_message_id is None:
+        return None
+    return ReplyParameters(job.reply_to_message_id, allow_sending_without_reply=True)
