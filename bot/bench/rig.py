@@ -115,6 +115,7 @@ class Rig:
     ) -> AsyncIterator[list[BotProcess]]:
         """Fresh Redis contents, then `count` bot processes; killed afterwards."""
         await self.redis.flushall()
+        await self._compact_aof()
         bots = []
         try:
             for _ in range(count):
@@ -133,6 +134,15 @@ class Rig:
                 if bot.process.returncode is None:
                     bot.process.kill()
                     await bot.process.wait()
+
+    async def _compact_aof(self) -> None:
+        """Rewrite the append-only file now, so Redis does not do it in the middle of a row."""
+        await self.redis.bgrewriteaof()
+        await wait_until(self._aof_idle, 60, "AOF rewrite")
+
+    async def _aof_idle(self) -> bool:
+        info = await self.redis.info("persistence")
+        return not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]
 
     async def seed_jobs(self, count: int, first_chat: int = 10_000) -> list[SeededJob]:
         """Jobs as the bot would have created them, each with a Kie task, ready for callbacks."""
