@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
-from tests.harness import BotHarness
+from tests.harness import BotHarness, StartBot
 
 # PTB 22 warns (an error under -W error) when it builds RetryAfter without this opt-in.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -116,14 +116,27 @@ def make_settings(
 
 
 @pytest.fixture
-async def bot(
+def start_bot(
     make_settings: Callable[..., dict[str, Any]],
     redis: Redis,
     telegram: TelegramEmulator,
     kie: KieEmulator,
-) -> AsyncIterator[BotHarness]:
+) -> StartBot:
+    """Builds a bot wired to the test doubles (use with `async with`); keywords override
+    settings, and `telegram=` swaps in another Bot API emulator."""
+
+    def build(*, telegram_emulator: TelegramEmulator | None = None, **overrides: Any) -> BotHarness:
+        emulator = telegram_emulator or telegram
+        overrides.setdefault("telegram_api_base_url", emulator.url)
+        return BotHarness(make_settings(**overrides), emulator, kie, redis)
+
+    return build
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> AsyncIterator[BotHarness]:
     """A running Photobot (PTB polling the Telegram emulator, embedded HTTP server up)."""
-    async with BotHarness(make_settings(), telegram, kie, redis) as harness:
+    async with start_bot() as harness:
         yield harness
 
 

@@ -21,6 +21,7 @@ from bot.emulators.kie import KieEmulator, KieTask
 from bot.emulators.telegram import ApiCall, TelegramEmulator
 
 T = TypeVar("T")
+StartBot = Callable[..., "BotHarness"]
 _user_ids = itertools.count(1000)
 TINY_JPEG = (
     b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"

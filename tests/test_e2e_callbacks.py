@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -13,7 +11,7 @@ from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
 from tests.conftest import free_port
-from tests.harness import BotHarness, eventually
+from tests.harness import BotHarness, StartBot, eventually
 
 RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"polled" * 20
 
@@ -98,12 +96,11 @@ async def test_intermediate_stage_is_acknowledged_without_delivery(bot: BotHarne
 
 
 async def test_without_a_callback_polling_delivers(
-    make_settings: Callable[..., dict[str, Any]],
+    start_bot: StartBot,
     telegram: TelegramEmulator,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    async with BotHarness(make_settings(poll_after_seconds=0.3), telegram, kie, redis) as bot:
+    async with start_bot(poll_after_seconds=0.3) as bot:
         chat = bot.new_user()
         bot.send_photo(chat, caption="never called back")
         task = await bot.submitted_task()
@@ -118,8 +115,7 @@ async def test_without_a_callback_polling_delivers(
 
 
 async def test_redis_down_answers_503_then_recovers(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
     redis: Redis,
     tmp_path: Path,
@@ -127,7 +123,7 @@ async def test_redis_down_answers_503_then_recovers(
     own = RedisServer(tmp_path / "own-redis", port=free_port())
     await own.start()
     try:
-        async with BotHarness(make_settings(redis_url=own.url), telegram, kie, redis) as bot:
+        async with start_bot(redis_url=own.url) as bot:
             chat = bot.new_user()
             bot.send_photo(chat, caption="x")
             task = await bot.submitted_task()

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
-from tests.harness import TINY_JPEG, BotHarness
+from tests.harness import TINY_JPEG, StartBot
 
 RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"local" * 10
 
 
 async def test_embedded_redis_and_local_media(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
     redis: Redis,
     tmp_path: Path,
 ) -> None:
-    values = make_settings(
+    embedded_only = dict(
         redis_url=None, r2_endpoint_url=None, r2_access_key_id=None,
         r2_secret_access_key=None, r2_bucket=None, callback_secret=None,
         data_dir=tmp_path / "d",
     )  # fmt: skip
-    async with BotHarness(values, telegram, kie, redis) as bot:
+    async with start_bot(**embedded_only) as bot:
         chat = bot.new_user()
         bot.send_photo(chat, caption="local please")
         task = await bot.submitted_task()

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from redis.asyncio import Redis
-
 from bot import texts
 from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
-from tests.harness import BotHarness
+from tests.harness import StartBot
 
 RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"guard" * 10
 ADMIN = 4242
 
 
 async def test_jobs_in_flight_are_capped_per_user_but_not_for_admins(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    values = make_settings(user_max_jobs_in_flight=2)
-    async with BotHarness(values, telegram, kie, redis) as bot:
+    async with start_bot(user_max_jobs_in_flight=2) as bot:
         user = bot.new_user()
         for n in range(3):
             bot.send_photo(user, caption=f"photo {n}")
@@ -45,13 +36,10 @@ async def test_jobs_in_flight_are_capped_per_user_but_not_for_admins(
 
 
 async def test_hourly_cap(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    values = make_settings(user_max_jobs_per_hour=1)
-    async with BotHarness(values, telegram, kie, redis) as bot:
+    async with start_bot(user_max_jobs_per_hour=1) as bot:
         user = bot.new_user()
         bot.send_photo(user, caption="one")
         await bot.submitted_task()
@@ -62,14 +50,10 @@ async def test_hourly_cap(
 
 
 async def test_signed_callback_accepted_and_unsigned_refused(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    async with BotHarness(
-        make_settings(kie_webhook_hmac_key="hmac-key"), telegram, kie, redis
-    ) as bot:
+    async with start_bot(kie_webhook_hmac_key="hmac-key") as bot:
         chat = bot.new_user()
         bot.send_photo(chat, caption="signed")
         task = await bot.submitted_task()
@@ -86,12 +70,10 @@ async def test_signed_callback_accepted_and_unsigned_refused(
 
 
 async def test_confirmation_believes_record_info_not_the_callback_body(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    async with BotHarness(make_settings(kie_confirm_results=True), telegram, kie, redis) as bot:
+    async with start_bot(kie_confirm_results=True) as bot:
         chat = bot.new_user()
         bot.send_photo(chat, caption="confirm me")
         task = await bot.submitted_task()

@@ -17,7 +17,7 @@ from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
 from tests.conftest import free_port
 from tests.figures import record
-from tests.harness import BotHarness, eventually
+from tests.harness import BotHarness, StartBot, eventually
 
 T = TypeVar("T")
 RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"exactly-once" * 8
@@ -55,12 +55,10 @@ async def _none_left(bot: BotHarness) -> bool:
 
 
 async def test_duplicate_storm(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    async with BotHarness(make_settings(**LOCAL_STORAGE), telegram, kie, redis) as bot:
+    async with start_bot(**LOCAL_STORAGE) as bot:
         jobs = await bot.start_jobs(200)
         finish_all(kie, jobs.values())
 
@@ -77,13 +75,10 @@ async def test_duplicate_storm(
 
 
 async def test_lost_callbacks_are_delivered_by_polling(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    values = make_settings(poll_after_seconds=0.5, **LOCAL_STORAGE)
-    async with BotHarness(values, telegram, kie, redis) as bot:
+    async with start_bot(poll_after_seconds=0.5, **LOCAL_STORAGE) as bot:
         jobs = await bot.start_jobs(50)
         finish_all(kie, jobs.values())  # results exist, callbacks never come
 
@@ -98,14 +93,13 @@ async def test_lost_callbacks_are_delivered_by_polling(
 
 
 async def test_forged_callbacks_are_all_refused(
-    make_settings: Callable[..., dict[str, Any]],
+    start_bot: StartBot,
     telegram: TelegramEmulator,
     kie: KieEmulator,
     redis: Redis,
 ) -> None:
     hmac_key = "kie-hmac-test-key"
-    values = make_settings(kie_webhook_hmac_key=hmac_key, **LOCAL_STORAGE)
-    async with BotHarness(values, telegram, kie, redis) as bot:
+    async with start_bot(kie_webhook_hmac_key=hmac_key, **LOCAL_STORAGE) as bot:
         jobs = await bot.start_jobs(2)
         (chat_a, task_a), (_, task_b) = jobs.items()
         finish_all(kie, jobs.values())
@@ -161,17 +155,16 @@ def _forgeries(
 
 
 async def test_redis_restart_loses_and_repeats_nothing(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
     redis: Redis,
     tmp_path: Path,
 ) -> None:
     own = RedisServer(tmp_path / "restarting-redis", port=free_port())
     await own.start()
-    values = make_settings(redis_url=own.url, poll_after_seconds=1, **LOCAL_STORAGE)
+    values = dict(redis_url=own.url, poll_after_seconds=1, **LOCAL_STORAGE)
     try:
-        async with BotHarness(values, telegram, kie, redis) as bot:
+        async with start_bot(**values) as bot:
             jobs = await bot.start_jobs(50)
             finish_all(kie, jobs.values())
             tasks = list(jobs.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -10,21 +9,22 @@ from redis.asyncio import Redis
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from tests.figures import record
-from tests.harness import BotHarness, eventually
+from tests.harness import StartBot, eventually
 from tests.reliability.test_exactly_once import LOCAL_STORAGE, finish_all
 
 NO_USER_LIMITS: dict[str, Any] = {"user_max_jobs_in_flight": 0, "user_max_jobs_per_hour": 0}
 
 
 async def test_per_chat_flood_keeps_order_and_drops_nothing(
-    make_settings: Callable[..., dict[str, Any]], kie: KieEmulator, redis: Redis
+    start_bot: StartBot,
+    kie: KieEmulator,
+    redis: Redis,
 ) -> None:
     telegram = TelegramEmulator(token="123456:TEST-token-abcdef", per_chat_limit_per_s=1)
     await telegram.start()
     try:
-        values = make_settings(telegram_api_base_url=telegram.url, **LOCAL_STORAGE,
-                               **NO_USER_LIMITS)  # fmt: skip
-        async with BotHarness(values, telegram, kie, redis) as bot:
+        limits = {**LOCAL_STORAGE, **NO_USER_LIMITS}
+        async with start_bot(telegram_emulator=telegram, **limits) as bot:
             chat = bot.new_user()
             photo_ids = []
             for n in range(4):
@@ -53,13 +53,13 @@ async def test_per_chat_flood_keeps_order_and_drops_nothing(
 
 
 async def test_global_flood_delivers_every_result(
-    make_settings: Callable[..., dict[str, Any]], kie: KieEmulator, redis: Redis
+    start_bot: StartBot,
+    kie: KieEmulator,
 ) -> None:
     telegram = TelegramEmulator(token="123456:TEST-token-abcdef", flood_limit_per_s=15)
     await telegram.start()
     try:
-        values = make_settings(telegram_api_base_url=telegram.url, **LOCAL_STORAGE)
-        async with BotHarness(values, telegram, kie, redis) as bot:
+        async with start_bot(telegram_emulator=telegram, **LOCAL_STORAGE) as bot:
             jobs = await bot.start_jobs(40)
             finish_all(kie, jobs.values())
             for task in jobs.values():

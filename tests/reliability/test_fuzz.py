@@ -37,7 +37,7 @@ from bot.providers.kie_parsing import (
 )
 from bot.providers.outcome import TaskOutcome, TaskStatus
 from tests.figures import record
-from tests.harness import BotHarness, eventually
+from tests.harness import BotHarness, StartBot, eventually
 
 FUZZ = settings(
     max_examples=1500,
@@ -460,14 +460,14 @@ async def snapshot(redis: Redis) -> dict[str, Any]:
 
 
 async def test_callback_endpoint_survives_fuzzing(
-    make_settings: Callable[..., dict[str, Any]],
+    start_bot: StartBot,
     telegram: TelegramEmulator,
     kie: KieEmulator,
     redis: Redis,
 ) -> None:
     rng = random.Random(SEED)
     # Like the `bot` fixture, but the status poll is far away so nothing else touches the job.
-    async with BotHarness(make_settings(poll_after_seconds=3600), telegram, kie, redis) as bot:
+    async with start_bot(poll_after_seconds=3600) as bot:
         chat = bot.new_user()
         bot.send_photo(chat, caption="fuzz target")
         task = await bot.submitted_task()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -16,7 +15,7 @@ from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from tests.conftest import free_port
 from tests.figures import record
-from tests.harness import BotHarness, eventually
+from tests.harness import StartBot, eventually
 from tests.reliability.test_exactly_once import bounded, finish_all
 
 WEBHOOK_SECRET = "webhook-secret-for-tests"
@@ -68,8 +67,7 @@ class RoundRobin:
 
 
 async def test_two_replicas_deliver_each_result_once(
-    make_settings: Callable[..., dict[str, Any]],
-    telegram: TelegramEmulator,
+    start_bot: StartBot,
     kie: KieEmulator,
     redis: Redis,
 ) -> None:
@@ -78,8 +76,9 @@ async def test_two_replicas_deliver_each_result_once(
     async with balancer.running(), AsyncExitStack() as stack:
         replicas = []
         for _ in range(2):
-            values = make_settings(public_base_url=public, telegram_webhook_secret=WEBHOOK_SECRET)
-            replica = await stack.enter_async_context(BotHarness(values, telegram, kie, redis))
+            replica = await stack.enter_async_context(
+                start_bot(public_base_url=public, telegram_webhook_secret=WEBHOOK_SECRET)
+            )
             balancer.backends.append(f"http://127.0.0.1:{replica.settings.http_port}")
             replicas.append(replica)
         bot = replicas[0]
@@ -100,13 +99,10 @@ async def test_two_replicas_deliver_each_result_once(
 
 
 async def test_webhook_refuses_a_wrong_secret(
-    make_settings: Callable[..., dict[str, Any]],
+    start_bot: StartBot,
     telegram: TelegramEmulator,
-    kie: KieEmulator,
-    redis: Redis,
 ) -> None:
-    values = make_settings(telegram_webhook_secret=WEBHOOK_SECRET)
-    async with BotHarness(values, telegram, kie, redis) as bot:
+    async with start_bot(telegram_webhook_secret=WEBHOOK_SECRET) as bot:
         update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1,
                   "type": "private"}, "text": "/start"}}  # fmt: skip
         statuses = []
