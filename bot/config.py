@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 EXIT_CONFIG_ERROR = 2
 
@@ -111,6 +116,21 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{name.upper()} is required when R2_ENDPOINT_URL is set")
 
 
+class _ExplicitSettings(Settings):
+    """Settings from the values given and nothing else: no environment, no `.env` file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable, never its value."""
 
@@ -124,10 +144,11 @@ def describe(error: ValidationError) -> str:
     return f"{name} is invalid: {first['msg']}"
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment (plus overrides), raising ConfigError on bad input."""
+def load_settings(*, from_env: bool = True, **values: Any) -> Settings:
+    """Build settings from the environment plus `values` (or, without `from_env`, from `values`
+    alone, as tests do); raises ConfigError on bad input."""
     try:
-        settings = Settings(**overrides)
+        settings = (Settings if from_env else _ExplicitSettings)(**values)
     except ValidationError as exc:
         raise ConfigError(describe(exc)) from None
     settings.check_r2_complete()

@@ -50,7 +50,7 @@ class BotHarness:
     def __init__(
         self, values: dict[str, Any], telegram: TelegramEmulator, kie: KieEmulator, redis: Redis
     ) -> None:
-        self.settings: Settings = load_settings(_env_file=None, **values)
+        self.settings: Settings = load_settings(from_env=False, **values)
         self.telegram = telegram
         self.kie = kie
         self.redis = redis

@@ -230,3 +230,17 @@ def test_command_line_without_token_exits_2_with_one_line(tmp_path: Path) -> Non
     assert len(lines) == 1, result.stderr
     assert "TELEGRAM_BOT_TOKEN" in lines[0]
     assert result.stdout == ""
+
+
+def test_settings_from_values_alone_ignore_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KIE_WEBHOOK_HMAC_KEY", "from-the-shell")
+    monkeypatch.setenv("USER_MAX_JOBS_IN_FLIGHT", "1")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("LOG_LEVEL=DEBUG\n")
+    settings = load_settings(from_env=False, **BASE)
+    assert settings.kie_webhook_hmac_key is None
+    assert settings.user_max_jobs_in_flight == 3
+    assert settings.log_level == "INFO"
+    assert load_settings(**BASE).kie_webhook_hmac_key is not None  # the default does read it
