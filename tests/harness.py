@@ -17,8 +17,10 @@ from redis.asyncio import Redis
 
 from bot.app import SUBSCRIBER, create_app
 from bot.config import Settings, load_settings
+from bot.constants import UPDATE_SEEN_KEY
 from bot.emulators.kie import KieEmulator, KieTask
 from bot.emulators.telegram import ApiCall, TelegramEmulator
+from bot.web.keys import PTB_APP
 
 T = TypeVar("T")
 StartBot = Callable[..., "BotHarness"]
@@ -76,6 +78,17 @@ class BotHarness:
         await self.http.close()
         await self._runner.cleanup()
 
+    async def settled(self, *updates: dict[str, Any]) -> None:
+        """Wait until these updates were handled to the end: each reached the bot's first
+        handler (its update id is recorded) and no handler is still running."""
+        processor = self.app[PTB_APP].update_processor
+        keys = [UPDATE_SEEN_KEY.format(update_id=u["update_id"]) for u in updates]
+        await eventually(lambda: self._exist(keys))
+        await eventually(lambda: processor.current_concurrent_updates == 0)
+
+    async def _exist(self, keys: list[str]) -> bool:
+        return bool(await self.redis.exists(*keys) == len(keys))
+
     async def healthy(self) -> bool:
         async with self.http.get(f"{self.url}/healthz") as response:
             return response.status == 200
@@ -84,11 +97,23 @@ class BotHarness:
         return next(_user_ids)
 
     def send_photo(
-        self, chat_id: int, caption: str | None = None, data: bytes = TINY_JPEG
+        self,
+        chat_id: int,
+        caption: str | None = None,
+        data: bytes = TINY_JPEG,
+        *,
+        user_id: int | None = None,
+        **message: Any,
     ) -> dict[str, Any]:
+        """A user sends a photo (in their private chat unless `user_id` names someone else);
+        `message` keywords go to the emulator's message_update (media_group_id, …)."""
         file_id, _ = self.telegram.add_file(data)
         return self.telegram.message_update(
-            chat_id=chat_id, user_id=chat_id, photo_file_id=file_id, caption=caption
+            chat_id=chat_id,
+            user_id=chat_id if user_id is None else user_id,
+            photo_file_id=file_id,
+            caption=caption,
+            **message,
         )
 
     async def submitted_task(self, count: int = 1) -> KieTask:

@@ -136,6 +136,7 @@ _BOOL_FIELDS = frozenset(
 )
 _INT_RE = re.compile(r"-?\d+")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+_MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
@@ -229,6 +230,35 @@ class _FailureRule:
     def error(self) -> _ApiError:
         """A fresh exception for one failing call."""
         return _ApiError(self.status, self.description, self.retry_after)
+
+
+class _Hold:
+    """A gate for one method: calls wait at it until released (or failed); `waiting` counts
+    them. Once opened it no longer applies to later calls."""
+
+    def __init__(self, remove: Callable[[], None]) -> None:
+        self.waiting = 0
+        self.arrived = asyncio.Event()
+        self.failed = False
+        self._open = asyncio.Event()
+        self._remove = remove
+
+    async def wait(self) -> None:
+        self.waiting += 1
+        self.arrived.set()
+        await self._open.wait()
+        if self.failed:
+            raise _ApiError(502, "Bad Gateway")
+
+    def release(self) -> None:
+        """Let the held calls through."""
+        self._remove()
+        self._open.set()
+
+    def fail(self) -> None:
+        """Answer the held calls with an error, as if Telegram never took them."""
+        self.failed = True
+        self.release()
 
 
 class _RateWindow:
@@ -502,6 +532,7 @@ class TelegramEmulator:
         self._query_numbers = itertools.count(1)
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
         self._failures: dict[str, deque[_FailureRule]] = {}
+        self._holds: dict[str, _Hold] = {}
         self._flood = _RateWindow(flood_limit_per_s) if flood_limit_per_s is not None else None
         self._per_chat_limit_per_s = per_chat_limit_per_s
         self._chat_windows: dict[int, _RateWindow] = {}
@@ -598,12 +629,22 @@ class TelegramEmulator:
         caption: str | None = None,
         document: dict[str, Any] | None = None,
         first_name: str = "Ann",
+        media_group_id: str | None = None,
+        reply_to_message_id: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Push a private-chat message from a user; return the update dict."""
+        """Push a message from a user; return the update dict.
+
+        A positive ``chat_id`` is the user's private chat, a negative one a group. ``extra``
+        fields are merged into the message as given (for malformed or unusual messages).
+        """
         user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
         self._users[user_id] = user
-        chat = {"id": chat_id, "type": "private", "first_name": first_name}
-        self._chats[chat_id] = chat
+        if chat_id > 0:
+            chat = {"id": chat_id, "type": "private", "first_name": first_name}
+            self._chats[chat_id] = chat
+        else:
+            chat = self._chat(chat_id)
         content: JsonDict = {}
         if text is not None:
             content.update(self._text_content(text))
@@ -613,10 +654,48 @@ class TelegramEmulator:
             content["document"] = self._document_object(document)
         if caption is not None:
             content["caption"] = caption
+            if entities := self._entities(caption, commands=False):
+                content["caption_entities"] = entities
+        if media_group_id is not None:
+            content["media_group_id"] = media_group_id
+        if reply_to_message_id is not None:
+            target = self._messages.get((chat_id, reply_to_message_id))
+            if target is None:
+                raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
+            content["reply_to_message"] = copy.deepcopy(target)
+        content.update(extra or {})
         message = self._new_message(chat, user, content)
         update: JsonDict = {"message": message}
         self.push_update(update)
         return update
+
+    def edited_message_update(
+        self, *, chat_id: int, message_id: int, text: str | None = None, caption: str | None = None
+    ) -> dict[str, Any]:
+        """Push an edit of a user's message (new text or caption); return the update dict."""
+        message = self._messages.get((chat_id, message_id))
+        if message is None:
+            raise LookupError(f"no message {message_id} in chat {chat_id}")
+        edited = copy.deepcopy(message)
+        if text is not None:
+            edited.update(self._text_content(text))
+        if caption is not None:
+            edited["caption"] = caption
+        edited["edit_date"] = int(time.time())
+        self._messages[(chat_id, message_id)] = copy.deepcopy(edited)
+        update: JsonDict = {"edited_message": edited}
+        self.push_update(update)
+        return update
+
+    def hold(self, method: str) -> _Hold:
+        """Hold every call of ``method`` at a gate until it is released or failed."""
+        name = self._canonical(method)
+        gate = _Hold(lambda: self._drop_hold(name))
+        self._holds[name] = gate
+        return gate
+
+    def _drop_hold(self, method: str) -> None:
+        self._holds.pop(method, None)
 
     def callback_query_update(
         self, *, chat_id: int, user_id: int, data: str, message_id: int
@@ -739,6 +818,9 @@ class TelegramEmulator:
         if handler is None:
             raise _ApiError(404, "Not Found: method not found")
         self._raise_injected_failure(method)
+        hold = self._holds.get(method)
+        if hold is not None:
+            await hold.wait()
         windows = self._flood_windows(method, incoming.params)
         waits = [wait for window in windows if (wait := window.retry_after(time.monotonic()))]
         if waits:
@@ -1037,12 +1119,21 @@ class TelegramEmulator:
 
     def _text_content(self, text: str) -> JsonDict:
         content: JsonDict = {"text": text}
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            content["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
-            ]
+        if entities := self._entities(text, commands=True):
+            content["entities"] = entities
         return content
+
+    @staticmethod
+    def _entities(text: str, *, commands: bool) -> list[JsonDict]:
+        """A leading bot command and every @mention, as Telegram marks them (UTF-16 offsets)."""
+        entities: list[JsonDict] = []
+        if commands and text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(command)})
+        for match in _MENTION_RE.finditer(text):
+            offset = _utf16_len(text[: match.start()])
+            entities.append({"type": "mention", "offset": offset, "length": _utf16_len(match[0])})
+        return entities
 
     def _send(self, params: JsonDict, content: JsonDict) -> JsonDict:
         """Validate the common send options and store the bot's new message."""
