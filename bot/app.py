@@ -22,13 +22,16 @@ from bot.config import Settings
 from bot.deps import BOT_DATA_KEY, Deps
 from bot.flood import SendRateLimiter
 from bot.handlers import register
+from bot.jobs.admission import Admissions, UserLimits
+from bot.jobs.albums import AlbumCollector
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.delivery import Deliverer
 from bot.jobs.notices import StatusNotices
-from bot.jobs.pending import PendingPhotos
+from bot.jobs.pending import PendingStore
 from bot.jobs.reconciler import Reconciler, reconcile_interval
+from bot.jobs.screening import UpdateScreen
 from bot.jobs.service import JobService, SubmitConfig
-from bot.jobs.store import JobStore, UserLimits
+from bot.jobs.store import JobStore
 from bot.jobs.subscriber import Subscriber
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
 from bot.providers.kie import KieClient
@@ -160,6 +163,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     notices = StatusNotices(application.bot, store)
     service = JobService(
         store=store,
+        admissions=Admissions(redis),
         storage=storage,
         kie_client=kie,
         bot=application.bot,
@@ -176,7 +180,17 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         ),
     )
     return Deps(
-        settings, redis, store, PendingPhotos(redis), service, notices, kie, storage, secret
+        settings=settings,
+        redis=redis,
+        store=store,
+        pending=PendingStore(redis),
+        albums=AlbumCollector(redis),
+        screen=UpdateScreen(redis),
+        service=service,
+        notices=notices,
+        kie=kie,
+        storage=storage,
+        callback_secret=secret,
     )
 
 

@@ -15,6 +15,8 @@ PENDING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
+USER_PACE_KEY: Final = "tg:pace:{user_id}"  # updates from one user in the current window
+ALBUM_KEY: Final = "album:{chat_id}:{group_id}"  # hash: the photos of one media group
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
 
@@ -28,6 +30,10 @@ DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
 DURATIONS_KEPT: Final = 1000
 ADMIN_ALERT_EVERY_S: Final = 600
 UPDATE_SEEN_TTL_S: Final = 24 * 3600
+# More updates than this from one user within the window are dropped (told once): an album of
+# 10 photos and a caption fits; a flood does not reach the shared send budget.
+USER_UPDATES_PER_WINDOW: Final = 20
+USER_PACE_WINDOW_S: Final = 10
 
 # Job timing.
 JOB_DEADLINE_S: Final = 15 * 60
@@ -37,6 +43,7 @@ DELIVERY_LEASE_S: Final = 15  # renewed every third of it while a delivery runs
 TELEGRAM_DOWNLOAD_MAX_BYTES: Final = 20 * 1024 * 1024
 PROVIDER_IMAGE_MAX_BYTES: Final = 10 * 1024 * 1024
 PROMPT_MAX_CHARS: Final = 5000
+MAX_INPUT_IMAGES: Final = 8  # nano-banana-pro's image_input
 
 # Output limits (Telegram uploads).
 TELEGRAM_PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024

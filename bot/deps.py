@@ -9,8 +9,10 @@ from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
 from bot.config import Settings
+from bot.jobs.albums import AlbumCollector
 from bot.jobs.notices import StatusNotices
-from bot.jobs.pending import PendingPhotos
+from bot.jobs.pending import PendingStore
+from bot.jobs.screening import UpdateScreen
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
 from bot.providers.kie import KieClient
@@ -24,7 +26,9 @@ class Deps:
     settings: Settings
     redis: Redis
     store: JobStore
-    pending: PendingPhotos
+    pending: PendingStore
+    albums: AlbumCollector
+    screen: UpdateScreen
     service: JobService
     notices: StatusNotices
     kie: KieClient

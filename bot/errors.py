@@ -17,11 +17,15 @@ class PhotobotError(Exception):
 
 
 class InputRejected(PhotobotError):
-    """The user's input is unusable; `reason` is an InputProblem value."""
+    """The user's input is unusable; `reason` is an InputProblem value.
 
-    def __init__(self, reason: str) -> None:
+    `tell` is False when the user already heard this answer recently (a flood of refusals).
+    """
+
+    def __init__(self, reason: str, *, tell: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.tell = tell
 
 
 class FailureKind(StrEnum):

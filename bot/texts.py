@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from bot.constants import PROMPT_MAX_CHARS
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from bot.constants import MAX_INPUT_IMAGES, PROMPT_MAX_CHARS
 from bot.errors import FailureKind
 
 START = (
     "Hi! I turn your photos into new images with AI.\n\n"
-    "Send me a photo with a caption saying what to change, "
-    "for example: “make it a watercolor painting”.\n"
+    f"Send me a photo (or an album of up to {MAX_INPUT_IMAGES}) with a caption saying what "
+    "to change, for example: “make it a watercolor painting”.\n"
     "No caption? I'll offer a few styles to pick from.\n\n"
     "/help shows this again."
 )
@@ -39,8 +43,13 @@ PROMPT_TOO_LONG = f"That prompt is too long. Keep it under {PROMPT_MAX_CHARS} ch
 TOO_MANY_IN_FLIGHT = "You already have images in progress. Wait for one to finish, then send more."
 HOURLY_CAP = "You've reached this hour's limit of images. Please try again later."
 DOWNLOAD_FAILED = "I couldn't download your photo from Telegram. Please send it again."
+TOO_MANY_PHOTOS = f"I can use up to {MAX_INPUT_IMAGES} photos at once. Send a smaller album."
+TOO_FAST = "You're sending faster than I can keep up. Wait a few seconds, then send again."
+EDIT_IGNORED = "Edits don't start a new image. Send the photo again with the new caption."
 
 STATS_REFUSED = "Sorry, /stats is for the bot's admins."
+STATS_SENT_PRIVATELY = "I've sent you the figures in a private chat."
+STATS_ASK_PRIVATELY = "Ask me for /stats in a private chat: the figures are for admins only."
 
 FAILURE_BY_KIND: dict[str, str] = {
     FailureKind.MISCONFIGURED: "The service is misconfigured right now. The admins have been told.",
@@ -67,12 +76,49 @@ def failure_text(kind: str, reason: str = "") -> str:
 
 
 def clean_reason(reason: str) -> str:
-    """A provider's reason, shortened and stripped of anything that looks like a link."""
-    words = [w for w in reason.split() if "://" not in w and not w.startswith("www.")]
-    text = " ".join(words).strip()
+    """A provider's reason as safe plain text: printable characters only, no links, domains,
+    e-mail addresses or @handles, at most MAX_REASON_CHARS."""
+    text = "".join(_printable_chars(_TERMINAL_ESCAPES.sub("", reason)))
+    text = _LINKISH.sub(" ", text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
     if len(text) > MAX_REASON_CHARS:
         text = text[: MAX_REASON_CHARS - 1].rstrip() + "…"
     return text
+
+
+# URLs with a scheme, www., e-mail addresses, @handles, t.me/… and bare domains such as
+# example.com/path: a provider's reason must not become a link or a handle in a user's chat.
+_LINKISH = re.compile(
+    r"""(?ix)
+    [a-z][a-z0-9+.-]*://\S*            # scheme://anything
+    | \S+@\S+                           # e-mail addresses
+    | @\w+                              # handles
+    | (?:[a-z0-9-]+\.)+[a-z]{2,}\b\S*     # bare domains, t.me/x, www.x.y/z
+    """
+)
+_TERMINAL_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?)")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?])")
+_MAX_COMBINING_RUN = 2
+
+
+def _printable_chars(text: str) -> Iterator[str]:
+    """Drop control, format (bidi overrides, zero-width), private-use and unassigned
+    characters, and long runs of combining marks; line and paragraph breaks become spaces."""
+    run = 0
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Zl", "Zp") or char in "\n\r\t":
+            yield " "
+        elif category[0] == "C":
+            continue
+        elif category[0] == "M":
+            run += 1
+            if run <= _MAX_COMBINING_RUN:
+                yield char
+            continue
+        else:
+            yield char
+        run = 0
 
 
 def stats_text(

@@ -23,7 +23,7 @@ from bot.callback_tokens import callback_token
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.jobs.model import Job
-from bot.jobs.store import JobStore, UserLimits
+from bot.jobs.store import JobStore
 from bot.redis_server import RedisServer
 
 TOKEN = "123456:BENCH-token"
@@ -159,7 +159,7 @@ class Rig:
 
         async def seed(item: SeededJob) -> None:
             async with sem:
-                await store.create(item.job, now + 3600, UserLimits())
+                await store.create(item.job, now + 3600)
                 await store.set_task(item.job, item.task_id)
 
         await asyncio.gather(*(seed(j) for j in jobs))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.deps import deps_of
+from bot.deps import Deps, deps_of
 from bot.errors import ProviderError
 from bot.jobs.stats import read_stats
 
@@ -23,22 +25,34 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user.id not in deps.settings.admin_ids:
         await message.reply_text(texts.STATS_REFUSED)
         return
+    text = await _stats_text(deps)
+    if message.chat.type == ChatType.PRIVATE:
+        await message.reply_text(text)
+        return
+    # Figures are for admins only: never post them to a whole group.
+    try:
+        await context.bot.send_message(user.id, text)
+    except Forbidden:  # the admin never opened a private chat with the bot
+        await message.reply_text(texts.STATS_ASK_PRIVATELY)
+        return
+    await message.reply_text(texts.STATS_SENT_PRIVATELY)
+
+
+async def _stats_text(deps: Deps) -> str:
     figures = await read_stats(deps.redis)
     try:
         credits: int | None = await deps.kie.credit()
     except ProviderError as exc:
         log.warning("credit balance unavailable: %s", exc.code)
         credits = None
-    await message.reply_text(
-        texts.stats_text(
-            users=figures.users,
-            jobs_today=figures.jobs_today,
-            jobs_total=figures.jobs_total,
-            succeeded=figures.succeeded,
-            failed=figures.failed,
-            in_progress=figures.in_progress,
-            mean_s=figures.mean_s,
-            p95_s=figures.p95_s,
-            credits=credits,
-        )
+    return texts.stats_text(
+        users=figures.users,
+        jobs_today=figures.jobs_today,
+        jobs_total=figures.jobs_total,
+        succeeded=figures.succeeded,
+        failed=figures.failed,
+        in_progress=figures.in_progress,
+        mean_s=figures.mean_s,
+        p95_s=figures.p95_s,
+        credits=credits,
     )

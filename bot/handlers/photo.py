@@ -1,13 +1,15 @@
-"""Photos in, jobs out: captions start a job, bare photos get a style keyboard."""
+"""Photos in, jobs out: captions start a job, bare photos get a style keyboard; an album is
+answered once."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
 from bot.errors import InputRejected
+from bot.handlers.audience import addressed_to_bot
 from bot.jobs.intake import (
     INPUT_PROBLEM_TEXTS,
     document_problem,
@@ -15,7 +17,8 @@ from bot.jobs.intake import (
     prompt_problem,
     size_problem,
 )
-from bot.jobs.pending import PendingPhoto
+from bot.jobs.pending import PendingPhotos
+from bot.jobs.photos import PhotoRef
 from bot.jobs.presets import PRESETS, PRESETS_BY_KEY
 from bot.jobs.service import PhotoJobRequest
 
@@ -26,7 +29,8 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message and message.photo:
         biggest = message.photo[-1]
-        await _take_image(deps_of(context), message, biggest.file_id, biggest.file_size)
+        ref = PhotoRef(biggest.file_id, biggest.file_size, message.message_id)
+        await _take_image(deps_of(context), message, ref)
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,7 +42,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if problem:
         await message.reply_text(problem)
         return
-    await _take_image(deps_of(context), message, doc.file_id, doc.file_size)
+    await _take_image(deps_of(context), message, PhotoRef(doc.file_id, doc.file_size, message.id))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,35 +50,42 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     deps = deps_of(context)
-    prompt = normalize_prompt(message.text)
+    prompt = prompt_of(message, message.text)
     problem = prompt_problem(prompt)
     if problem:
         await message.reply_text(problem)
         return
-    photo = await deps.pending.take(message.chat_id, user.id)
-    if photo is None:
+    pending = await deps.pending.take(message.chat_id, user.id)
+    if pending is None:
         await message.reply_text(texts.SEND_PHOTO_FIRST)
         return
-    await _start(deps, message, user.id, photo, prompt)
+    await _start(deps, message, user.id, pending.photos, prompt)
 
 
 async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not isinstance(query.message, Message):
         return
-    parsed = parse_style_data(query.data or "")
-    preset = PRESETS_BY_KEY.get(parsed[0]) if parsed else None
+    preset = PRESETS_BY_KEY.get(parse_style_data(query.data or "") or "")
     deps = deps_of(context)
-    photo = None
-    if parsed and preset:
-        photo = await deps.pending.take(query.message.chat_id, user.id, parsed[1])
-    if preset is None or photo is None:
+    pending = None
+    if preset is not None:
+        pending = await deps.pending.take(
+            query.message.chat_id, user.id, keyboard_message_id=query.message.message_id
+        )
+    if preset is None or pending is None:
         await query.answer(texts.PHOTO_EXPIRED, show_alert=True)
         return
     await query.answer(texts.STYLE_CHOSEN.format(label=preset.label))
     status = await query.message.edit_text(texts.WORKING)
     if isinstance(status, Message):
-        await _start(deps, status, user.id, photo, preset.prompt, status_message=status)
+        await _start(deps, status, user.id, pending.photos, preset.prompt, status_message=status)
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited caption never starts a paid job again; say how to get a new one."""
+    if update.edited_message:
+        await update.edited_message.reply_text(texts.EDIT_IGNORED)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,32 +93,57 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(texts.OTHER_MESSAGE)
 
 
-async def _take_image(deps: Deps, message: Message, file_id: str, size: int | None) -> None:
+def prompt_of(message: Message, text: str | None) -> str:
+    """The prompt in a text or caption, without the bot's @mention (used in groups)."""
+    username = message.get_bot().username
+    prompt = normalize_prompt(text)
+    if username:
+        prompt = normalize_prompt(prompt.replace(f"@{username}", ""))
+    return prompt
+
+
+async def _take_image(deps: Deps, message: Message, ref: PhotoRef) -> None:
     user = message.from_user
     if user is None:
         return
-    problem = size_problem(size)
+    prompt = prompt_of(message, message.caption)
+    photos: tuple[PhotoRef, ...] = (ref,)
+    if message.media_group_id:
+        album = await deps.albums.add(
+            message.chat_id, message.media_group_id, ref, prompt, addressed_to_bot(message)
+        )
+        if album is None or not album.addressed:
+            return  # another update of the album answers for it, or it was not for us
+        photos, prompt = album.photos, album.caption
+    problem = next(filter(None, (size_problem(p.file_size) for p in photos)), None)
+    if problem is None and prompt:
+        problem = prompt_problem(prompt)
     if problem:
-        await message.reply_text(problem)
+        await _answer(message, photos, problem)
         return
-    prompt = normalize_prompt(message.caption)
-    photo = PendingPhoto(file_id=file_id, file_size=size, message_id=message.message_id)
     if not prompt:
-        await deps.pending.put(message.chat_id, user.id, photo)
-        await message.reply_text(texts.PICK_STYLE, reply_markup=style_keyboard(message.message_id))
+        offer = await _answer(message, photos, texts.PICK_STYLE, style_keyboard())
+        await deps.pending.put(message.chat_id, user.id, PendingPhotos(photos, offer.message_id))
         return
-    problem = prompt_problem(prompt)
-    if problem:
-        await message.reply_text(problem)
-        return
-    await _start(deps, message, user.id, photo, prompt)
+    await _start(deps, message, user.id, photos, prompt)
+
+
+async def _answer(
+    message: Message,
+    photos: tuple[PhotoRef, ...],
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """Reply to the (first) photo, even when another photo of its album is being handled."""
+    reply = ReplyParameters(photos[0].message_id, allow_sending_without_reply=True)
+    return await message.chat.send_message(text, reply_parameters=reply, reply_markup=markup)
 
 
 async def _start(
     deps: Deps,
     answer_to: Message,
     user_id: int,
-    photo: PendingPhoto,
+    photos: tuple[PhotoRef, ...],
     prompt: str,
     status_message: Message | None = None,
 ) -> None:
@@ -115,8 +151,7 @@ async def _start(
     request = PhotoJobRequest(
         chat_id=answer_to.chat_id,
         user_id=user_id,
-        photo_message_id=photo.message_id,
-        file_id=photo.file_id,
+        photos=photos,
         prompt=prompt,
         status_message_id=status_message.message_id if status_message else None,
     )
@@ -126,23 +161,23 @@ async def _start(
         text = INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)
         if status_message is not None:
             await status_message.edit_text(text)
-        else:
-            await answer_to.reply_text(text)
+        elif exc.tell:
+            await _answer(answer_to, photos, text)
 
 
-def style_keyboard(photo_message_id: int) -> InlineKeyboardMarkup:
-    """Two presets a row; callback data `style:<key>:<photo message id>` stays under 64 bytes."""
+def style_keyboard() -> InlineKeyboardMarkup:
+    """Two presets a row; a press acts only on the photo waiting under this very message."""
     buttons = [
-        InlineKeyboardButton(p.label, callback_data=f"{STYLE_PREFIX}{p.key}:{photo_message_id}")
-        for p in PRESETS
+        InlineKeyboardButton(p.label, callback_data=f"{STYLE_PREFIX}{p.key}") for p in PRESETS
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-def parse_style_data(data: str) -> tuple[str, int] | None:
-    """(preset key, photo message id) from a style button's data, or None if malformed."""
+def parse_style_data(data: str) -> str | None:
+    """The preset key of a style button's data (`style:<key>`, or the older
+    `style:<key>:<photo message id>`), or None if malformed."""
     prefix, _, rest = data.partition(STYLE_PREFIX)
     key, _, photo_id = rest.partition(":")
-    if prefix or not key or not photo_id.isdigit():
+    if prefix or not key or (photo_id and not photo_id.isdigit()):
         return None
-    return key, int(photo_id)
+    return key

@@ -1,18 +1,25 @@
-"""Each Telegram update is handled once, however often it arrives and at whichever replica."""
+"""Each Telegram update is handled once, however often it arrives and at whichever replica;
+a user flooding the bot is told once and then ignored until their pace drops."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import constants as k
+from bot import texts
 from bot.deps import deps_of
+from bot.jobs.screening import Screening
 
 
-async def drop_repeats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps = deps_of(context)
-    first_time = await deps.redis.set(
-        k.UPDATE_SEEN_KEY.format(update_id=update.update_id), "1", nx=True, ex=k.UPDATE_SEEN_TTL_S
+    user = update.effective_user
+    user_id = user.id if user else None
+    verdict = await deps.screen.check(
+        update.update_id, user_id, exempt=user_id in deps.settings.admin_ids
     )
-    if not first_time:
-        raise ApplicationHandlerStop
+    if verdict is Screening.HANDLE:
+        return
+    if verdict is Screening.TOO_FAST and update.effective_message is not None:
+        await update.effective_message.reply_text(texts.TOO_FAST)
+    raise ApplicationHandlerStop

@@ -34,6 +34,7 @@ INPUT_PROBLEM_TEXTS = {
     InputProblem.DOWNLOAD_FAILED: texts.DOWNLOAD_FAILED,
     InputProblem.TOO_MANY_IN_FLIGHT: texts.TOO_MANY_IN_FLIGHT,
     InputProblem.HOURLY_CAP: texts.HOURLY_CAP,
+    InputProblem.TOO_MANY_PHOTOS: texts.TOO_MANY_PHOTOS,
 }
 
 

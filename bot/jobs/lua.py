@@ -4,32 +4,17 @@ Keys a script derives from the job record (the user's in-flight set) are not dec
 so these scripts assume one Redis, not a cluster.
 """
 
-# KEYS: job, poll queue, user hash, users (HyperLogLog), total, day counter
-# ARGV: job fields as JSON, first poll at, now, max in flight, max per hour, deadline seconds,
-#       job id, user id, day counter ttl
-# Returns 0 when created, 1 when the user has too many jobs in flight, 2 when over the hourly cap.
-# The user hash holds counters, not job ids, to keep Redis memory per job small; a counter that
-# drifted (a lost write) heals once no job of the user can still be in flight.
+# KEYS: job, poll queue, users (HyperLogLog), total, day counter
+# ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl
+# The user's job slot was taken before the input was downloaded (jobs/admission.py).
 CREATE = """
-local now = tonumber(ARGV[3])
-local hour = math.floor(now / 3600)
-local user = redis.call('HMGET', KEYS[3], 'inflight', 'hour', 'hour_count', 'last')
-local inflight = tonumber(user[1]) or 0
-local hour_count = tonumber(user[3]) or 0
-if tonumber(user[2]) ~= hour then hour_count = 0 end
-if now - (tonumber(user[4]) or 0) > tonumber(ARGV[6]) then inflight = 0 end
-if tonumber(ARGV[4]) > 0 and inflight >= tonumber(ARGV[4]) then return 1 end
-if tonumber(ARGV[5]) > 0 and hour_count >= tonumber(ARGV[5]) then return 2 end
-redis.call('HSET', KEYS[3], 'inflight', inflight + 1, 'hour', hour,
-  'hour_count', hour_count + 1, 'last', ARGV[3])
-redis.call('EXPIRE', KEYS[3], 86400)
 local fields = cjson.decode(ARGV[1])
 for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[7])
-redis.call('PFADD', KEYS[4], ARGV[8])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('PFADD', KEYS[3], ARGV[4])
+redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])
-redis.call('INCR', KEYS[6])
-redis.call('EXPIRE', KEYS[6], ARGV[9])
+redis.call('EXPIRE', KEYS[5], ARGV[5])
 return 0
 """
 

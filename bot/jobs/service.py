@@ -15,12 +15,18 @@ from telegram.error import TelegramError
 
 from bot import texts
 from bot.callback_tokens import callback_url
-from bot.constants import PROVIDER_IMAGE_MAX_BYTES, TELEGRAM_DOWNLOAD_MAX_BYTES
+from bot.constants import (
+    MAX_INPUT_IMAGES,
+    PROVIDER_IMAGE_MAX_BYTES,
+    TELEGRAM_DOWNLOAD_MAX_BYTES,
+)
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
+from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.model import Job, JobState
 from bot.jobs.notices import StatusNotices, edit_status
-from bot.jobs.store import Admission, JobStore, Outcome, UserLimits
+from bot.jobs.photos import PhotoRef
+from bot.jobs.store import JobStore, Outcome
 from bot.media.formats import ImageFormat, sniff_image
 from bot.providers import kie
 from bot.storage import Storage
@@ -42,6 +48,13 @@ class InputProblem:
     DOWNLOAD_FAILED = "download_failed"
     TOO_MANY_IN_FLIGHT = "too_many_in_flight"
     HOURLY_CAP = "hourly_cap"
+    TOO_MANY_PHOTOS = "too_many_photos"
+
+
+_REFUSALS = {
+    Verdict.TOO_MANY_IN_FLIGHT: InputProblem.TOO_MANY_IN_FLIGHT,
+    Verdict.HOURLY_CAP: InputProblem.HOURLY_CAP,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +63,7 @@ class PhotoJobRequest:
 
     chat_id: int
     user_id: int
-    photo_message_id: int
-    file_id: str
+    photos: tuple[PhotoRef, ...]  # in the order the user sent them; the first is replied to
     prompt: str
     status_message_id: int | None = None  # a message to edit, instead of a new one
 
@@ -73,6 +85,7 @@ class JobService:
         self,
         *,
         store: JobStore,
+        admissions: Admissions,
         storage: Storage,
         kie_client: kie.KieClient,
         bot: Bot,
@@ -84,6 +97,7 @@ class JobService:
         self._http = http
         self._notices = notices
         self._store = store
+        self._admissions = admissions
         self._storage = storage
         self._kie = kie_client
         self._bot = bot
@@ -93,33 +107,41 @@ class JobService:
     async def start_photo_job(self, request: PhotoJobRequest) -> Job:
         """Raises InputRejected before a job exists; after that, failures land on the job.
 
-        Without a status message of its own (a style button's message), the job gets one from
-        the notices queue, so neither this call nor the upload waits on Telegram's flood control.
+        The user's limits are checked before anything is downloaded. Without a status message
+        of its own (a style button's message), the job gets one from the notices queue, so
+        neither this call nor the upload waits on Telegram's flood control.
         """
-        data, fmt = await self._fetch_photo(request.file_id)
+        if not request.photos or len(request.photos) > MAX_INPUT_IMAGES:
+            raise InputRejected(InputProblem.TOO_MANY_PHOTOS)
+        limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
+        admission = await self._admissions.admit(request.user_id, limits)
+        if admission.verdict is not Verdict.ADMITTED:
+            raise InputRejected(_REFUSALS[admission.verdict], tell=admission.tell)
+        job_id = uuid.uuid4().hex
+        try:
+            image_urls = [
+                await self._store_photo(job_id, index, photo.file_id)
+                for index, photo in enumerate(request.photos)
+            ]
+        except BaseException:
+            await self._admissions.release(admission)
+            raise
         job = Job(
-            id=uuid.uuid4().hex,
+            id=job_id,
             chat_id=request.chat_id,
             user_id=request.user_id,
             prompt=request.prompt,
             model=kie.NANO_BANANA_PRO,
-            reply_to_message_id=request.photo_message_id,
+            reply_to_message_id=request.photos[0].message_id,
             status_message_id=request.status_message_id,
             created_at=time.time(),
         )
-        limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
-        admission = await self._store.create(
-            job, first_poll_at=job.created_at + self._config.poll_after_s, limits=limits
-        )
-        if admission is Admission.TOO_MANY_IN_FLIGHT:
-            raise InputRejected(InputProblem.TOO_MANY_IN_FLIGHT)
-        if admission is Admission.HOURLY_CAP:
-            raise InputRejected(InputProblem.HOURLY_CAP)
+        await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
         log.info("job %s created for chat %s", job.id, job.chat_id)
         if job.status_message_id is None:
             self._notices.post(job.id)
         try:
-            await self._submit(job, data, fmt)
+            await self._submit(job, image_urls)
         except PhotobotError as exc:
             await self._fail(job, exc)
             return job
@@ -132,6 +154,16 @@ class JobService:
             latest = await self._store.get(job.id)
             job.status_message_id = latest.status_message_id if latest else None
         await edit_status(self._bot, job, texts.GENERATING)
+
+    async def _store_photo(self, job_id: str, index: int, file_id: str) -> str:
+        """Download one photo from Telegram, check it, store it; returns its signed URL.
+
+        Photos are handled one at a time, so an album never sits in memory all at once.
+        """
+        data, fmt = await self._fetch_photo(file_id)
+        key = f"inputs/{job_id}-{index + 1}.{fmt.extension}"
+        await self._storage.put(key, data, fmt.mime_type)
+        return await self._storage.signed_url(key, self._config.signed_url_ttl_s)
 
     async def _fetch_photo(self, file_id: str) -> tuple[bytes, ImageFormat]:
         try:
@@ -166,13 +198,10 @@ class JobService:
             raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
         return b"".join(chunks)
 
-    async def _submit(self, job: Job, data: bytes, fmt: ImageFormat) -> None:
-        key = f"inputs/{job.id}.{fmt.extension}"
-        await self._storage.put(key, data, fmt.mime_type)
-        image_url = await self._storage.signed_url(key, self._config.signed_url_ttl_s)
+    async def _submit(self, job: Job, image_urls: list[str]) -> None:
         cfg = self._config
         body = kie.nano_banana_pro_body(
-            kie.ImageEditRequest(prompt=job.prompt, image_urls=[image_url]),
+            kie.ImageEditRequest(prompt=job.prompt, image_urls=image_urls),
             callback_url(
                 cfg.public_base_url, KIE_CALLBACK_ROUTE, cfg.callback_secret, "kie", job.id
             ),

@@ -7,7 +7,6 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any
 
 from redis.asyncio import Redis
@@ -44,20 +43,6 @@ class Outcome:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class UserLimits:
-    """Per-user caps; 0 means no cap (admins)."""
-
-    max_in_flight: int = 0
-    max_per_hour: int = 0
-
-
-class Admission(IntEnum):
-    CREATED = 0
-    TOO_MANY_IN_FLIGHT = 1
-    HOURLY_CAP = 2
-
-
 class RecordResult:
     """What record_outcome did; duplicates are a return value, not an exception."""
 
@@ -89,13 +74,12 @@ class JobStore:
         self._set_field = redis.register_script(lua.SET_FIELD)
         self._take_due = redis.register_script(lua.TAKE_DUE)
 
-    async def create(self, job: Job, first_poll_at: float, limits: UserLimits) -> Admission:
-        """Store a new job unless the user is over a limit (checked in the same script)."""
-        result = await self._create(
+    async def create(self, job: Job, first_poll_at: float) -> None:
+        """Store a new job (its user's slot was taken by jobs/admission.py)."""
+        await self._create(
             keys=[
                 job_key(job.id),
                 k.POLL_QUEUE_KEY,
-                k.USER_KEY.format(user_id=job.user_id),
                 k.USERS_KEY,
                 k.JOBS_TOTAL_KEY,
                 k.JOBS_DAY_KEY.format(day=today()),
@@ -103,16 +87,11 @@ class JobStore:
             args=[
                 json.dumps(job.to_redis()),
                 repr(first_poll_at),
-                repr(job.created_at),
-                limits.max_in_flight,
-                limits.max_per_hour,
-                k.JOB_DEADLINE_S + 60,
                 job.id,
                 job.user_id,
                 k.DAY_COUNTER_TTL_S,
             ],
         )
-        return Admission(int(result))
 
     async def get(self, job_id: str) -> Job | None:
         raw = await self.redis.hgetall(job_key(job_id))
