@@ -1,0 +1,224 @@
+"""Every model Photobot offers, one declaration each (facts from docs/providers.md), and the
+per-user settings they read."""
+
+from __future__ import annotations
+
+from bot.models.spec import (
+    MB,
+    VIDEO_TYPES,
+    Cadence,
+    Capability,
+    DurationSwitch,
+    MediaKind,
+    MediaSlot,
+    ModelSpec,
+    Option,
+    Setting,
+    TextSlot,
+    frozen,
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("aspect_ratio", "Aspect ratio", ("auto", "1:1", "3:4", "4:3", "9:16", "16:9"), "auto"),
+    Setting("resolution", "Resolution", ("1K", "2K", "4K"), "1K"),
+    Setting("output_format", "Image format", ("png", "jpg"), "png"),
+    Setting("video_engine", "Video engine", ("grok", "sora"), "grok"),
+    Setting("video_length", "Video length", ("short", "long"), "short"),
+    Setting("music_model", "Music model", ("V5", "V4_5PLUS", "V4"), "V5"),
+)
+
+_PROMPT = TextSlot("prompt", "prompt", 5000)
+_IMAGE_FORMAT = Option("output_format", "output_format", {"png": "png", "jpg": "jpeg"})
+_IMAGE_SIZE = Option("aspect_ratio", "image_size")
+_ORIENTATION = Option(
+    "aspect_ratio",
+    "aspect_ratio",
+    {"auto": "landscape", "1:1": "landscape", "4:3": "landscape", "16:9": "landscape",
+     "3:4": "portrait", "9:16": "portrait"},
+)  # fmt: skip
+_SORA_LENGTH = Option("video_length", "n_frames", {"short": "10", "long": "15"})
+_GROK_LENGTH = Option("video_length", "duration", {"short": "6", "long": "10"})
+_ONE_IMAGE = MediaSlot(MediaKind.IMAGE, "image_urls")
+_VIDEO_CADENCE = Cadence(steps=((60, 10), (600, 20)), then_every_s=30)
+_VIDEO_DEADLINE_S = 40 * 60  # video jobs can take well over 10 minutes
+_GROK = frozen({"mode": "normal", "resolution": "720p"})
+_SUNO_MODEL = Option("music_model", "model")
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        key="nano-banana-pro",
+        provider="kie",
+        family="jobs",
+        capability=Capability.PHOTO_EDIT,
+        output=MediaKind.IMAGE,
+        title="Nano Banana Pro",
+        media=(MediaSlot(MediaKind.IMAGE, "image_input", max_count=8),),
+        texts=(_PROMPT,),
+        options=(
+            Option("aspect_ratio", "aspect_ratio"),
+            Option("resolution", "resolution"),
+            Option("output_format", "output_format"),
+        ),
+    ),
+    ModelSpec(
+        key="google/nano-banana",
+        provider="kie",
+        family="jobs",
+        capability=Capability.TEXT_TO_IMAGE,
+        output=MediaKind.IMAGE,
+        title="Nano Banana",
+        texts=(_PROMPT,),
+        options=(_IMAGE_FORMAT, _IMAGE_SIZE),
+    ),
+    ModelSpec(
+        key="google/nano-banana-edit",
+        provider="kie",
+        family="jobs",
+        capability=Capability.EDIT,
+        output=MediaKind.IMAGE,
+        title="Nano Banana Edit",
+        media=(MediaSlot(MediaKind.IMAGE, "image_urls", max_count=10),),
+        texts=(_PROMPT,),
+        options=(_IMAGE_FORMAT, _IMAGE_SIZE),
+    ),
+    ModelSpec(
+        key="sora-2-text-to-video",
+        provider="kie",
+        family="jobs",
+        capability=Capability.TEXT_TO_VIDEO,
+        engine="sora",
+        output=MediaKind.VIDEO,
+        title="Sora 2",
+        texts=(_PROMPT,),
+        options=(_ORIENTATION, _SORA_LENGTH),
+        fixed=frozen({"remove_watermark": True}),
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
+    ),
+    ModelSpec(
+        key="sora-2-image-to-video",
+        provider="kie",
+        family="jobs",
+        capability=Capability.IMAGE_TO_VIDEO,
+        engine="sora",
+        output=MediaKind.VIDEO,
+        title="Sora 2",
+        media=(_ONE_IMAGE,),
+        texts=(_PROMPT,),
+        options=(_ORIENTATION, _SORA_LENGTH),
+        fixed=frozen({"remove_watermark": True}),
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
+    ),
+    ModelSpec(
+        key="grok-imagine/text-to-video",
+        provider="kie",
+        family="jobs",
+        capability=Capability.TEXT_TO_VIDEO,
+        engine="grok",
+        output=MediaKind.VIDEO,
+        title="Grok Imagine",
+        texts=(_PROMPT,),
+        options=(_GROK_LENGTH,),
+        fixed=_GROK,
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
+    ),
+    ModelSpec(
+        key="grok-imagine/image-to-video",
+        provider="kie",
+        family="jobs",
+        capability=Capability.IMAGE_TO_VIDEO,
+        engine="grok",
+        output=MediaKind.VIDEO,
+        title="Grok Imagine",
+        media=(_ONE_IMAGE,),
+        texts=(TextSlot("prompt", "prompt", 5000, required=False),),
+        options=(_GROK_LENGTH,),
+        fixed=_GROK,
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
+    ),
+    ModelSpec(
+        key="kling-2.6/motion-control",
+        provider="kie",
+        family="jobs",
+        capability=Capability.MOTION_TRANSFER,
+        output=MediaKind.VIDEO,
+        title="Kling 2.6 Motion Control",
+        media=(
+            MediaSlot(MediaKind.IMAGE, "input_urls", min_side_px=300),
+            # Kling takes 100 MB, but a bot can only download 20 MB from Telegram.
+            MediaSlot(
+                MediaKind.VIDEO,
+                "video_urls",
+                max_bytes=20 * MB,
+                mime_types=VIDEO_TYPES,
+                min_seconds=3,
+                max_seconds=30,
+            ),
+        ),
+        texts=(TextSlot("prompt", "prompt", 2500, required=False),),
+        switches=(DurationSwitch("character_orientation", MediaKind.VIDEO, 10, "image", "video"),),
+        fixed=frozen({"mode": "720p"}),
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
+    ),
+    ModelSpec(
+        key="wan/2-2-animate-move",
+        provider="kie",
+        family="jobs",
+        capability=Capability.ANIMATE,
+        output=MediaKind.VIDEO,
+        title="Wan 2.2 Animate",
+        media=(
+            MediaSlot(MediaKind.IMAGE, "image_url", single=True),
+            MediaSlot(
+                MediaKind.VIDEO,
+                "video_url",
+                single=True,
+                mime_types=VIDEO_TYPES,
+                min_seconds=3,
+                max_seconds=30,
+            ),
+        ),
+        fixed=frozen({"resolution": "480p"}),
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
+    ),
+    ModelSpec(
+        key="suno/generate",
+        provider="kie",
+        family="suno",
+        capability=Capability.MUSIC,
+        output=MediaKind.AUDIO,
+        title="Suno",
+        texts=(TextSlot("prompt", "prompt", 500),),
+        options=(_SUNO_MODEL,),
+        fixed=frozen({"customMode": False, "instrumental": False}),
+        cadence=Cadence(steps=((60, 5), (300, 15))),
+    ),
+    ModelSpec(
+        key="suno/custom",
+        provider="kie",
+        family="suno",
+        capability=Capability.MUSIC_CUSTOM,
+        output=MediaKind.AUDIO,
+        title="Suno (custom)",
+        # Empty lyrics mean an instrumental.
+        texts=(
+            TextSlot(
+                "lyrics",
+                "prompt",
+                5000,
+                required=False,
+                max_chars_when=("music_model", {"V4": 3000}),
+            ),
+            TextSlot("style", "style", 1000, max_chars_when=("music_model", {"V4": 200})),
+            TextSlot("title", "title", 80),
+        ),
+        options=(_SUNO_MODEL,),
+        fixed=frozen({"customMode": True}),
+        cadence=Cadence(steps=((60, 5), (300, 15))),
+    ),
+)
