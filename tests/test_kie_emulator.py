@@ -156,7 +156,10 @@ async def test_create_task_happy_path(kie: KieEmulator, http: aiohttp.ClientSess
 async def test_task_ids_are_unique_and_slash_free(
     kie: KieEmulator, http: aiohttp.ClientSession
 ) -> None:
-    body = {"model": "google/nano-banana-edit", "input": {"prompt": "x"}}
+    body = {
+        "model": "google/nano-banana-edit",
+        "input": {"prompt": "x", "image_urls": ["https://example.com/a.png"]},
+    }
     first = await create_ok(http, kie, body)
     second = await create_ok(http, kie, body)
 

@@ -27,16 +27,20 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.emulators.kie_rules import JOB_MODELS, InputRejected, check_job_input, check_suno_body
+
 __all__ = [
     "FINAL_STATES",
     "MAX_IMAGE_INPUTS",
     "NANO_BANANA_PRO",
     "RATE_LIMIT_TASKS",
     "RATE_LIMIT_WINDOW_S",
+    "TINY_MP3",
     "TINY_PNG",
     "KieEmulator",
     "KieTask",
     "RecordedRequest",
+    "SunoTrack",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,9 @@ FINAL_STATES = frozenset({"success", "fail"})
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII="
 )
+
+#: A short MP3: an ID3 tag and one silent MPEG-1 Layer III frame (128 kbit/s, 44.1 kHz).
+TINY_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 413
 
 _UNAUTHORIZED_MSG = "You do not have access permissions"
 _SUCCESS_CALLBACK_MSG = "Playground task completed successfully."
@@ -75,6 +82,26 @@ class KieTask:
     fail_code: str = ""
     fail_msg: str = ""
     completed_at: float | None = None
+    family: str = "jobs"  # "jobs" (createTask) or "suno" (generate)
+    tracks: list[SunoTrack] = field(default_factory=list)
+    stage: str = ""  # Suno: text, first, complete, error
+
+    @property
+    def output(self) -> str:
+        """What the task produces: image, video or audio."""
+        return "audio" if self.family == "suno" else JOB_MODELS[self.model].output
+
+
+@dataclass(frozen=True)
+class SunoTrack:
+    """One generated song, as Suno's callbacks and record-info describe it."""
+
+    id: str
+    audio_url: str
+    image_url: str
+    title: str = "Untitled"
+    duration: float = 120.0
+    tags: str = "pop"
 
 
 @dataclass(frozen=True)
@@ -142,21 +169,47 @@ def _parse_create_body(body: Any) -> dict[str, Any]:
     task_input = body.get("input", {})
     if not isinstance(task_input, dict):
         raise _BadRequest("input must be an object")
-    if model == NANO_BANANA_PRO:
-        _validate_nano_banana_pro(task_input)
+    try:
+        check_job_input(model, task_input)
+    except InputRejected as exc:
+        raise _BadRequest(str(exc)) from None
     return body
 
 
-def _validate_nano_banana_pro(task_input: dict[str, Any]) -> None:
-    """Apply nano-banana-pro's input rules."""
-    prompt = task_input.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise _BadRequest("prompt is required")
-    images = task_input.get("image_input", [])
-    if not isinstance(images, list) or not all(isinstance(url, str) for url in images):
-        raise _BadRequest("image_input must be a list of URLs")
-    if len(images) > MAX_IMAGE_INPUTS:
-        raise _BadRequest(f"image_input supports at most {MAX_IMAGE_INPUTS} images")
+_MUSIC_MESSAGES = {
+    "text": "Text generation completed.",
+    "first": "First track generated successfully.",
+    "complete": "All generated successfully.",
+}
+_MUSIC_STATUSES = {"text": "TEXT_SUCCESS", "first": "FIRST_SUCCESS", "complete": "SUCCESS"}
+
+
+def _callback_track(track: SunoTrack, *, audio: bool) -> dict[str, Any]:
+    """A track as Suno's callbacks carry it (snake_case; no audio before it is ready)."""
+    return {
+        "id": track.id,
+        "audio_url": track.audio_url if audio else "",
+        "stream_audio_url": track.audio_url,
+        "image_url": track.image_url,
+        "prompt": "",
+        "model_name": "chirp-v5",
+        "title": track.title,
+        "tags": track.tags,
+        "duration": track.duration if audio else None,
+    }
+
+
+def _record_track(track: SunoTrack, *, audio: bool) -> dict[str, Any]:
+    """A track as record-info answers it (camelCase)."""
+    return {
+        "id": track.id,
+        "audioUrl": track.audio_url if audio else "",
+        "streamAudioUrl": track.audio_url,
+        "imageUrl": track.image_url,
+        "title": track.title,
+        "tags": track.tags,
+        "duration": track.duration if audio else None,
+    }
 
 
 def _ms(timestamp: float | None) -> int | None:
@@ -278,6 +331,8 @@ class KieEmulator:
         app.router.add_post("/api/v1/jobs/createTask", self._handle_create_task)
         app.router.add_get("/api/v1/jobs/recordInfo", self._handle_record_info)
         app.router.add_get("/api/v1/chat/credit", self._handle_credit)
+        app.router.add_post("/api/v1/generate", self._handle_generate)
+        app.router.add_get("/api/v1/generate/record-info", self._handle_music_record_info)
         app.router.add_get("/files/{name}", self._handle_file)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
@@ -358,9 +413,53 @@ class KieEmulator:
             task.fail_code = task.fail_msg = ""
         task.completed_at = time.time()
 
+    def finish_music(
+        self,
+        task_id: str,
+        tracks: list[SunoTrack] | None = None,
+        *,
+        stage: str = "complete",
+        fail_code: str = "",
+        fail_msg: str = "",
+    ) -> list[SunoTrack]:
+        """Move a Suno task to ``stage`` (text, first, complete) with ``tracks``, or fail it.
+
+        Without ``tracks``, two tracks serving :data:`TINY_MP3` with a :data:`TINY_PNG` cover.
+        """
+        task = self.tasks[task_id]
+        if fail_code or fail_msg:
+            task.state, task.stage = "fail", "error"
+            task.fail_code = fail_code or "501"
+            task.fail_msg = fail_msg or "Audio generation failed"
+            return []
+        if tracks is None:
+            tracks = task.tracks or [self._sample_track(task, n) for n in (1, 2)]
+        task.tracks = list(tracks)
+        task.stage = stage
+        task.state = "success" if stage == "complete" else "generating"
+        if stage == "complete":
+            task.completed_at = time.time()
+        return task.tracks
+
+    def music_callback_body(self, task_id: str, stage: str | None = None) -> dict[str, Any]:
+        """Suno's callback for ``stage`` (default: the task's own): snake_case tracks, with
+        audio only for the tracks that stage has finished."""
+        task = self.tasks[task_id]
+        stage = stage or task.stage
+        if stage == "error":
+            code = int(task.fail_code) if task.fail_code.isdigit() else 501
+            body_data = {"callbackType": "error", "task_id": task_id, "data": None}
+            return {"code": code, "msg": task.fail_msg, "data": body_data}
+        ready = {"text": 0, "first": 1}.get(stage, len(task.tracks))
+        tracks = [_callback_track(t, audio=n < ready) for n, t in enumerate(task.tracks)]
+        data = {"callbackType": stage, "task_id": task_id, "data": tracks}
+        return {"code": 200, "msg": _MUSIC_MESSAGES.get(stage, "success"), "data": data}
+
     def callback_body(self, task_id: str) -> dict[str, Any]:
         """The body Kie POSTs to callBackUrl for the task's final state."""
         task = self.tasks[task_id]
+        if task.family == "suno":
+            return self.music_callback_body(task_id)
         if task.state == "success":
             return {"code": 200, "msg": _SUCCESS_CALLBACK_MSG, "data": _record_data(task)}
         if task.state == "fail":
@@ -498,7 +597,67 @@ class KieEmulator:
             raise web.HTTPNotFound()
         return web.Response(body=result.data, headers={"Content-Type": result.content_type})
 
+    async def _handle_generate(self, request: web.Request) -> web.Response:
+        """``POST /api/v1/generate``: a Suno music task."""
+        if not self._authorized(request):
+            return _reply(401, _UNAUTHORIZED_MSG)
+        if self._create_failures:
+            forced = self._create_failures.popleft()
+            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        body = await _read_json(request)
+        if not isinstance(body, dict):
+            return _reply(422, "Invalid request body")
+        try:
+            check_suno_body(body)
+        except InputRejected as exc:
+            return _reply(422, str(exc))
+        if self.credits <= 0:
+            return _reply(402, "Credits insufficient")
+        task = self._create_task(
+            {"model": body["model"], "callBackUrl": body["callBackUrl"],
+             "input": {k: v for k, v in body.items() if k != "callBackUrl"}},
+            family="suno",
+        )  # fmt: skip
+        async with self._task_created:
+            self._task_created.notify_all()
+        return _reply(200, "success", {"taskId": task.task_id})
+
+    async def _handle_music_record_info(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/generate/record-info?taskId=...``: camelCase tracks, Suno statuses."""
+        if not self._authorized(request):
+            return _reply(401, _UNAUTHORIZED_MSG)
+        if self._record_info_failures:
+            forced = self._record_info_failures.popleft()
+            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        task = self.tasks.get(request.query.get("taskId", ""))
+        if task is None or task.family != "suno":
+            return _reply(404, "Task not found")
+        ready = {"text": 0, "first": 1}.get(task.stage, len(task.tracks))
+        status = _MUSIC_STATUSES.get(task.stage, "PENDING")
+        if task.stage == "error":
+            status = task.fail_code if not task.fail_code.isdigit() else "GENERATE_AUDIO_FAILED"
+        data = {
+            "taskId": task.task_id,
+            "status": status,
+            "response": {
+                "taskId": task.task_id,
+                "sunoData": [_record_track(t, audio=n < ready) for n, t in enumerate(task.tracks)],
+            },
+            "errorMessage": task.fail_msg or None,
+        }
+        return _reply(200, "success", data)
+
     # -- internals -------------------------------------------------------------------------
+
+    def _sample_track(self, task: KieTask, number: int) -> SunoTrack:
+        title = str(task.input.get("title") or f"Photobot song {number}")
+        return SunoTrack(
+            id=f"{task.task_id}-{number}",
+            audio_url=self.add_result_file(TINY_MP3, name="song.mp3", content_type="audio/mpeg"),
+            image_url=self.add_result_file(TINY_PNG, name="cover.png"),
+            title=title,
+            duration=30.0 * number,
+        )
 
     def _rate_limited(self) -> bool:
         """Whether a new task would exceed the per-account rate limit (if enabled)."""
@@ -509,7 +668,7 @@ class KieEmulator:
             self._recent_creates.popleft()
         return len(self._recent_creates) >= RATE_LIMIT_TASKS
 
-    def _create_task(self, body: dict[str, Any]) -> KieTask:
+    def _create_task(self, body: dict[str, Any], family: str = "jobs") -> KieTask:
         """Register a task for a validated createTask body."""
         now = time.time()
         self._task_counter += 1
@@ -522,6 +681,7 @@ class KieEmulator:
             input=body.get("input", {}),
             callback_url=body.get("callBackUrl"),
             created_at=now,
+            family=family,
         )
         self.tasks[task_id] = task
         return task
