@@ -69,7 +69,9 @@ MAX_PHOTO_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 #: Methods whose successful calls count as messages sent by the bot.
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio"})
+SEND_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendMediaGroup"}
+)
 
 _FLOOD_METHODS = SEND_METHODS | {"editMessageText"}
 _SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -102,6 +104,7 @@ _JSON_FIELDS = frozenset(
         "commands",
         "scope",
         "link_preview_options",
+        "media",
     }
 )
 _INT_FIELDS = frozenset(
@@ -631,6 +634,8 @@ class TelegramEmulator:
         first_name: str = "Ann",
         media_group_id: str | None = None,
         reply_to_message_id: int | None = None,
+        video_file_id: str | None = None,
+        video_duration: int = 5,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Push a message from a user; return the update dict.
@@ -652,6 +657,12 @@ class TelegramEmulator:
             content["photo"] = _photo_sizes(self._known_file(photo_file_id))
         if document is not None:
             content["document"] = self._document_object(document)
+        if video_file_id is not None:
+            stored = self._known_file(video_file_id)
+            content["video"] = {
+                **stored.ref(), "width": 720, "height": 1280, "duration": video_duration,
+                "mime_type": "video/mp4",
+            }  # fmt: skip
         if caption is not None:
             content["caption"] = caption
             if entities := self._entities(caption, commands=False):
@@ -856,6 +867,7 @@ class TelegramEmulator:
             "sendDocument": self._send_document,
             "sendVideo": self._send_video,
             "sendAudio": self._send_audio,
+            "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "answerCallbackQuery": self._answer_callback_query,
             "getFile": self._get_file,
@@ -1263,6 +1275,33 @@ class TelegramEmulator:
         stored = self._media_file(kind, params.get(kind), incoming.filenames.get(kind))
         content[kind] = _media_object(kind, stored, params)
         return self._send(params, content)
+
+    async def _send_media_group(self, incoming: _Incoming) -> list[JsonDict]:
+        """An album: 2-10 photos and videos (or documents, or audio) as one group."""
+        params = incoming.params
+        chat = self._chat(_chat_key(params.get("chat_id")))
+        items = params.get("media")
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise _bad_request("media must be a list of 2-10 items")
+        kinds = {item.get("type") if isinstance(item, dict) else None for item in items}
+        if not (kinds <= {"photo", "video"} or kinds in ({"document"}, {"audio"})):
+            raise _bad_request("media of these types can't be grouped")
+        reply_to = self._reply_target(chat["id"], params)
+        group_id = f"{next(self._file_numbers)}{secrets.randbelow(10**9)}"
+        sent = []
+        for item in items:
+            kind = str(item["type"])
+            value = item.get("media")
+            if isinstance(value, str) and value.startswith(_ATTACH):
+                value = incoming.params.get(value.removeprefix(_ATTACH))
+            stored = self._media_file(kind, value, None)
+            content = _caption_content(item)
+            content[kind] = _media_object(kind, stored, item)
+            content["media_group_id"] = group_id
+            if reply_to is not None:
+                content["reply_to_message"] = reply_to
+            sent.append(self._new_message(chat, self._bot_user(), content))
+        return sent
 
     def _media_file(self, kind: str, value: Any, filename: str | None) -> _StoredFile:
         """The file a send* call refers to: an upload, a known file_id or a URL."""
