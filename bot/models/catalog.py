@@ -3,13 +3,13 @@ per-user settings they read."""
 
 from __future__ import annotations
 
+from bot.media.kinds import MediaKind
 from bot.models.spec import (
     MB,
     VIDEO_TYPES,
     Cadence,
     Capability,
     DurationSwitch,
-    MediaKind,
     MediaSlot,
     ModelSpec,
     Option,

@@ -9,14 +9,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from bot.media.kinds import MediaKind
+
 MB = 1024 * 1024
-
-
-class MediaKind(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
-    COVER = "cover"  # a music track's cover art, sent with the track
 
 
 class Capability(StrEnum):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.media.kinds import MediaKind
 from bot.models import REGISTRY, Registry
-from bot.models.spec import Cadence, Capability, MediaKind, ModelSpec, TextSlot
+from bot.models.spec import Cadence, Capability, ModelSpec, TextSlot
 
 
 @pytest.mark.parametrize("model", REGISTRY.models, ids=lambda m: m.key)
