@@ -33,7 +33,9 @@ from bot.jobs.screening import UpdateScreen
 from bot.jobs.service import JobService, SubmitConfig
 from bot.jobs.store import JobStore
 from bot.jobs.subscriber import Subscriber
+from bot.jobs.user_settings import UserSettings
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
+from bot.models import REGISTRY
 from bot.providers.kie import KieClient
 from bot.redis_server import RedisServer
 from bot.storage import Storage
@@ -186,6 +188,8 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         pending=PendingStore(redis),
         albums=AlbumCollector(redis),
         screen=UpdateScreen(redis),
+        registry=REGISTRY,
+        user_settings=UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine}),
         service=service,
         notices=notices,
         kie=kie,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     kie_confirm_results: bool = False
     user_max_jobs_in_flight: int = Field(3, ge=0)
     user_max_jobs_per_hour: int = Field(30, ge=0)
+    video_engine: Literal["grok", "sora"] = "grok"
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
 

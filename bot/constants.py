@@ -17,6 +17,7 @@ CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
 USER_PACE_KEY: Final = "tg:pace:{user_id}"  # updates from one user in the current window
 ALBUM_KEY: Final = "album:{chat_id}:{group_id}"  # hash: the photos of one media group
+USER_SETTINGS_KEY: Final = "settings:{user_id}"  # hash: the user's /settings choices
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
 

@@ -15,6 +15,8 @@ from bot.jobs.pending import PendingStore
 from bot.jobs.screening import UpdateScreen
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
+from bot.jobs.user_settings import UserSettings
+from bot.models import Registry
 from bot.providers.kie import KieClient
 from bot.storage import Storage
 
@@ -29,6 +31,8 @@ class Deps:
     pending: PendingStore
     albums: AlbumCollector
     screen: UpdateScreen
+    registry: Registry
+    user_settings: UserSettings
     service: JobService
     notices: StatusNotices
     kie: KieClient

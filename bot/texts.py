@@ -47,6 +47,12 @@ TOO_MANY_PHOTOS = f"I can use up to {MAX_INPUT_IMAGES} photos at once. Send a sm
 TOO_FAST = "You're sending faster than I can keep up. Wait a few seconds, then send again."
 EDIT_IGNORED = "Edits don't start a new image. Send the photo again with the new caption."
 
+SETTINGS = "Your settings. Tap one to change it; new jobs use them."
+SETTING_SAVED = "Saved."
+SETTINGS_NOT_YOURS = "These are someone else's settings. Send /settings for your own."
+SETTINGS_UNKNOWN = "That option no longer exists. Send /settings again."
+BACK = "Back"
+
 STATS_REFUSED = "Sorry, /stats is for the bot's admins."
 STATS_SENT_PRIVATELY = "I've sent you the figures in a private chat."
 STATS_ASK_PRIVATELY = "Ask me for /stats in a private chat: the figures are for admins only."

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, errors, photo, start, updates
+from bot.handlers import admin, audience, errors, photo, settings, start, updates
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
 # and channel posts are not users talking to the bot.
@@ -31,6 +31,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
     application.add_handler(CommandHandler(["start", "help"], start.start, filters=NEW))
     application.add_handler(CommandHandler("stats", admin.stats, filters=NEW))
+    application.add_handler(CommandHandler("settings", settings.show, filters=NEW))
+    application.add_handler(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).
     application.add_handler(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
     application.add_handler(MessageHandler(NEW & filters.Document.ALL, photo.on_document))

@@ -1,0 +1,74 @@
+"""/settings: a keyboard of options, remembered per user, pressed only by its owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import texts
+from tests.harness import BotHarness
+
+
+def labels(markup: dict[str, Any]) -> list[str]:
+    return [button["text"] for row in markup["inline_keyboard"] for button in row]
+
+
+def data_of(markup: dict[str, Any], label: str) -> str:
+    return next(
+        b["callback_data"] for row in markup["inline_keyboard"] for b in row if b["text"] == label
+    )
+
+
+async def test_a_choice_is_remembered_and_shown(bot: BotHarness) -> None:
+    chat = bot.new_user()
+    bot.telegram.message_update(chat_id=chat, user_id=chat, text="/settings")
+    [menu] = await bot.wait_sent(chat, "sendMessage")
+    markup = menu.params["reply_markup"]
+    assert menu.params["text"] == texts.SETTINGS
+    assert "Aspect ratio: auto" in labels(markup) and "Video engine: grok" in labels(markup)
+
+    message_id = menu.result["message_id"]
+    bot.telegram.callback_query_update(
+        chat_id=chat, user_id=chat, data=data_of(markup, "Aspect ratio: auto"),
+        message_id=message_id,
+    )  # fmt: skip
+    [opened] = await bot.telegram.wait_for("editMessageText")
+    assert "✓ auto" in labels(opened.params["reply_markup"])
+
+    bot.telegram.callback_query_update(
+        chat_id=chat, user_id=chat, data=data_of(opened.params["reply_markup"], "16:9"),
+        message_id=message_id,
+    )  # fmt: skip
+    edits = await bot.telegram.wait_for("editMessageText", count=2)
+    assert "Aspect ratio: 16:9" in labels(edits[1].params["reply_markup"])
+    assert await bot.redis.hget(f"settings:{chat}", "aspect_ratio") == "16:9"
+
+
+async def test_someone_elses_settings_keyboard_does_nothing(bot: BotHarness) -> None:
+    group, owner, other = -1007770001, bot.new_user(), bot.new_user()
+    bot.telegram.message_update(chat_id=group, user_id=owner, text="/settings")
+    [menu] = await bot.wait_sent(group, "sendMessage")
+    engine = data_of(menu.params["reply_markup"], "Video engine: grok")
+
+    bot.telegram.callback_query_update(
+        chat_id=group, user_id=other, data=f"{engine}:sora", message_id=menu.result["message_id"]
+    )
+
+    [answer] = await bot.telegram.wait_for("answerCallbackQuery")
+    assert answer.params["text"] == texts.SETTINGS_NOT_YOURS
+    assert await bot.redis.hgetall(f"settings:{owner}") == {}
+    assert await bot.redis.hgetall(f"settings:{other}") == {}
+
+
+async def test_a_forged_value_is_refused(bot: BotHarness) -> None:
+    chat = bot.new_user()
+    bot.telegram.message_update(chat_id=chat, user_id=chat, text="/settings")
+    [menu] = await bot.wait_sent(chat, "sendMessage")
+
+    bot.telegram.callback_query_update(
+        chat_id=chat, user_id=chat, data=f"set:{chat}:resolution:64K",
+        message_id=menu.result["message_id"],
+    )  # fmt: skip
+
+    [answer] = await bot.telegram.wait_for("answerCallbackQuery")
+    assert answer.params["text"] == texts.SETTINGS_UNKNOWN
+    assert await bot.redis.hgetall(f"settings:{chat}") == {}
