@@ -79,6 +79,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     redis = Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
     app[REDIS] = redis
     try:
+        # Unreachable Redis stops start-up here, with one line, rather than at the first photo.
+        await redis.ping()
         yield
     finally:
         await redis.aclose()

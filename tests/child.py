@@ -55,6 +55,22 @@ async def running_bot(
                 await asyncio.wait_for(process.wait(), EXIT_WAIT_S)
 
 
+async def run_to_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Runs a child that is expected to stop by itself; returns its exit code and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=env, cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), EXIT_WAIT_S)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stderr.decode(errors="replace")
+
+
 async def _healthy(url: str) -> bool:
     try:
         async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
