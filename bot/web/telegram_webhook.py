@@ -5,15 +5,20 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
-from telegram import Update
+from telegram import Bot, Chat, Update
 
 from bot.web.keys import DEPS, PTB_APP
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class MalformedUpdate(Exception):
+    """The body is not an update the handlers can work with; the message says why, briefly."""
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -25,14 +30,46 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     ):
         return web.Response(status=403)
     try:
-        data = json.loads(await request.read())  # capped by the app's client_max_size
+        raw = await request.read()  # capped by the app's client_max_size
     except web.HTTPRequestEntityTooLarge:
         return web.Response(status=413)
-    except ValueError:
-        return web.Response(status=400)
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    application = request.app[PTB_APP]
+    try:
+        update = parse_update(raw, application.bot)
+    except MalformedUpdate as exc:
+        log.warning("telegram update refused: %s", exc)
         return web.Response(status=400)
     # Repeats are dropped by the first handler group, the same way as in polling mode.
-    application = request.app[PTB_APP]
-    await application.update_queue.put(Update.de_json(data, application.bot))
+    await application.update_queue.put(update)
     return web.Response(status=200)
+
+
+def parse_update(raw: bytes, bot: Bot) -> Update:
+    """The update in `raw`, or MalformedUpdate; never a traceback for what a sender controls."""
+    try:
+        data: Any = json.loads(raw)
+    except RecursionError:
+        raise MalformedUpdate("nested too deeply") from None
+    except ValueError:
+        raise MalformedUpdate("not JSON") from None
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        raise MalformedUpdate("no integer update_id")
+    try:
+        update = Update.de_json(data, bot)
+    # PTB's de_json trusts the shape: a wrong one fails with whatever it trips over.
+    except Exception as exc:
+        raise MalformedUpdate(f"wrong shape ({type(exc).__name__})") from None
+    _check_message(update)
+    return update
+
+
+def _check_message(update: Update) -> None:
+    """What de_json lets through but every handler relies on: a chat, and text that is text."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not isinstance(message.chat, Chat):
+        raise MalformedUpdate("message without a chat")
+    text, caption = getattr(message, "text", None), getattr(message, "caption", None)
+    if not isinstance(text, str | None) or not isinstance(caption, str | None):
+        raise MalformedUpdate("text or caption that is not a string")
