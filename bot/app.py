@@ -37,9 +37,10 @@ from bot.storage import Storage
 from bot.storage.local import MEDIA_ROUTE, LocalStorage
 from bot.storage.r2 import R2Storage, make_s3_client
 from bot.web.health import healthz
-from bot.web.keys import DEPS, PTB_APP
+from bot.web.keys import DEPS, PTB_APP, REFUSALS
 from bot.web.kie_callback import kie_callback
 from bot.web.media import media
+from bot.web.refusals import RefusalLog
 from bot.web.telegram_webhook import telegram_webhook
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,18 @@ def create_app(settings: Settings) -> web.Application:
     """Nothing starts here; the cleanup contexts start and stop each resource in order."""
     app = web.Application(client_max_size=k.CALLBACK_MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[REFUSALS] = RefusalLog(logging.getLogger("bot.web.refusals"))
     app.cleanup_ctx.extend([_redis_ctx, _http_ctx, _bot_ctx, _background_ctx])
+    app.on_cleanup.append(_flush_refusals)
     app.router.add_post("/api/kie/callback", kie_callback)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get(MEDIA_ROUTE + "/{key:.+}", media)
     return app
+
+
+async def _flush_refusals(app: web.Application) -> None:
+    app[REFUSALS].flush()
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:

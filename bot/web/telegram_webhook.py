@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 from typing import Any
 
 from aiohttp import web
 from telegram import Bot, Chat, Update
 
-from bot.web.keys import DEPS, PTB_APP
-
-log = logging.getLogger(__name__)
+from bot.web.keys import DEPS, PTB_APP, REFUSALS
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WHAT = "telegram update"
 
 
 class MalformedUpdate(Exception):
@@ -28,16 +26,18 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if secret is None or not hmac.compare_digest(
         secret.get_secret_value().encode(), given.encode()
     ):
+        request.app[REFUSALS].refused(WHAT, "wrong secret")
         return web.Response(status=403)
     try:
         raw = await request.read()  # capped by the app's client_max_size
     except web.HTTPRequestEntityTooLarge:
+        request.app[REFUSALS].refused(WHAT, "body too large")
         return web.Response(status=413)
     application = request.app[PTB_APP]
     try:
         update = parse_update(raw, application.bot)
     except MalformedUpdate as exc:
-        log.warning("telegram update refused: %s", exc)
+        request.app[REFUSALS].refused(WHAT, "malformed update", str(exc))
         return web.Response(status=400)
     # Repeats are dropped by the first handler group, the same way as in polling mode.
     await application.update_queue.put(update)

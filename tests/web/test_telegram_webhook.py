@@ -10,6 +10,7 @@ import pytest
 
 from bot import texts
 from bot.emulators.telegram import TelegramEmulator
+from bot.web.keys import REFUSALS
 from tests.harness import StartBot
 
 SECRET = "webhook-secret-for-tests"
@@ -56,7 +57,29 @@ async def test_broken_updates_get_400_without_a_traceback_and_the_next_is_served
     assert answer.params["chat_id"] in (chat, str(chat))
     bot_records = [r for r in caplog.records if r.name.startswith("bot.")]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
-    refusals = [r for r in bot_records if "telegram update refused" in r.getMessage()]
+    refusals = [r for r in bot_records if "telegram update" in r.getMessage()]
     assert 1 <= len(refusals) <= len(bodies)
     assert all("\n" not in r.getMessage() and len(r.getMessage()) < 120 for r in refusals)
     assert len(telegram.calls_to("sendMessage")) == 1  # the /start answer, nothing else
+
+
+async def test_a_flood_of_wrong_secrets_is_counted_not_logged_each(
+    start_bot: StartBot, telegram: TelegramEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    update = json.dumps({"update_id": 1, "message": _message(text="/start")}).encode()
+    async with start_bot(telegram_webhook_secret=SECRET) as bot:
+        caplog.clear()
+        statuses = []
+        for attempt in range(200):
+            async with bot.http.post(
+                f"{bot.url}/telegram/webhook", data=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": f"guess-{attempt}"},
+            ) as response:  # fmt: skip
+                statuses.append(response.status)
+        flood_lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        counts = dict(bot.app[REFUSALS].counts)
+
+    assert statuses == [403] * 200
+    assert flood_lines == ["refused a telegram update: wrong secret"]
+    assert counts == {("telegram update", "wrong secret"): 200}
+    assert telegram.calls_to("sendMessage") == []
