@@ -9,7 +9,7 @@ import sys
 from bot.config import Settings, load_settings_or_exit
 from bot.log_setup import setup_logging
 from bot.serve import serve
-from bot.startup import EXIT_STARTUP_FAILED, describe_failure
+from bot.startup import EXIT_STARTUP_FAILED, describe_failure, raise_open_file_limit
 
 log = logging.getLogger("bot")
 
@@ -17,6 +17,7 @@ log = logging.getLogger("bot")
 def main() -> None:
     settings = load_settings_or_exit()
     setup_logging(settings.log_level, _secrets(settings))
+    raise_open_file_limit()
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:
             runner.run(serve(settings))

@@ -16,6 +16,8 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.errors import StartupError
 from bot.startup import check_data_dir
+from bot.web.keys import CLIENT_LIMITS
+from bot.web.slow_clients import HeadDeadlineSite
 
 BACKLOG = 128
 
@@ -39,10 +41,14 @@ async def serving(
 ) -> AsyncIterator[web.AppRunner]:
     """Starts the app (its cleanup contexts: Redis, the bot, polling) and serves it on `sock`;
     on exit stops accepting, closes connections, then stops the app."""
-    runner = web.AppRunner(app, access_log=access_log)
+    runner = web.AppRunner(app)
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        head_timeout_s = app[CLIENT_LIMITS].head_timeout_s
+        site = HeadDeadlineSite(
+            runner, sock, head_timeout_s=head_timeout_s, backlog=BACKLOG, access_log=access_log
+        )
+        await site.start()
         yield runner
     finally:
         await runner.cleanup()

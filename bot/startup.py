@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 
 from redis.exceptions import RedisError
@@ -10,7 +11,11 @@ from telegram.error import InvalidToken, NetworkError
 from bot.config import Settings
 from bot.errors import StartupError
 
+log = logging.getLogger(__name__)
+
 EXIT_STARTUP_FAILED = 1
+# Where RLIMIT_NOFILE's hard limit is "unlimited", a soft limit this high is accepted everywhere.
+UNLIMITED_NOFILE_TARGET = 65536
 
 
 def check_data_dir(settings: Settings) -> None:
@@ -25,6 +30,21 @@ def check_data_dir(settings: Settings) -> None:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise StartupError(f"DATA_DIR {path} is not a writable directory ({reason})") from None
+
+
+def raise_open_file_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit: every connection and download holds a file."""
+    try:
+        import resource
+    except ImportError:  # Windows has no resource module
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = UNLIMITED_NOFILE_TARGET if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open-file limit from %d: %s", soft, exc)
 
 
 def describe_failure(exc: BaseException, settings: Settings) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from tests.harness import eventually
 from tests.reliability.test_restart import bot_env
 
 EXIT_WAIT_S = 30.0
+BOT_COMMAND = (sys.executable, "-m", "bot")
 
 
 def child_env(telegram: TelegramEmulator, kie: KieEmulator, redis_url: str, port: int,
@@ -38,14 +39,13 @@ def r2_env(s3_endpoint: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def running_bot(
-    env: dict[str, str], cwd: Path, log_path: Path
+    env: dict[str, str], cwd: Path, log_path: Path, command: Sequence[str] = BOT_COMMAND
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """A healthy child whose stderr goes to `log_path`; stopped with SIGTERM on exit."""
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, cwd=cwd,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
+            *command, env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=log
+        )
         try:
             await eventually(lambda: _healthy(env["PUBLIC_BASE_URL"]), within=30)
             yield process

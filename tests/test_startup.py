@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import resource
 import signal
 import socket
 import sys
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
+from bot.startup import UNLIMITED_NOFILE_TARGET
 from tests.child import child_env, run_to_exit, running_bot
 from tests.conftest import TOKEN, free_port
 from tests.harness import eventually
@@ -154,3 +156,29 @@ async def test_port_is_bound_before_telegram_is_asked_anything_and_sigterm_stops
     assert all(bound for _, bound in before_stop)
     assert code == 0
     assert "Traceback" not in (tmp_path / "bot.log").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc")
+async def test_the_soft_open_file_limit_is_raised_to_the_hard_one(
+    telegram: TelegramEmulator, kie: KieEmulator, redis_url: str, tmp_path: Path
+) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = 256
+    if hard != resource.RLIM_INFINITY and hard <= low:
+        pytest.skip("the hard open-file limit is already low")
+    # The child starts with a low soft limit, as under a default ulimit, then becomes the bot.
+    lowered = (
+        "import os, resource, sys; "
+        "hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]; "
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({low}, hard)); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'bot'])"
+    )
+    env = child_env(telegram, kie, redis_url, free_port(), tmp_path / "data")
+    command = (sys.executable, "-c", lowered)
+    async with running_bot(env, tmp_path, tmp_path / "bot.log", command) as process:
+        limits = await asyncio.to_thread(Path(f"/proc/{process.pid}/limits").read_text)
+
+    soft_now = next(
+        line.split()[3] for line in limits.splitlines() if line.startswith("Max open files")
+    )
+    assert soft_now == str(UNLIMITED_NOFILE_TARGET if hard == resource.RLIM_INFINITY else hard)

@@ -17,7 +17,8 @@ from bot.deps import Deps
 from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
 from bot.providers.kie_parsing import CallbackParseError, parse_kie_callback
-from bot.web.keys import DEPS, REFUSALS
+from bot.web.keys import CLIENT_LIMITS, DEPS, REFUSALS
+from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,11 @@ async def kie_callback(request: web.Request) -> web.Response:
         return _refuse(request, 403, "forbidden", "wrong token")
     try:
         # The app's client_max_size (1 MiB) stops reading as soon as the body goes past it.
-        raw = await request.read()
+        raw = await read_body(request, request.app[CLIENT_LIMITS].body_timeout_s)
         outcome = parse_kie_callback(raw)
+    except BodyTooSlow:
+        refusal = _refuse(request, 408, "body too slow", "body too slow", f"job {job_id}")
+        return await answer_and_close(request, refusal)
     except web.HTTPRequestEntityTooLarge:
         return _refuse(request, 413, "body too large", "body too large", f"job {job_id}")
     except CallbackParseError as exc:

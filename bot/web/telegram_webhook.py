@@ -9,7 +9,8 @@ from typing import Any
 from aiohttp import web
 from telegram import Bot, Chat, Update
 
-from bot.web.keys import DEPS, PTB_APP, REFUSALS
+from bot.web.keys import CLIENT_LIMITS, DEPS, PTB_APP, REFUSALS
+from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WHAT = "telegram update"
@@ -29,7 +30,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         request.app[REFUSALS].refused(WHAT, "wrong secret")
         return web.Response(status=403)
     try:
-        raw = await request.read()  # capped by the app's client_max_size
+        raw = await read_body(request, request.app[CLIENT_LIMITS].body_timeout_s)
+    except BodyTooSlow:
+        request.app[REFUSALS].refused(WHAT, "body too slow")
+        return await answer_and_close(request, web.Response(status=408))
     except web.HTTPRequestEntityTooLarge:
         request.app[REFUSALS].refused(WHAT, "body too large")
         return web.Response(status=413)
