@@ -58,7 +58,7 @@ async def running_bot(
 async def run_to_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
     """Runs a child that is expected to stop by itself; returns its exit code and stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env=env, cwd=cwd,
+        *BOT_COMMAND, env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
