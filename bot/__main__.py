@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 
-from aiohttp import web
-from aiohttp.log import access_logger
-
-from bot.app import create_app
-from bot.config import load_settings_or_exit
+from bot.config import Settings, load_settings_or_exit
 from bot.log_setup import setup_logging
+from bot.serve import serve
+from bot.startup import EXIT_STARTUP_FAILED, describe_failure, raise_open_file_limit
+
+log = logging.getLogger("bot")
 
 
 def main() -> None:
     settings = load_settings_or_exit()
-    secrets = [
+    setup_logging(settings.log_level, _secrets(settings))
+    raise_open_file_limit()
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        try:
+            runner.run(serve(settings))
+        except Exception as exc:
+            _exit_on_startup_failure(exc, settings)
+
+
+def _exit_on_startup_failure(exc: Exception, settings: Settings) -> None:
+    """One plain line and exit code 1; a traceback (scrubbed) only for failures we do not know."""
+    reason = describe_failure(exc, settings)
+    if reason is None:
+        log.error("start-up failed", exc_info=exc)
+        reason = f"unexpected {type(exc).__name__} (logged above)"
+    print(f"photobot: cannot start: {reason}", file=sys.stderr)
+    raise SystemExit(EXIT_STARTUP_FAILED) from None
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [
         s.get_secret_value()
         for s in (
             settings.telegram_bot_token,
@@ -27,16 +49,6 @@ def main() -> None:
         )
         if s is not None
     ]
-    setup_logging(settings.log_level, secrets)
-    web.run_app(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        print=None,
-        # One log line per request costs more than the request itself at callback rates.
-        access_log=access_logger if settings.log_level == "DEBUG" else None,
-        loop=new_event_loop(),
-    )
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -4,7 +4,8 @@ PhotobotError
 ├── InputRejected        the user's photo or prompt cannot be used (message key for texts)
 ├── ProviderError        a provider said no or could not be reached; carries its code and reason
 ├── StorageError         the object store failed
-└── MediaFetchError      a result file could not be downloaded safely
+├── MediaFetchError      a result file could not be downloaded safely
+└── StartupError         start-up cannot go on; the message is one plain line, safe to print
 """
 
 from __future__ import annotations
@@ -81,3 +82,7 @@ class StorageError(PhotobotError):
 
 class MediaFetchError(PhotobotError):
     """A URL was refused (scheme, host, address, size) or its download failed."""
+
+
+class StartupError(PhotobotError):
+    """A start-up check failed; the message names the problem and never carries a secret."""

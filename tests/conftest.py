@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
+from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
 from tests.harness import BotHarness, StartBot
 
 # PTB 22 warns (an error under -W error) when it builds RetryAfter without this opt-in.
@@ -123,12 +124,16 @@ def start_bot(
     kie: KieEmulator,
 ) -> StartBot:
     """Builds a bot wired to the test doubles (use with `async with`); keywords override
-    settings, and `telegram=` swaps in another Bot API emulator."""
+    settings, `telegram_emulator=` swaps in another Bot API emulator, and `limits=` sets the
+    slow-client deadlines."""
 
-    def build(*, telegram_emulator: TelegramEmulator | None = None, **overrides: Any) -> BotHarness:
+    def build(
+        *, telegram_emulator: TelegramEmulator | None = None,
+        limits: ClientLimits = DEFAULT_LIMITS, **overrides: Any,
+    ) -> BotHarness:  # fmt: skip
         emulator = telegram_emulator or telegram
         overrides.setdefault("telegram_api_base_url", emulator.url)
-        return BotHarness(make_settings(**overrides), emulator, kie, redis)
+        return BotHarness(make_settings(**overrides), emulator, kie, redis, limits)
 
     return build
 

@@ -8,11 +8,11 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
-from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.app import SUBSCRIBER, create_app
@@ -20,7 +20,9 @@ from bot.config import Settings, load_settings
 from bot.constants import UPDATE_SEEN_KEY
 from bot.emulators.kie import KieEmulator, KieTask
 from bot.emulators.telegram import ApiCall, TelegramEmulator
+from bot.serve import listen_socket, serving
 from bot.web.keys import PTB_APP
+from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
 
 T = TypeVar("T")
 StartBot = Callable[..., "BotHarness"]
@@ -50,14 +52,15 @@ class BotHarness:
     """A started bot plus helpers that speak to it the way users and providers do."""
 
     def __init__(
-        self, values: dict[str, Any], telegram: TelegramEmulator, kie: KieEmulator, redis: Redis
-    ) -> None:
+        self, values: dict[str, Any], telegram: TelegramEmulator, kie: KieEmulator, redis: Redis,
+        limits: ClientLimits = DEFAULT_LIMITS,
+    ) -> None:  # fmt: skip
         self.settings: Settings = load_settings(from_env=False, **values)
         self.telegram = telegram
         self.kie = kie
         self.redis = redis
-        self.app = create_app(self.settings)
-        self._runner = web.AppRunner(self.app)
+        self.app = create_app(self.settings, limits=limits)
+        self._serving = AsyncExitStack()
         self.http = aiohttp.ClientSession()
 
     @property
@@ -65,9 +68,9 @@ class BotHarness:
         return self.settings.base_url()
 
     async def __aenter__(self) -> Self:
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-        await site.start()
+        # Served the way `python -m bot` serves it: port bound first, slow clients cut off.
+        sock = await listen_socket(self.settings.http_host, self.settings.http_port)
+        await self._serving.enter_async_context(serving(self.app, sock))
         await asyncio.wait_for(self.app[SUBSCRIBER].subscribed.wait(), 10)
         return self
 
@@ -76,7 +79,7 @@ class BotHarness:
         tb: TracebackType | None,
     ) -> None:  # fmt: skip
         await self.http.close()
-        await self._runner.cleanup()
+        await self._serving.aclose()
 
     async def settled(self, *updates: dict[str, Any]) -> None:
         """Wait until these updates were handled to the end: each reached the bot's first

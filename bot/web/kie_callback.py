@@ -17,7 +17,8 @@ from bot.deps import Deps
 from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
 from bot.providers.kie_parsing import CallbackParseError, parse_kie_callback
-from bot.web.keys import DEPS
+from bot.web.keys import CLIENT_LIMITS, DEPS, REFUSALS
+from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ HMAC_WINDOW_S = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 # Answered thousands of times a second: built once.
 _OK_BODY = b'{"code":200,"msg":"success"}'
+WHAT = "kie callback"
 
 
 def kie_signature(key: bytes, task_id: str, timestamp: str) -> str:
@@ -49,23 +51,32 @@ def _answer(status: int, message: str) -> web.Response:
     return web.json_response({"code": status, "msg": message}, status=status)
 
 
+def _refuse(
+    request: web.Request, status: int, message: str, reason: str, detail: str = ""
+) -> web.Response:
+    request.app[REFUSALS].refused(WHAT, reason, detail)
+    return _answer(status, message)
+
+
 async def kie_callback(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     job_id = request.query.get("job", "")
     token = request.query.get("token", "")
     if not job_id or not token:
-        return _answer(401, "missing token")
+        return _refuse(request, 401, "missing token", "missing token")
     if not verify_callback_token(deps.callback_secret, "kie", job_id, token):
-        log.warning("kie callback with a wrong token refused")
-        return _answer(403, "forbidden")
+        return _refuse(request, 403, "forbidden", "wrong token")
     try:
         # The app's client_max_size (1 MiB) stops reading as soon as the body goes past it.
-        raw = await request.read()
+        raw = await read_body(request, request.app[CLIENT_LIMITS].body_timeout_s)
         outcome = parse_kie_callback(raw)
+    except BodyTooSlow:
+        refusal = _refuse(request, 408, "body too slow", "body too slow", f"job {job_id}")
+        return await answer_and_close(request, refusal)
     except web.HTTPRequestEntityTooLarge:
-        return _answer(413, "body too large")
+        return _refuse(request, 413, "body too large", "body too large", f"job {job_id}")
     except CallbackParseError as exc:
-        return _answer(400, str(exc))
+        return _refuse(request, 400, str(exc), "malformed body", f"job {job_id}: {exc}")
     hmac_key = deps.settings.kie_webhook_hmac_key
     if hmac_key is not None and not hmac_valid(
         hmac_key.get_secret_value().encode(),
@@ -74,8 +85,7 @@ async def kie_callback(request: web.Request) -> web.Response:
         request.headers.get("X-Webhook-Signature", ""),
         time.time(),
     ):
-        log.warning("kie callback for job %s with a bad signature refused", job_id)
-        return _answer(401, "bad signature")
+        return _refuse(request, 401, "bad signature", "bad signature", f"job {job_id}")
     if not outcome.final:
         return _ok()  # an intermediate stage: nothing to store
     try:
@@ -89,8 +99,7 @@ async def kie_callback(request: web.Request) -> web.Response:
         log.warning("kie callback for job %s: redis unavailable, asking for a retry", job_id)
         return _answer(503, "try again later")
     if result == RecordResult.TASK_MISMATCH:
-        log.warning("kie callback for job %s names another task; refused", job_id)
-        return _answer(403, "forbidden")
+        return _refuse(request, 403, "forbidden", "another job's task", f"job {job_id}")
     log.info("kie callback for job %s: %s (%s)", job_id, outcome.status, _RESULT_NAMES[result])
     return _ok()
 
