@@ -4,7 +4,10 @@ PhotobotError
 ├── InputRejected        the user's photo or prompt cannot be used (message key for texts)
 ├── ProviderError        a provider said no or could not be reached; carries its code and reason
 ├── StorageError         the object store failed
-└── MediaFetchError      a result file could not be downloaded safely
+└── MediaFetchError      a result file could not be used; `transient` says if a retry may help
+    ├── TransientFetchError   5xx, 408, 429, timeouts, connection errors, too many open files
+    └── PermanentFetchError   malformed URL, refused by the guard, other 4xx, too big
+        └── MediaMismatch     the file is not what the job produces (HTML for an image, a bomb)
 """
 
 from __future__ import annotations
@@ -76,4 +79,20 @@ class StorageError(PhotobotError):
 
 
 class MediaFetchError(PhotobotError):
-    """A URL was refused (scheme, host, address, size) or its download failed."""
+    """A result URL was refused, its download failed, or the file is unusable."""
+
+    transient = False
+
+
+class TransientFetchError(MediaFetchError):
+    """The download failed in a way that trying again later may fix."""
+
+    transient = True
+
+
+class PermanentFetchError(MediaFetchError):
+    """The URL or the file can never be delivered; retrying would not help."""
+
+
+class MediaMismatch(PermanentFetchError):
+    """The file downloaded, but it is not the kind of result the job produces."""
