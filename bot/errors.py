@@ -39,6 +39,7 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"  # no result before the deadline
     INPUT = "input"  # the photo turned out unusable after download
     DELIVERY = "delivery"  # the result could not be fetched
+    BAD_RESULT = "bad_result"  # the result was not what the job produces
 
 
 class ProviderError(PhotobotError):

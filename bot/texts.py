@@ -53,6 +53,8 @@ FAILURE_BY_KIND: dict[str, str] = {
     FailureKind.TIMEOUT: "This is taking too long, so I've stopped waiting. Please try again.",
     FailureKind.INPUT: "I couldn't read that image. Send a JPEG, PNG or WebP photo.",
     FailureKind.DELIVERY: "Your image is ready but I couldn't fetch it. Please try again.",
+    FailureKind.BAD_RESULT: "The image service sent back something that isn't a usable image. "
+    "Please try again.",
 }
 REJECTED_NO_REASON = "it didn't pass the content checks"
 MAX_REASON_CHARS = 300

@@ -10,21 +10,18 @@ from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot import texts
-from bot.constants import DELIVERY_LEASE_S, TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
-from bot.errors import FailureKind, MediaFetchError
-from bot.jobs.model import Job, JobState
+from bot.constants import DELIVERY_LEASE_S
+from bot.errors import FailureKind
+from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
+from bot.jobs.results import ResultSender
 from bot.jobs.store import JobStore
-from bot.media.fetch import FetchedMedia, MediaFetcher
-from bot.media.formats import guess_result_mime
+from bot.media.fetch import MediaFetcher
 
 log = logging.getLogger(__name__)
-
-MAX_RESULTS_SENT = 4
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
 class Deliverer:
@@ -33,7 +30,7 @@ class Deliverer:
     def __init__(self, store: JobStore, bot: Bot, fetcher: MediaFetcher, owner: str) -> None:
         self._store = store
         self._bot = bot
-        self._fetcher = fetcher
+        self._results = ResultSender(bot, fetcher)
         self._owner = owner
         self._chat_locks = ChatLocks()
 
@@ -61,9 +58,10 @@ class Deliverer:
                 log.warning("job %s: lease renewal failed", job_id)
 
     async def _deliver_claimed(self, job: Job) -> bool:
+        sent = 0
         try:
             if job.outcome == JobState.SUCCEEDED:
-                await self._send_result(job)
+                sent = await self._send_results(job)
             else:
                 await self._send_failure(job, job.fail_kind, job.error_message)
         except Forbidden:
@@ -74,44 +72,23 @@ class Deliverer:
             return False
         await self._store.mark_delivered(job.id, self._owner)
         log.info("job %s delivered (%s)", job.id, job.outcome)
-        if job.outcome == JobState.SUCCEEDED and job.status_message_id is not None:
+        if sent and job.status_message_id is not None:
             # The result (captioned "Done…") replaces the status message. After the mark, so
             # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
                 await self._bot.delete_message(job.chat_id, job.status_message_id)
         return True
 
-    async def _send_result(self, job: Job) -> None:
-        files: list[FetchedMedia] = []
-        try:
-            for url in job.result_urls[:MAX_RESULTS_SENT]:
-                files.append(await self._fetcher.fetch(url))
-        except MediaFetchError as exc:
-            log.warning("job %s: result download refused or failed: %s", job.id, exc)
-        if not files:
-            await self._send_failure(job, FailureKind.DELIVERY, "")
-            return
-        for index, media in enumerate(files):
-            await self._send_file(job, media, index)
-
-    async def _send_file(self, job: Job, media: FetchedMedia, index: int) -> None:
-        mime = guess_result_mime(media.data, media.content_type)
-        reply = reply_to(job)
-        if len(media.data) > TELEGRAM_UPLOAD_MAX_BYTES:
-            await self._send_failure(job, FailureKind.DELIVERY, "")
-            return
-        if mime.startswith("image/") and len(media.data) <= TELEGRAM_PHOTO_MAX_BYTES:
-            try:
-                await self._bot.send_photo(
-                    job.chat_id, media.data, caption=texts.DONE, reply_parameters=reply
-                )
-                return
-            except BadRequest as exc:  # dimensions Telegram will not take as a photo
-                log.info("job %s: photo refused (%s), sending as a file", job.id, exc)
-        filename = f"photobot-{job.id[:8]}-{index + 1}.{_EXTENSIONS.get(mime, 'bin')}"
-        await self._bot.send_document(
-            job.chat_id, media.data, filename=filename, caption=texts.DONE, reply_parameters=reply
-        )
+    async def _send_results(self, job: Job) -> int:
+        """Send every result that can be sent; when none could, say why. Returns how many."""
+        marks = await self._results.send_all(job)
+        sent = marks.count(ResultMark.SENT)
+        if not sent:
+            unusable = ResultMark.UNUSABLE in marks
+            await self._send_failure(
+                job, FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY, ""
+            )
+        return sent
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
         text = texts.failure_text(kind, reason)

@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+class ResultMark(StrEnum):
+    """What became of one result of a job."""
+
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # could not be downloaded, for good
+    UNUSABLE = "unusable"  # downloaded, but not what the job produces
+
+
 class JobState(StrEnum):
     """States only move forward: submitted -> succeeded | failed -> delivered."""
 
