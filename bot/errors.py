@@ -4,6 +4,7 @@ PhotobotError
 ├── InputRejected        the user's photo or prompt cannot be used (message key for texts)
 ├── ProviderError        a provider said no or could not be reached; carries its code and reason
 ├── StorageError         the object store failed
+├── LeaseLost            a delivery found its job's lease taken over; it stops and leaves it
 └── MediaFetchError      a result file could not be used; `transient` says if a retry may help
     ├── TransientFetchError   5xx, 408, 429, timeouts, connection errors, too many open files
     └── PermanentFetchError   malformed URL, refused by the guard, other 4xx, too big
@@ -77,6 +78,10 @@ def kind_for_code(code: int) -> FailureKind:
 
 class StorageError(PhotobotError):
     """Storing or signing an object failed."""
+
+
+class LeaseLost(PhotobotError):
+    """This process no longer holds the job's delivery lease; another one carries on."""
 
 
 class MediaFetchError(PhotobotError):

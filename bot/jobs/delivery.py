@@ -1,10 +1,16 @@
-"""Delivering a final job to its chat, exactly once: claim, send, mark delivered."""
+"""Delivering a final job to its chat, exactly once: claim, send, mark delivered.
+
+A download that may still work puts the job back for a retry with backoff (RetryPolicy); one
+that never will is reported to the user. Each result is marked on the job as it goes, so a
+retry, or a redelivery after a crash, sends only what has not gone out.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +20,11 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import texts
 from bot.constants import DELIVERY_LEASE_S
-from bot.errors import FailureKind
+from bot.errors import FailureKind, LeaseLost
 from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
-from bot.jobs.results import ResultSender
+from bot.jobs.results import ResultSender, results_to_send
+from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore
 from bot.media.fetch import MediaFetcher
 
@@ -27,15 +34,24 @@ log = logging.getLogger(__name__)
 class Deliverer:
     """Sends results and failure messages. Only the holder of a job's lease sends it."""
 
-    def __init__(self, store: JobStore, bot: Bot, fetcher: MediaFetcher, owner: str) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        bot: Bot,
+        fetcher: MediaFetcher,
+        owner: str,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self._store = store
         self._bot = bot
-        self._results = ResultSender(bot, fetcher)
         self._owner = owner
+        self._policy = policy or RetryPolicy()
+        self._results = ResultSender(store, bot, fetcher, owner, self._policy)
         self._chat_locks = ChatLocks()
 
     async def deliver(self, job_id: str) -> bool:
-        """True when this call delivered the job; False when another holder has it or it failed."""
+        """True when this call delivered the job; False when another holder has it, it waits
+        for a retry, or it failed."""
         job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
         if job is None:
             return False
@@ -44,6 +60,9 @@ class Deliverer:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
             async with self._chat_locks.hold(job.chat_id):
                 return await self._deliver_claimed(job)
+        except LeaseLost:
+            log.warning("job %s: lease taken over; leaving the job to its new holder", job.id)
+            return False
         finally:
             renewer.cancel()
 
@@ -58,43 +77,62 @@ class Deliverer:
                 log.warning("job %s: lease renewal failed", job_id)
 
     async def _deliver_claimed(self, job: Job) -> bool:
-        sent = 0
         try:
             if job.outcome == JobState.SUCCEEDED:
-                sent = await self._send_results(job)
+                if not await self._send_results(job):
+                    return False
             else:
                 await self._send_failure(job, job.fail_kind, job.error_message)
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
-            # The lease runs out and the reconciler tries again; nothing is marked delivered.
+            # The lease runs out and the reconciler tries again; results already sent are
+            # marked, so only the rest go out then.
             log.warning("job %s: delivery failed, will retry: %s", job.id, exc)
             return False
         await self._store.mark_delivered(job.id, self._owner)
         log.info("job %s delivered (%s)", job.id, job.outcome)
-        if sent and job.status_message_id is not None:
+        if _sent(job) and job.status_message_id is not None:
             # The result (captioned "Done…") replaces the status message. After the mark, so
             # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
                 await self._bot.delete_message(job.chat_id, job.status_message_id)
         return True
 
-    async def _send_results(self, job: Job) -> int:
-        """Send every result that can be sent; when none could, say why. Returns how many."""
-        marks = await self._results.send_all(job)
-        sent = marks.count(ResultMark.SENT)
-        if not sent:
-            unusable = ResultMark.UNUSABLE in marks
+    async def _send_results(self, job: Job) -> bool:
+        """False when the job went back for a retry; True when it is ready to be closed."""
+        waiting = await self._results.send_pending(job)
+        now = time.time()
+        if waiting and now < self._policy.deadline(job):
+            retry_at = now + self._policy.delay_s(job.attempts)
+            if await self._store.retry_later(job.id, self._owner, retry_at):
+                log.info("job %s: %d result(s) to retry at %.0f", job.id, len(waiting), retry_at)
+            return False
+        await self._report(job)
+        return True
+
+    async def _report(self, job: Job) -> None:
+        """After the last attempt: say what could not be sent."""
+        total = len(results_to_send(job))
+        sent = _sent(job)
+        if sent == 0:
+            unusable = ResultMark.UNUSABLE in job.result_marks.values()
             await self._send_failure(
                 job, FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY, ""
             )
-        return sent
+        elif sent < total:
+            text = texts.some_results_missing(total - sent, total)
+            await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
         text = texts.failure_text(kind, reason)
         if await edit_status(self._bot, job, text):
             return
         await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+
+
+def _sent(job: Job) -> int:
+    return sum(1 for mark in job.result_marks.values() if mark is ResultMark.SENT)
 
 
 class ChatLocks:

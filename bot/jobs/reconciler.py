@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 
-from bot.constants import DELIVERY_LEASE_S, JOB_DEADLINE_S
+from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S, JOB_DEADLINE_S
 from bot.errors import FailureKind, ProviderError
 from bot.jobs.delivery import Deliverer
 from bot.jobs.model import Job, JobState
@@ -20,8 +20,6 @@ BATCH = 50
 POLL_LEASE_S = 30.0
 # A job still without a task id this long after creation lost its submission (a crash).
 SUBMIT_GRACE_S = 120.0
-# How long the pub/sub path gets before the reconciler delivers a final job itself.
-DELIVERY_GRACE_S = 5.0
 
 
 def next_poll_delay(age_s: float) -> float:

@@ -1,4 +1,4 @@
-"""A job's results, one at a time: download, check against the job, upload."""
+"""A job's results, one at a time: download, check against the job, upload, and mark each."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import logging
 
 from telegram import Bot
 
-from bot.errors import MediaFetchError, MediaMismatch
+from bot.errors import LeaseLost, MediaMismatch, PermanentFetchError, TransientFetchError
 from bot.jobs.model import Job, ResultMark
 from bot.jobs.outputs import output_kind
+from bot.jobs.retry import RetryPolicy, fetch_with_retries
+from bot.jobs.store import JobStore
 from bot.jobs.upload import upload
 from bot.media.check import send_as
 from bot.media.fetch import MediaFetcher, discard
@@ -23,24 +25,41 @@ def results_to_send(job: Job) -> tuple[str, ...]:
 
 
 class ResultSender:
-    """Sends a job's results, each on its own: one that fails does not stop the next."""
+    """Sends the results a job has not had yet; only the lease holder uses it."""
 
-    def __init__(self, bot: Bot, fetcher: MediaFetcher) -> None:
+    def __init__(
+        self, store: JobStore, bot: Bot, fetcher: MediaFetcher, owner: str, policy: RetryPolicy
+    ) -> None:
+        self._store = store
         self._bot = bot
         self._fetcher = fetcher
+        self._owner = owner
+        self._policy = policy
 
-    async def send_all(self, job: Job) -> list[ResultMark]:
-        """Send each result in turn; returns what became of each."""
-        return [
-            await self._send_one(job, index, url) for index, url in enumerate(results_to_send(job))
-        ]
+    async def send_pending(self, job: Job) -> list[int]:
+        """Send each unmarked result and mark it; returns those worth trying again later."""
+        waiting = []
+        for index, url in enumerate(results_to_send(job)):
+            if index in job.result_marks:
+                continue  # went out (or failed for good) in an earlier attempt
+            mark = await self._send_one(job, index, url)
+            if mark is None:
+                waiting.append(index)
+                continue
+            if not await self._store.mark_result(job.id, self._owner, index, mark):
+                raise LeaseLost(job.id)
+            job.result_marks[index] = mark
+        return waiting
 
-    async def _send_one(self, job: Job, index: int, url: str) -> ResultMark:
+    async def _send_one(self, job: Job, index: int, url: str) -> ResultMark | None:
         # Messages name the result by number only: its URL may carry a signature.
         number = index + 1
         try:
-            media = await self._fetcher.fetch(url)
-        except MediaFetchError as exc:
+            media = await fetch_with_retries(self._fetcher, url, self._policy)
+        except TransientFetchError as exc:
+            log.warning("job %s: result %d not fetched this time: %s", job.id, number, exc)
+            return None
+        except PermanentFetchError as exc:
             log.warning("job %s: result %d cannot be fetched: %s", job.id, number, exc)
             return ResultMark.UNREACHABLE
         try:

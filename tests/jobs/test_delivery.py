@@ -1,7 +1,7 @@
 """Delivering results end to end: a user's photo, Kie's callback, a real result host, Telegram.
 
-Every failure of one job stays in that job and is told to its user; only images reach the
-chat, and big ones as documents.
+Every failure of one job stays in that job and is told to its user; downloads that may still
+work are retried; only images reach the chat, and big ones as documents.
 """
 
 from __future__ import annotations
@@ -20,11 +20,18 @@ from bot.emulators.telegram import ApiCall
 from bot.errors import FailureKind
 from tests.harness import BotHarness, StartBot, eventually, files_in
 from tests.images import png
+from tests.result_host import ResultHost, ok, status
 
 RESULT_PNG = png(16, 16, text=b"delivered")
 UPLOADS = ("sendPhoto", "sendDocument", "sendVideo", "sendAudio")
 DELIVERY_FAILED = texts.failure_text(FailureKind.DELIVERY)
 BAD_RESULT = texts.failure_text(FailureKind.BAD_RESULT)
+
+
+@pytest.fixture
+async def host() -> AsyncIterator[ResultHost]:
+    async with ResultHost() as server:
+        yield server
 
 
 @pytest.fixture
@@ -118,6 +125,60 @@ async def _all_have_tasks(bot: BotHarness, job_ids: list[str]) -> bool:
 
 async def _all_delivered(bot: BotHarness, job_ids: list[str]) -> bool:
     return all([await job_field(bot, job_id, "state") == "delivered" for job_id in job_ids])
+
+
+# -- 2. transient failures are retried, each URL on its own -------------------------------
+
+
+async def test_a_result_host_answering_503_once_is_tried_again(
+    results_bot: BotHarness, host: ResultHost
+) -> None:
+    url = host.route("/busy-once.png", status(503), ok(RESULT_PNG))
+
+    chat, job_id = await deliver(results_bot, url)
+
+    [photo] = await results_bot.wait_sent(chat)
+    assert photo.params["photo"] == RESULT_PNG
+    assert host.statuses("/busy-once.png") == [503, 200]  # the 503 really was served
+    await eventually(lambda: _all_delivered(results_bot, [job_id]))
+    assert DELIVERY_FAILED not in _texts(results_bot, chat)
+
+
+async def test_a_result_host_down_longer_than_quick_retries_is_retried_later(
+    start_bot: StartBot, spool_dir: Path, host: ResultHost
+) -> None:
+    # Five 503s outlast the quick retries (four tries); the reconciler (ticking every 0.5 s
+    # here) tries again once the job's retry time has come.
+    url = host.route("/busy.png", *[status(503)] * 5, ok(RESULT_PNG))
+    async with start_bot(media_tmp_dir=spool_dir, poll_after_seconds=2) as bot:
+        chat, job_id = await deliver(bot, url)
+
+        await eventually(lambda: job_field(bot, job_id, "retry_at"), within=15)
+        assert uploads_to(bot, chat) == []  # waiting, not failed
+        [photo] = await bot.wait_sent(chat, count=1)
+
+        assert photo.params["photo"] == RESULT_PNG
+        assert host.statuses("/busy.png") == [503] * 5 + [200]
+        await eventually(lambda: _all_delivered(bot, [job_id]))
+        assert await job_field(bot, job_id, "attempts") == "1"  # one trip through the reconciler
+        assert DELIVERY_FAILED not in _texts(bot, chat)
+
+
+async def test_a_missing_first_result_does_not_stop_the_second(
+    results_bot: BotHarness, host: ResultHost
+) -> None:
+    missing = host.route("/gone.png", status(404))
+    good = results_bot.kie.add_result_file(RESULT_PNG)
+
+    chat, job_id = await deliver(results_bot, missing, good)
+
+    [photo] = await results_bot.wait_sent(chat)
+    assert photo.params["photo"] == RESULT_PNG
+    [note] = await results_bot.wait_said(chat, lambda t: t == texts.some_results_missing(1, 2))
+    assert note.at > photo.at
+    await eventually(lambda: _all_delivered(results_bot, [job_id]))
+    assert host.statuses("/gone.png") == [404]  # a 404 is final: asked once, not retried
+    assert len(uploads_to(results_bot, chat)) == 1
 
 
 # -- 3. only what the job produces reaches the chat ------------------------------------------
