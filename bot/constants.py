@@ -46,6 +46,9 @@ RESULT_RETRY_MAX_S: Final = 60.0
 # lands near the deadline still rides out a CDN blip or an origin that is still catching up
 # (about eight more tries), while the user does not wait long after "Generating…".
 RESULT_RETRY_MIN_WINDOW_S: Final = 5 * 60
+# A delivery that crashed (a bug, not a network error) is tried this many times in all; the
+# next claim tells the user it failed and closes the job, rather than looping forever.
+DELIVERY_MAX_CRASHES: Final = 3
 
 # Input limits.
 TELEGRAM_DOWNLOAD_MAX_BYTES: Final = 20 * 1024 * 1024

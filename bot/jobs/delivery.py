@@ -1,8 +1,9 @@
 """Delivering a final job to its chat, exactly once: claim, send, mark delivered.
 
-A download that may still work puts the job back for a retry with backoff (RetryPolicy); one
-that never will is reported to the user. Each result is marked on the job as it goes, so a
-retry, or a redelivery after a crash, sends only what has not gone out.
+Every failure of one job stays in that job. A download that may still work puts the job back
+for a retry with backoff (RetryPolicy); one that never will is reported to the user. A crash
+(an unexpected exception) is logged and retried the same way; after DELIVERY_MAX_CRASHES the
+next claim tells the user the delivery failed and closes the job, so a bug cannot loop forever.
 """
 
 from __future__ import annotations
@@ -60,8 +61,13 @@ class Deliverer:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
             async with self._chat_locks.hold(job.chat_id):
                 return await self._deliver_claimed(job)
-        except LeaseLost:
-            log.warning("job %s: lease taken over; leaving the job to its new holder", job.id)
+        except (RedisError, LeaseLost) as exc:
+            # Not the job's fault: its lease runs out and it is tried again, as after a kill.
+            log.warning("job %s: delivery interrupted (%s)", job.id, type(exc).__name__)
+            return False
+        except Exception:
+            log.exception("job %s: delivery crashed", job.id)
+            await self._after_crash(job)
             return False
         finally:
             renewer.cancel()
@@ -78,7 +84,9 @@ class Deliverer:
 
     async def _deliver_claimed(self, job: Job) -> bool:
         try:
-            if job.outcome == JobState.SUCCEEDED:
+            if job.crashes >= self._policy.max_crashes:
+                await self._give_up(job)
+            elif job.outcome == JobState.SUCCEEDED:
                 if not await self._send_results(job):
                     return False
             else:
@@ -123,6 +131,24 @@ class Deliverer:
         elif sent < total:
             text = texts.some_results_missing(total - sent, total)
             await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+
+    async def _give_up(self, job: Job) -> None:
+        """After repeated crashes: tell the user what can be told, then let the job close."""
+        log.error("job %s: delivery crashed %d times; closing it", job.id, job.crashes)
+        try:
+            if job.outcome == JobState.SUCCEEDED:
+                await self._report(job)
+            else:
+                await self._send_failure(job, job.fail_kind, job.error_message)
+        except Exception:  # whatever broke the deliveries may break this too
+            log.exception("job %s: could not tell the user", job.id)
+
+    async def _after_crash(self, job: Job) -> None:
+        retry_at = time.time() + self._policy.delay_s(job.crashes)
+        try:
+            await self._store.retry_later(job.id, self._owner, retry_at, crashed=True)
+        except RedisError:
+            log.warning("job %s: crash not recorded; its lease will run out", job.id)
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
         text = texts.failure_text(kind, reason)

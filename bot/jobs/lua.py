@@ -94,8 +94,8 @@ return 1
 """
 
 # KEYS: job, undelivered. ARGV: owner, retry at, schedule score, job id, counter field
-# ('attempts'). The lease owner gives the job back until `retry at`: counts the attempt,
-# releases the lease, and puts the job where the reconciler will find it then.
+# ('attempts' or 'crashes'). The lease owner gives the job back until `retry at`: counts the
+# attempt, releases the lease, and puts the job where the reconciler will find it then.
 RETRY_LATER = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'succeeded' and state ~= 'failed' then return 0 end

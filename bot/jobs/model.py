@@ -49,6 +49,7 @@ class Job:
     # Delivery bookkeeping, written only by the Lua scripts; absent on older records.
     result_marks: dict[int, ResultMark] = field(default_factory=dict)
     attempts: int = 0  # delivery attempts that ended in a retry
+    crashes: int = 0  # delivery attempts that ended in an unexpected exception
 
     def to_redis(self) -> dict[str, str]:
         return {
@@ -87,6 +88,7 @@ class Job:
             error_message=raw.get("error_message", ""),
             result_marks=_result_marks(raw),
             attempts=int(raw.get("attempts") or 0),
+            crashes=int(raw.get("crashes") or 0),
         )
 
 

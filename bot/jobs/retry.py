@@ -21,6 +21,7 @@ class RetryPolicy:
     first_s: float = k.RESULT_RETRY_FIRST_S
     max_s: float = k.RESULT_RETRY_MAX_S
     min_window_s: float = k.RESULT_RETRY_MIN_WINDOW_S
+    max_crashes: int = k.DELIVERY_MAX_CRASHES
 
     def delay_s(self, attempts: int) -> float:
         """Seconds before the next attempt, after `attempts` earlier ones: doubling, capped."""

@@ -184,14 +184,16 @@ class JobStore:
         done = await self._mark_result(keys=[job_key(job_id)], args=[owner, index, mark.value])
         return bool(done)
 
-    async def retry_later(self, job_id: str, owner: str, retry_at: float) -> bool:
-        """Give the job back until `retry_at`, counting an attempt."""
+    async def retry_later(
+        self, job_id: str, owner: str, retry_at: float, *, crashed: bool = False
+    ) -> bool:
+        """Give the job back until `retry_at`, counting an attempt (or a crash)."""
         # The reconciler takes jobs DELIVERY_GRACE_S after their score (the pub/sub path's
         # head start); a retry has no such path, so it is scored to come due at retry_at.
         score = retry_at - k.DELIVERY_GRACE_S
         done = await self._retry_later(
             keys=[job_key(job_id), k.UNDELIVERED_KEY],
-            args=[owner, repr(retry_at), repr(score), job_id, "attempts"],
+            args=[owner, repr(retry_at), repr(score), job_id, "crashes" if crashed else "attempts"],
         )
         return bool(done)
 

@@ -1,20 +1,22 @@
-"""The Deliverer's rules over several attempts: retries until the deadline, and what each
-result became.
+"""The Deliverer's rules over several attempts: retries until the deadline, what each result
+became, and crashes, which must neither lose a job nor loop forever.
 
-Real Redis, the real job store, PTB's Bot against the Telegram emulator and a real fetcher.
-Attempts are driven by calling `deliver` as the reconciler would; a short RetryPolicy stands in
-for minutes of waiting.
+Real Redis, the real job store, PTB's Bot against the Telegram emulator, and a real fetcher
+whose DNS is a test double (that is where a crash is staged). Attempts are driven by calling
+`deliver` as the reconciler would; a short RetryPolicy stands in for minutes of waiting.
 """
 
 from __future__ import annotations
 
 import itertools
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.abc import ResolveResult
 from redis.asyncio import Redis
 from telegram import Bot
 
@@ -30,11 +32,29 @@ from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
 from tests.conftest import TOKEN
 from tests.harness import eventually, files_in
 from tests.images import png
+from tests.reliability.test_ssrf import StaticResolver
 from tests.result_host import ResultHost, ok, status
 
 FAST = RetryPolicy(quick_delays_s=(0.01,), first_s=0.02, max_s=0.05, min_window_s=0.3)
 RESULT_PNG = png(8, 8, text=b"deliverer")
 _chats = itertools.count(50_000)
+
+
+class BuggyDns(StaticResolver):
+    """Resolves `good.test`; raises an unexpected exception (a bug, not a network error) for
+    `bug.test`, counting each time."""
+
+    def __init__(self) -> None:
+        super().__init__({"good.test": ["127.0.0.1"]})
+        self.crashes = 0
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host == "bug.test":
+            self.crashes += 1
+            raise RuntimeError("a bug in name resolution")
+        return await super().resolve(host, port, family)
 
 
 @pytest.fixture
@@ -50,9 +70,16 @@ async def bot(telegram: TelegramEmulator) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-async def deliverer(redis: Redis, bot: Bot, tmp_path: Path) -> AsyncIterator[Deliverer]:
+def dns() -> BuggyDns:
+    return BuggyDns()
+
+
+@pytest.fixture
+async def deliverer(
+    redis: Redis, bot: Bot, dns: BuggyDns, tmp_path: Path
+) -> AsyncIterator[Deliverer]:
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
-    async with make_media_session(policy) as session:
+    async with make_media_session(policy, dns=dns) as session:
         yield Deliverer(JobStore(redis), bot, MediaFetcher(session, policy, tmp_path), "me", FAST)
     assert await files_in(tmp_path) == []
 
@@ -74,6 +101,37 @@ def said(telegram: TelegramEmulator, chat: int) -> list[str]:
 
 def photos(telegram: TelegramEmulator, chat: int) -> list[ApiCall]:
     return [c for c in telegram.sent_messages(chat) if c.method == "sendPhoto"]
+
+
+async def test_a_delivery_that_keeps_crashing_is_told_and_closed(
+    deliverer: Deliverer, dns: BuggyDns, redis: Redis, telegram: TelegramEmulator
+) -> None:
+    job = await final_job(redis, "http://bug.test:9/x.png")
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    assert dns.crashes == k.DELIVERY_MAX_CRASHES  # the staged bug really struck each attempt
+    record = await redis.hgetall(f"job:{job.id}")
+    assert (record["state"], record["crashes"]) == ("delivered", str(k.DELIVERY_MAX_CRASHES))
+    assert said(telegram, job.chat_id) == [texts.failure_text(FailureKind.DELIVERY)]
+    assert photos(telegram, job.chat_id) == []
+
+
+async def test_results_sent_before_a_crash_are_not_sent_again(
+    deliverer: Deliverer, dns: BuggyDns, redis: Redis, telegram: TelegramEmulator,
+    host: ResultHost,
+) -> None:  # fmt: skip
+    good = host.route("/a.png", ok(RESULT_PNG)).replace("127.0.0.1", "good.test")
+    job = await final_job(redis, good, "http://bug.test:9/b.png")
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    assert dns.crashes == k.DELIVERY_MAX_CRASHES
+    [photo] = photos(telegram, job.chat_id)  # once, though the job was claimed four times
+    assert photo.params["photo"] == RESULT_PNG
+    assert host.statuses("/a.png") == [200]
+    assert said(telegram, job.chat_id) == [texts.some_results_missing(1, 2)]
+    assert await redis.hget(f"job:{job.id}", "result:0") == "sent"
 
 
 async def test_transient_failures_are_retried_until_the_deadline_then_told(

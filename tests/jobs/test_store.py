@@ -48,6 +48,18 @@ async def test_a_job_put_back_is_claimable_only_from_its_retry_time(redis: Redis
     assert reclaimed is not None and reclaimed.attempts == 1
 
 
+async def test_a_crash_is_counted_apart_from_retries(redis: Redis) -> None:
+    store = JobStore(redis)
+    job = await final_job(store)
+    assert await store.claim(job.id, "holder", 15) is not None
+
+    assert await store.retry_later(job.id, "holder", time.time(), crashed=True)
+
+    reclaimed = await store.claim(job.id, "holder", 15)
+    assert reclaimed is not None and (reclaimed.crashes, reclaimed.attempts) == (1, 0)
+    assert await redis.zscore(k.UNDELIVERED_KEY, job.id) is not None
+
+
 async def test_a_delivered_job_cannot_be_put_back(redis: Redis) -> None:
     store = JobStore(redis)
     job = await final_job(store)
