@@ -237,7 +237,10 @@ async def _build_storage(settings: Settings, secret: bytes) -> Storage:
 async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     """The pub/sub subscriber and the reconciler, cancelled cleanly at shutdown."""
     deps, application = app[DEPS], app[PTB_APP]
-    fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings))
+    tmp_dir = deps.settings.media_tmp_dir
+    if tmp_dir is not None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+    fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings), tmp_dir)
     deliverer = Deliverer(deps.store, application.bot, fetcher, owner=uuid.uuid4().hex)
     subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(

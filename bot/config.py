@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     media_hosts: Annotated[tuple[str, ...], NoDecode] = ("*",)
     media_allow_private: bool = False
+    # Where result downloads are spooled before upload; unset: the system's (honours TMPDIR).
+    media_tmp_dir: Path | None = None
     poll_after_seconds: float = Field(45.0, gt=0)
     kie_confirm_results: bool = False
     user_max_jobs_in_flight: int = Field(3, ge=0)

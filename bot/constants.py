@@ -39,6 +39,23 @@ USER_PACE_WINDOW_S: Final = 10
 # Job timing.
 JOB_DEADLINE_S: Final = 15 * 60
 DELIVERY_LEASE_S: Final = 15  # renewed every third of it while a delivery runs
+# How long the pub/sub path gets before the reconciler delivers a final job itself.
+DELIVERY_GRACE_S: Final = 5.0
+
+# Result downloads that fail in a way that may pass (5xx, timeouts, connection errors).
+# First a few quick tries inside one delivery, for a blip...
+RESULT_QUICK_RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)
+RESULT_QUICK_RETRY_BUDGET_S: Final = 10.0  # no quick retry after a try this slow (a timeout)
+# ...then the job goes back to the reconciler, 5 s later, doubling up to a minute between tries,
+RESULT_RETRY_FIRST_S: Final = 5.0
+RESULT_RETRY_MAX_S: Final = 60.0
+# until the job's deadline, but never less than this after the result arrived: a result that
+# lands near the deadline still rides out a CDN blip or an origin that is still catching up
+# (about eight more tries), while the user does not wait long after "Generating…".
+RESULT_RETRY_MIN_WINDOW_S: Final = 5 * 60
+# A delivery that crashed (a bug, not a network error) is tried this many times in all; the
+# next claim tells the user it failed and closes the job, rather than looping forever.
+DELIVERY_MAX_CRASHES: Final = 3
 
 # Input limits.
 TELEGRAM_DOWNLOAD_MAX_BYTES: Final = 20 * 1024 * 1024

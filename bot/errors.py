@@ -4,7 +4,11 @@ PhotobotError
 ├── InputRejected        the user's photo or prompt cannot be used (message key for texts)
 ├── ProviderError        a provider said no or could not be reached; carries its code and reason
 ├── StorageError         the object store failed
-├── MediaFetchError      a result file could not be downloaded safely
+├── LeaseLost            a delivery found its job's lease taken over; it stops and leaves it
+├── MediaFetchError      a result file could not be used; `transient` says if a retry may help
+│   ├── TransientFetchError   5xx, 408, 429, timeouts, connection errors, too many open files
+│   └── PermanentFetchError   malformed URL, refused by the guard, other 4xx, too big
+│       └── MediaMismatch     the file is not what the job produces (HTML for an image, a bomb)
 └── StartupError         start-up cannot go on; the message is one plain line, safe to print
 """
 
@@ -41,6 +45,7 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"  # no result before the deadline
     INPUT = "input"  # the photo turned out unusable after download
     DELIVERY = "delivery"  # the result could not be fetched
+    BAD_RESULT = "bad_result"  # the result was not what the job produces
 
 
 class ProviderError(PhotobotError):
@@ -80,8 +85,28 @@ class StorageError(PhotobotError):
     """Storing or signing an object failed."""
 
 
+class LeaseLost(PhotobotError):
+    """This process no longer holds the job's delivery lease; another one carries on."""
+
+
 class MediaFetchError(PhotobotError):
-    """A URL was refused (scheme, host, address, size) or its download failed."""
+    """A result URL was refused, its download failed, or the file is unusable."""
+
+    transient = False
+
+
+class TransientFetchError(MediaFetchError):
+    """The download failed in a way that trying again later may fix."""
+
+    transient = True
+
+
+class PermanentFetchError(MediaFetchError):
+    """The URL or the file can never be delivered; retrying would not help."""
+
+
+class MediaMismatch(PermanentFetchError):
+    """The file downloaded, but it is not the kind of result the job produces."""
 
 
 class StartupError(PhotobotError):

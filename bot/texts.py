@@ -68,7 +68,13 @@ FAILURE_BY_KIND: dict[str, str] = {
     FailureKind.TIMEOUT: "This is taking too long, so I've stopped waiting. Please try again.",
     FailureKind.INPUT: "I couldn't read that image. Send a JPEG, PNG or WebP photo.",
     FailureKind.DELIVERY: "Your image is ready but I couldn't fetch it. Please try again.",
+    FailureKind.BAD_RESULT: "The image service sent back something that isn't a usable image. "
+    "Please try again.",
 }
+# Sent after the results that did go out, when others could not be.
+SOME_RESULTS_MISSING = (
+    "{missing} of the {total} images couldn't be fetched. Send your photo again to retry."
+)
 REJECTED_NO_REASON = "it didn't pass the content checks"
 MAX_REASON_CHARS = 300
 
@@ -79,6 +85,10 @@ def failure_text(kind: str, reason: str = "") -> str:
     """The sentence a user sees for a failed job; only REJECTED shows the provider's reason."""
     template = FAILURE_BY_KIND.get(kind, FAILURE_BY_KIND[FailureKind.FAILED])
     return template.format(reason=clean_reason(reason) or REJECTED_NO_REASON)
+
+
+def some_results_missing(missing: int, total: int) -> str:
+    return SOME_RESULTS_MISSING.format(missing=missing, total=total)
 
 
 def clean_reason(reason: str) -> str:

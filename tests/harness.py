@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -46,6 +48,11 @@ async def eventually(check: Callable[[], Awaitable[T] | T], within: float = 10.0
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+async def files_in(directory: Path) -> list[str]:
+    """Names of the files in a directory (listed off the event loop)."""
+    return sorted(await asyncio.to_thread(os.listdir, directory))
 
 
 class BotHarness:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot import texts
 from tests.harness import BotHarness
+from tests.images import png
 
 ADMIN = 4242
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"stats" * 10
+RESULT_PNG = png(text=b"stats")
 
 
 async def test_stats_for_admin_counts_jobs_and_reads_credits(bot: BotHarness) -> None:

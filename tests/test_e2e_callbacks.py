@@ -12,8 +12,9 @@ from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
 from tests.conftest import free_port
 from tests.harness import BotHarness, StartBot, eventually
+from tests.images import png
 
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"polled" * 20
+RESULT_PNG = png(text=b"polled")
 
 
 async def test_forged_tokens_are_refused_and_nothing_is_sent(bot: BotHarness) -> None:

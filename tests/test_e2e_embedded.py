@@ -9,8 +9,9 @@ from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
 from tests.harness import TINY_JPEG, StartBot
+from tests.images import png
 
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"local" * 10
+RESULT_PNG = png(text=b"local")
 
 
 async def test_embedded_redis_and_local_media(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot import texts
 from bot.emulators.kie import KieEmulator
 from tests.harness import StartBot
+from tests.images import png
 
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"guard" * 10
+RESULT_PNG = png(text=b"guard")
 ADMIN = 4242
 
 
@@ -78,7 +79,7 @@ async def test_confirmation_believes_record_info_not_the_callback_body(
         bot.send_photo(chat, caption="confirm me")
         task = await bot.submitted_task()
         real = kie.add_result_file(RESULT_PNG)
-        planted = kie.add_result_file(b"\x89PNG\r\n\x1a\n" + b"planted")
+        planted = kie.add_result_file(png(text=b"planted"))
         body = {"code": 200, "data": {"taskId": task.task_id, "state": "success",
                 "resultJson": f'{{"resultUrls":["{planted}"]}}'}}  # fmt: skip
 

@@ -12,8 +12,9 @@ import pytest
 from bot import texts
 from bot.errors import FailureKind
 from tests.harness import TINY_JPEG, BotHarness, eventually
+from tests.images import png
 
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"result-image" * 10
+RESULT_PNG = png(text=b"result-image")
 
 
 async def test_photo_with_caption_is_generated_and_delivered_once(bot: BotHarness) -> None:

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import os
 import socket
+import struct
 import sys
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from redis.asyncio import Redis
 
 from bot.callback_tokens import callback_token
-from bot.emulators.kie import KieEmulator
+from bot.emulators.kie import TINY_PNG, KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.jobs.model import Job
 from bot.jobs.store import JobStore
@@ -30,7 +32,16 @@ TOKEN = "123456:BENCH-token"
 KIE_KEY = "kie-bench-key"
 CALLBACK_SECRET = "bench-callback-secret"
 BUCKET = "photobot-bench"
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+# The emulator's 1x1 PNG padded to about 2 KB with a private chunk before IEND: delivery
+# reads the image header, so the result has to be a real image.
+_PADDING = b"prVt" + bytes(2048)
+RESULT_PNG = (
+    TINY_PNG[:-12]
+    + struct.pack(">I", len(_PADDING) - 4)
+    + _PADDING
+    + struct.pack(">I", zlib.crc32(_PADDING))
+    + TINY_PNG[-12:]
+)
 
 
 def free_port() -> int:

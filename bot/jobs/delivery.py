@@ -1,44 +1,58 @@
-"""Delivering a final job to its chat, exactly once: claim, send, mark delivered."""
+"""Delivering a final job to its chat, exactly once: claim, send, mark delivered.
+
+Every failure of one job stays in that job. A download that may still work puts the job back
+for a retry with backoff (RetryPolicy); one that never will is reported to the user. A crash
+(an unexpected exception) is logged and retried the same way; after DELIVERY_MAX_CRASHES the
+next claim tells the user the delivery failed and closes the job, so a bug cannot loop forever.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot import texts
-from bot.constants import DELIVERY_LEASE_S, TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
-from bot.errors import FailureKind, MediaFetchError
-from bot.jobs.model import Job, JobState
+from bot.constants import DELIVERY_LEASE_S
+from bot.errors import FailureKind, LeaseLost
+from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
+from bot.jobs.results import ResultSender, results_to_send
+from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore
-from bot.media.fetch import FetchedMedia, MediaFetcher
-from bot.media.formats import guess_result_mime
+from bot.media.fetch import MediaFetcher
 
 log = logging.getLogger(__name__)
-
-MAX_RESULTS_SENT = 4
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
 class Deliverer:
     """Sends results and failure messages. Only the holder of a job's lease sends it."""
 
-    def __init__(self, store: JobStore, bot: Bot, fetcher: MediaFetcher, owner: str) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        bot: Bot,
+        fetcher: MediaFetcher,
+        owner: str,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self._store = store
         self._bot = bot
-        self._fetcher = fetcher
         self._owner = owner
+        self._policy = policy or RetryPolicy()
+        self._results = ResultSender(store, bot, fetcher, owner, self._policy)
         self._chat_locks = ChatLocks()
 
     async def deliver(self, job_id: str) -> bool:
-        """True when this call delivered the job; False when another holder has it or it failed."""
+        """True when this call delivered the job; False when another holder has it, it waits
+        for a retry, or it failed."""
         job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
         if job is None:
             return False
@@ -47,6 +61,14 @@ class Deliverer:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
             async with self._chat_locks.hold(job.chat_id):
                 return await self._deliver_claimed(job)
+        except (RedisError, LeaseLost) as exc:
+            # Not the job's fault: its lease runs out and it is tried again, as after a kill.
+            log.warning("job %s: delivery interrupted (%s)", job.id, type(exc).__name__)
+            return False
+        except Exception:
+            log.exception("job %s: delivery crashed", job.id)
+            await self._after_crash(job)
+            return False
         finally:
             renewer.cancel()
 
@@ -62,62 +84,81 @@ class Deliverer:
 
     async def _deliver_claimed(self, job: Job) -> bool:
         try:
-            if job.outcome == JobState.SUCCEEDED:
-                await self._send_result(job)
+            if job.crashes >= self._policy.max_crashes:
+                await self._give_up(job)
+            elif job.outcome == JobState.SUCCEEDED:
+                if not await self._send_results(job):
+                    return False
             else:
                 await self._send_failure(job, job.fail_kind, job.error_message)
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
-            # The lease runs out and the reconciler tries again; nothing is marked delivered.
+            # The lease runs out and the reconciler tries again; results already sent are
+            # marked, so only the rest go out then.
             log.warning("job %s: delivery failed, will retry: %s", job.id, exc)
             return False
         await self._store.mark_delivered(job.id, self._owner)
         log.info("job %s delivered (%s)", job.id, job.outcome)
-        if job.outcome == JobState.SUCCEEDED and job.status_message_id is not None:
+        if _sent(job) and job.status_message_id is not None:
             # The result (captioned "Done…") replaces the status message. After the mark, so
             # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
                 await self._bot.delete_message(job.chat_id, job.status_message_id)
         return True
 
-    async def _send_result(self, job: Job) -> None:
-        files: list[FetchedMedia] = []
-        try:
-            for url in job.result_urls[:MAX_RESULTS_SENT]:
-                files.append(await self._fetcher.fetch(url))
-        except MediaFetchError as exc:
-            log.warning("job %s: result download refused or failed: %s", job.id, exc)
-        if not files:
-            await self._send_failure(job, FailureKind.DELIVERY, "")
-            return
-        for index, media in enumerate(files):
-            await self._send_file(job, media, index)
+    async def _send_results(self, job: Job) -> bool:
+        """False when the job went back for a retry; True when it is ready to be closed."""
+        waiting = await self._results.send_pending(job)
+        now = time.time()
+        if waiting and now < self._policy.deadline(job):
+            retry_at = now + self._policy.delay_s(job.attempts)
+            if await self._store.retry_later(job.id, self._owner, retry_at):
+                log.info("job %s: %d result(s) to retry at %.0f", job.id, len(waiting), retry_at)
+            return False
+        await self._report(job)
+        return True
 
-    async def _send_file(self, job: Job, media: FetchedMedia, index: int) -> None:
-        mime = guess_result_mime(media.data, media.content_type)
-        reply = reply_to(job)
-        if len(media.data) > TELEGRAM_UPLOAD_MAX_BYTES:
-            await self._send_failure(job, FailureKind.DELIVERY, "")
-            return
-        if mime.startswith("image/") and len(media.data) <= TELEGRAM_PHOTO_MAX_BYTES:
-            try:
-                await self._bot.send_photo(
-                    job.chat_id, media.data, caption=texts.DONE, reply_parameters=reply
-                )
-                return
-            except BadRequest as exc:  # dimensions Telegram will not take as a photo
-                log.info("job %s: photo refused (%s), sending as a file", job.id, exc)
-        filename = f"photobot-{job.id[:8]}-{index + 1}.{_EXTENSIONS.get(mime, 'bin')}"
-        await self._bot.send_document(
-            job.chat_id, media.data, filename=filename, caption=texts.DONE, reply_parameters=reply
-        )
+    async def _report(self, job: Job) -> None:
+        """After the last attempt: say what could not be sent."""
+        total = len(results_to_send(job))
+        sent = _sent(job)
+        if sent == 0:
+            unusable = ResultMark.UNUSABLE in job.result_marks.values()
+            await self._send_failure(
+                job, FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY, ""
+            )
+        elif sent < total:
+            text = texts.some_results_missing(total - sent, total)
+            await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+
+    async def _give_up(self, job: Job) -> None:
+        """After repeated crashes: tell the user what can be told, then let the job close."""
+        log.error("job %s: delivery crashed %d times; closing it", job.id, job.crashes)
+        try:
+            if job.outcome == JobState.SUCCEEDED:
+                await self._report(job)
+            else:
+                await self._send_failure(job, job.fail_kind, job.error_message)
+        except Exception:  # whatever broke the deliveries may break this too
+            log.exception("job %s: could not tell the user", job.id)
+
+    async def _after_crash(self, job: Job) -> None:
+        retry_at = time.time() + self._policy.delay_s(job.crashes)
+        try:
+            await self._store.retry_later(job.id, self._owner, retry_at, crashed=True)
+        except RedisError:
+            log.warning("job %s: crash not recorded; its lease will run out", job.id)
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
         text = texts.failure_text(kind, reason)
         if await edit_status(self._bot, job, text):
             return
         await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+
+
+def _sent(job: Job) -> int:
+    return sum(1 for mark in job.result_marks.values() if mark is ResultMark.SENT)
 
 
 class ChatLocks:

@@ -46,12 +46,15 @@ redis.call('PUBLISH', ARGV[7], ARGV[8])
 return 1
 """
 
-# KEYS: job. ARGV: owner, now, lease until. Returns the job's fields, or nil.
+# KEYS: job. ARGV: owner, now, lease until. Returns the job's fields, or nil. A job waiting
+# for a retry (retry_at in the future) is not handed out, whoever asks.
 CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'succeeded' and state ~= 'failed' then return false end
 local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') or 0
 if lease > tonumber(ARGV[2]) then return false end
+local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at') or '0') or 0
+if retry_at > tonumber(ARGV[2]) then return false end
 redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 """
@@ -62,6 +65,30 @@ if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'succeeded' and state ~= 'failed' then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
+return 1
+"""
+
+# KEYS: job. ARGV: owner, result index, mark. Records what became of one result, only for the
+# lease owner, so a redelivery after a crash or a retry skips what already went out.
+MARK_RESULT = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'result:' .. ARGV[2], ARGV[3])
+return 1
+"""
+
+# KEYS: job, undelivered. ARGV: owner, retry at, schedule score, job id, counter field
+# ('attempts' or 'crashes'). The lease owner gives the job back until `retry at`: counts the
+# attempt, releases the lease, and puts the job where the reconciler will find it then.
+RETRY_LATER = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[5], 1)
+redis.call('HSET', KEYS[1], 'retry_at', ARGV[2])
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1
 """
 

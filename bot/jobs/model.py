@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+
+class ResultMark(StrEnum):
+    """What became of one result of a job; kept on the job as `result:<index>`."""
+
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # could not be downloaded, for good
+    UNUSABLE = "unusable"  # downloaded, but not what the job produces
 
 
 class JobState(StrEnum):
@@ -38,6 +46,10 @@ class Job:
     fail_kind: str = ""
     error_code: str = ""
     error_message: str = ""
+    # Delivery bookkeeping, written only by the Lua scripts; absent on older records.
+    result_marks: dict[int, ResultMark] = field(default_factory=dict)
+    attempts: int = 0  # delivery attempts that ended in a retry
+    crashes: int = 0  # delivery attempts that ended in an unexpected exception
 
     def to_redis(self) -> dict[str, str]:
         return {
@@ -74,7 +86,21 @@ class Job:
             fail_kind=raw.get("fail_kind", ""),
             error_code=raw.get("error_code", ""),
             error_message=raw.get("error_message", ""),
+            result_marks=_result_marks(raw),
+            attempts=int(raw.get("attempts") or 0),
+            crashes=int(raw.get("crashes") or 0),
         )
+
+
+RESULT_MARK_PREFIX = "result:"
+
+
+def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:
+    return {
+        int(name.removeprefix(RESULT_MARK_PREFIX)): ResultMark(value)
+        for name, value in raw.items()
+        if name.startswith(RESULT_MARK_PREFIX)
+    }
 
 
 def _opt(value: int | None) -> str:

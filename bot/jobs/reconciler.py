@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from bot.constants import DELIVERY_LEASE_S, JOB_DEADLINE_S
+from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S, JOB_DEADLINE_S
 from bot.errors import FailureKind, ProviderError
-from bot.jobs.delivery import Deliverer
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.providers.kie import KieClient
@@ -20,8 +21,6 @@ BATCH = 50
 POLL_LEASE_S = 30.0
 # A job still without a task id this long after creation lost its submission (a crash).
 SUBMIT_GRACE_S = 120.0
-# How long the pub/sub path gets before the reconciler delivers a final job itself.
-DELIVERY_GRACE_S = 5.0
 
 
 def next_poll_delay(age_s: float) -> float:
@@ -38,9 +37,13 @@ def reconcile_interval(poll_after_s: float) -> float:
     return max(0.2, min(5.0, poll_after_s / 4))
 
 
+class Delivers(Protocol):
+    async def deliver(self, job_id: str) -> bool: ...
+
+
 class Reconciler:
     def __init__(
-        self, store: JobStore, kie_client: KieClient, deliverer: Deliverer, interval_s: float
+        self, store: JobStore, kie_client: KieClient, deliverer: Delivers, interval_s: float
     ) -> None:
         self._store = store
         self._kie = kie_client
@@ -62,15 +65,14 @@ class Reconciler:
 
     async def tick(self) -> None:
         now = time.time()
-        for job_id in await self._store.take_due_polls(now, BATCH, POLL_LEASE_S):
-            await self._check(job_id, now)
+        due = await self._store.take_due_polls(now, BATCH, POLL_LEASE_S)
+        await _each(due, "status check", lambda job_id: self._check(job_id, now))
         stale_before = now - DELIVERY_GRACE_S
-        for job_id in await self._store.take_stale_undelivered(
-            stale_before, BATCH, DELIVERY_LEASE_S
-        ):
-            await self._deliverer.deliver(job_id)
+        stale = await self._store.take_stale_undelivered(stale_before, BATCH, DELIVERY_LEASE_S)
+        await _each(stale, "delivery", self._deliverer.deliver)
 
     async def _check(self, job_id: str, now: float) -> None:
+        """Poll one job, or fail it when it is past the deadline or lost its submission."""
         job = await self._store.get(job_id)
         if job is None or job.state is not JobState.SUBMITTED:
             return
@@ -108,3 +110,13 @@ class Reconciler:
             )
         else:
             await self._store.reschedule_poll(job.id, now + next_poll_delay(age))
+
+
+async def _each(job_ids: list[str], what: str, handle: Callable[[str], Awaitable[object]]) -> None:
+    """Handle each job on its own: one that fails is logged and the batch goes on (it comes
+    due again later, since taking it pushed its time forward)."""
+    for job_id in job_ids:
+        try:
+            await handle(job_id)
+        except Exception:
+            log.exception("job %s: %s failed", job_id, what)

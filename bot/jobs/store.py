@@ -15,7 +15,7 @@ from bot import constants as k
 from bot.errors import FailureKind, kind_for_code
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job, JobState, ResultMark
 from bot.providers.outcome import TaskOutcome, TaskStatus
 
 _NUMERIC_CODE = re.compile(r"[0-9]{1,4}")
@@ -71,6 +71,8 @@ class JobStore:
         self._claim = redis.register_script(lua.CLAIM)
         self._extend = redis.register_script(lua.EXTEND_LEASE)
         self._delivered = redis.register_script(lua.MARK_DELIVERED)
+        self._mark_result = redis.register_script(lua.MARK_RESULT)
+        self._retry_later = redis.register_script(lua.RETRY_LATER)
         self._set_field = redis.register_script(lua.SET_FIELD)
         self._take_due = redis.register_script(lua.TAKE_DUE)
 
@@ -153,6 +155,24 @@ class JobStore:
         done = await self._delivered(
             keys=[job_key(job_id), k.UNDELIVERED_KEY],
             args=[owner, repr(time.time()), k.JOB_TTL_AFTER_DELIVERY_S, job_id],
+        )
+        return bool(done)
+
+    async def mark_result(self, job_id: str, owner: str, index: int, mark: ResultMark) -> bool:
+        """Record what became of one result; False when the caller no longer holds the lease."""
+        done = await self._mark_result(keys=[job_key(job_id)], args=[owner, index, mark.value])
+        return bool(done)
+
+    async def retry_later(
+        self, job_id: str, owner: str, retry_at: float, *, crashed: bool = False
+    ) -> bool:
+        """Give the job back until `retry_at`, counting an attempt (or a crash)."""
+        # The reconciler takes jobs DELIVERY_GRACE_S after their score (the pub/sub path's
+        # head start); a retry has no such path, so it is scored to come due at retry_at.
+        score = retry_at - k.DELIVERY_GRACE_S
+        done = await self._retry_later(
+            keys=[job_key(job_id), k.UNDELIVERED_KEY],
+            args=[owner, repr(retry_at), repr(score), job_id, "crashes" if crashed else "attempts"],
         )
         return bool(done)
 

@@ -2,7 +2,8 @@
 
 Only allowed hosts, https (unless private access is allowed for development), no loopback,
 private or link-local address after DNS resolution, redirects re-checked hop by hop, a size cap
-enforced while streaming, and a total time limit.
+enforced while streaming, and a total time limit. Files stream to a temporary file. Every
+failure comes out as a MediaFetchError that says whether trying again later could help.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -20,24 +23,38 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from bot.errors import MediaFetchError
+from bot.constants import RESULT_DOWNLOAD_TIMEOUT_S, TELEGRAM_UPLOAD_MAX_BYTES
+from bot.errors import MediaFetchError, PermanentFetchError, TransientFetchError
+from bot.media.sniff import SNIFF_BYTES, MediaInfo, sniff
+from bot.media.spool import Spool
 
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Answers that say "not now" rather than "never".
+_TRANSIENT_STATUSES = frozenset({408, 429})
 
 
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
     allowed_hosts: tuple[str, ...] = ("*",)
     allow_private: bool = False
-    max_bytes: int = 50 * 1024 * 1024
-    timeout_s: float = 60.0
+    max_bytes: int = TELEGRAM_UPLOAD_MAX_BYTES
+    timeout_s: float = RESULT_DOWNLOAD_TIMEOUT_S
 
 
 @dataclass(frozen=True, slots=True)
 class FetchedMedia:
-    data: bytes
-    content_type: str
+    """A downloaded file on disk (never its bytes); the receiver deletes it with `discard`."""
+
+    path: Path
+    size: int
+    info: MediaInfo | None  # sniffed from the first bytes; None when not recognised
+    content_type: str  # as the server declared it; for logs only, the bytes decide
+
+
+async def discard(media: FetchedMedia) -> None:
+    await asyncio.to_thread(media.path.unlink, missing_ok=True)
 
 
 def address_allowed(address: str, allow_private: bool) -> bool:
@@ -81,15 +98,34 @@ def check_url(url: URL, policy: FetchPolicy) -> None:
     """Refuse a URL by scheme, host name or literal address before connecting."""
     schemes = ("https", "http") if policy.allow_private else ("https",)
     if url.scheme not in schemes or not url.host:
-        raise MediaFetchError("scheme or host not allowed")
+        raise PermanentFetchError("scheme or host not allowed")
     if not host_allowed(url.host, policy.allowed_hosts):
-        raise MediaFetchError("host not allowed")
+        raise PermanentFetchError("host not allowed")
     try:
         ipaddress.ip_address(url.host)
     except ValueError:
+        if not name_wellformed(url.host):
+            raise PermanentFetchError("malformed URL") from None
         return
     if not address_allowed(url.host, policy.allow_private):
-        raise MediaFetchError("address not allowed")
+        raise PermanentFetchError("address not allowed")
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+def name_wellformed(host: str) -> bool:
+    """A DNS name (IDNA allowed) with labels of 1-63 characters; told here, not by a resolver,
+    so a malformed name is refused the same way whichever resolver is in use."""
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:  # an empty label, or one over 63 characters
+        return False
+    return len(ascii_name) <= 253 and _HOST_NAME.fullmatch(ascii_name) is not None
+
+
+class AddressRefused(OSError):
+    """The guard refused every address a name resolved to (told apart from network errors)."""
 
 
 class GuardedResolver(AbstractResolver):
@@ -108,7 +144,7 @@ class GuardedResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         if not results or not all(address_allowed(r["host"], self._allow_private) for r in results):
-            raise OSError(f"address of {host} not allowed")
+            raise AddressRefused(f"address of {host} not allowed")
         return results
 
     async def close(self) -> None:
@@ -125,46 +161,92 @@ def make_media_session(
 
 
 class MediaFetcher:
-    """Streams a file into memory under the policy's limits."""
+    """Streams a file to a temporary file under the policy's limits."""
 
-    def __init__(self, session: aiohttp.ClientSession, policy: FetchPolicy) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, policy: FetchPolicy, tmp_dir: Path | None = None
+    ) -> None:
         self._session = session
         self.policy = policy
+        self._tmp_dir = tmp_dir
 
     async def fetch(self, url: str) -> FetchedMedia:
+        """Raises TransientFetchError or PermanentFetchError; never anything else it expects."""
+        try:
+            target = URL(url)
+        except (ValueError, TypeError) as exc:
+            raise PermanentFetchError("malformed URL") from exc
         try:
             async with asyncio.timeout(self.policy.timeout_s):
-                return await self._follow(URL(url))
+                return await self._follow(target)
         except TimeoutError as exc:
-            raise MediaFetchError("download timed out") from exc
+            raise TransientFetchError("download timed out") from exc
 
     async def _follow(self, url: URL) -> FetchedMedia:
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(url, self.policy)
             try:
+                check_url(url, self.policy)
                 async with self._session.get(url, allow_redirects=False) as response:
-                    if response.status in (301, 302, 303, 307, 308):
+                    if response.status in _REDIRECTS:
                         url = URL(urljoin(str(url), response.headers.get("Location", "")))
                         continue
-                    if response.status != 200:
-                        raise MediaFetchError(f"download answered HTTP {response.status}")
-                    return await self._read(response)
+                    _raise_for_status(response.status)
+                    return await self._save(response)
+            except MediaFetchError:
+                raise
+            except aiohttp.InvalidURL as exc:  # a ValueError too, but never worth retrying
+                raise PermanentFetchError("malformed URL") from exc
             except (aiohttp.ClientError, OSError) as exc:
-                raise MediaFetchError(f"download failed: {type(exc).__name__}") from exc
-        raise MediaFetchError("too many redirects")
+                raise _network_error(exc) from exc
+            except ValueError as exc:  # yarl, or IDNA refusing a host (a label over 63 chars)
+                raise PermanentFetchError("malformed URL") from exc
+        raise PermanentFetchError("too many redirects")
 
-    async def _read(self, response: aiohttp.ClientResponse) -> FetchedMedia:
+    async def _save(self, response: aiohttp.ClientResponse) -> FetchedMedia:
         limit = self.policy.max_bytes
         if response.content_length is not None and response.content_length > limit:
-            raise MediaFetchError("file too large")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-            size += len(chunk)
-            if size > limit:
-                raise MediaFetchError("file too large")
-            chunks.append(chunk)
-        return FetchedMedia(b"".join(chunks), response.headers.get("Content-Type", ""))
+            raise PermanentFetchError("file too large")
+        spool = await Spool.create(self._tmp_dir, SNIFF_BYTES)
+        try:
+            async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                if spool.size + len(chunk) > limit:
+                    raise PermanentFetchError("file too large")
+                await spool.write(chunk)
+            path = await spool.finish()
+        except BaseException:
+            await spool.discard()
+            raise
+        declared = response.headers.get("Content-Type", "")
+        return FetchedMedia(path, spool.size, sniff(spool.head), declared)
+
+
+def _raise_for_status(status: int) -> None:
+    if status == 200:
+        return
+    if status >= 500 or status in _TRANSIENT_STATUSES:
+        raise TransientFetchError(f"download answered HTTP {status}")
+    raise PermanentFetchError(f"download answered HTTP {status}")
+
+
+def _network_error(exc: BaseException) -> MediaFetchError:
+    """Connection trouble (refused, reset, too many open files) is worth another try; the
+    guard's refusal, which aiohttp wraps like any other connect error, is not."""
+    if _refused_by_guard(exc):
+        return PermanentFetchError("address not allowed")
+    return TransientFetchError(f"download failed: {type(exc).__name__}")
+
+
+def _refused_by_guard(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain; the bound only guards against cycles
+        if seen is None:
+            return False
+        if isinstance(seen, AddressRefused) or isinstance(
+            getattr(seen, "os_error", None), AddressRefused
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def policy_from_settings(settings: Any) -> FetchPolicy:

@@ -1,4 +1,4 @@
-"""Recognise the image formats the providers accept, from the file's first bytes."""
+"""Recognise the image formats the providers accept as input, from the file's first bytes."""
 
 from __future__ import annotations
 
@@ -28,13 +28,3 @@ def sniff_image(data: bytes) -> ImageFormat | None:
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return WEBP
     return None
-
-
-def guess_result_mime(data: bytes, declared: str) -> str:
-    """Content type of a downloaded result: the bytes win over what the server declared."""
-    fmt = sniff_image(data)
-    if fmt:
-        return fmt.mime_type
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return declared.split(";")[0].strip().lower() or "application/octet-stream"

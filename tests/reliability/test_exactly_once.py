@@ -18,9 +18,10 @@ from bot.redis_server import RedisServer
 from tests.conftest import free_port
 from tests.figures import record
 from tests.harness import BotHarness, StartBot, eventually
+from tests.images import png
 
 T = TypeVar("T")
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"exactly-once" * 8
+RESULT_PNG = png(text=b"exactly-once")
 LOCAL_STORAGE: dict[str, Any] = {
     "r2_endpoint_url": None, "r2_access_key_id": None, "r2_secret_access_key": None,
     "r2_bucket": None,

@@ -15,6 +15,7 @@ import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +26,15 @@ from yarl import URL
 from bot.errors import MediaFetchError
 from bot.media.fetch import (
     MAX_REDIRECTS,
+    FetchedMedia,
     FetchPolicy,
     MediaFetcher,
     check_url,
+    discard,
     make_media_session,
 )
 from tests.figures import record
+from tests.harness import files_in
 
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
@@ -187,7 +191,7 @@ MakeFetcher = Callable[..., tuple[MediaFetcher, StaticResolver]]
 
 @pytest.fixture
 async def make_fetcher(
-    audit: ConnectAudit, start_target: Callable[..., Awaitable[Target]]
+    audit: ConnectAudit, start_target: Callable[..., Awaitable[Target]], tmp_path: Path
 ) -> AsyncIterator[MakeFetcher]:
     # Depends on start_target so the sessions close first and servers stop without waiting.
     sessions = []
@@ -198,11 +202,20 @@ async def make_fetcher(
         dns = StaticResolver(names or {})
         session = make_media_session(policy, dns=dns)
         sessions.append(session)
-        return MediaFetcher(session, policy), dns
+        return MediaFetcher(session, policy, tmp_path), dns
 
     yield make
     for session in sessions:
         await session.close()
+    assert await files_in(tmp_path) == []  # no download left a file behind
+
+
+async def body_of(fetched: FetchedMedia) -> bytes:
+    """The downloaded bytes, read from the fetcher's temporary file, which is then removed."""
+    try:
+        return await asyncio.to_thread(fetched.path.read_bytes)
+    finally:
+        await discard(fetched)
 
 
 async def expect_refused(
@@ -250,7 +263,7 @@ async def test_connect_audit_sees_allowed_connections(
 
     fetched = await fetcher.fetch(origin.url("cdn.example.test"))
 
-    assert fetched.data == PNG
+    assert await body_of(fetched) == PNG
     assert audit.attempts == [("127.0.0.1", origin.port)]
     assert dns.lookups == ["cdn.example.test"]
     assert (origin.connections, origin.requests) == (1, ["/x"])
@@ -349,14 +362,15 @@ async def test_name_resolving_to_forbidden_address_is_refused(
     loopback = await start_target(serve())  # would answer if the connect went to 127.0.0.1
     fetcher, dns = make_fetcher(PROD, {"cdn.example.test": addresses})
 
-    await expect_refused(
+    error = await expect_refused(
         fetcher,
         loopback.url("cdn.example.test", scheme="https"),
         loopback,
         audit=audit,
-        match="download failed",
+        match="address not allowed",
     )
 
+    assert not error.transient  # the guard's refusal is final, not a network blip to retry
     assert dns.lookups == ["cdn.example.test"]
     assert audit.attempts == []
 
@@ -372,13 +386,15 @@ async def test_legacy_numeric_loopback_forms_are_refused(
     loopback = await start_target(serve())
     fetcher, _ = make_fetcher(PROD, {host: ["127.0.0.1"]})
 
-    await expect_refused(
+    error = await expect_refused(
         fetcher,
         loopback.url(host, scheme="https"),
         loopback,
         audit=audit,
-        match="download failed",
+        match="address not allowed|malformed URL",  # aiohttp refuses non-canonical IPv4 too
     )
+
+    assert not error.transient
 
     assert audit.attempts == []
 
@@ -399,7 +415,7 @@ async def test_plain_http_is_refused_unless_private_access_is_allowed(
     assert strict_dns.lookups == []
 
     fetched = await dev.fetch(url)  # the same URL once private access is allowed
-    assert fetched.data == PNG
+    assert await body_of(fetched) == PNG
     assert origin.requests == ["/x"]
 
 
@@ -454,7 +470,7 @@ async def test_hosts_outside_allowed_hosts_are_refused(
     assert dns.lookups == [] and audit.attempts == []
 
     fetched = await fetcher.fetch(origin.url("cdn.example.test"))
-    assert fetched.data == PNG
+    assert await body_of(fetched) == PNG
     assert dns.lookups == ["cdn.example.test"]
     assert origin.requests == ["/x"]
 
@@ -543,7 +559,7 @@ async def test_redirect_chain_at_the_limit_is_followed(
 
     fetched = await fetcher.fetch(origin.url("cdn.example.test", "/hop/0"))
 
-    assert fetched.data == PNG
+    assert await body_of(fetched) == PNG
     assert origin.requests == [f"/hop/{n}" for n in range(MAX_REDIRECTS + 1)]
 
 
@@ -561,7 +577,7 @@ async def test_redirect_to_an_allowed_host_returns_the_final_bytes(
 
     fetched = await fetcher.fetch(first.url("allowed.test"))
 
-    assert (fetched.data, fetched.content_type) == (PNG, "image/webp")
+    assert (await body_of(fetched), fetched.content_type) == (PNG, "image/webp")
     assert first.requests == ["/x"] and final.requests == ["/final.png"]
     assert dns.lookups == ["allowed.test", "files.allowed.test"]
     assert audit.attempts == [("127.0.0.1", first.port), ("127.0.0.1", final.port)]
@@ -639,7 +655,8 @@ async def test_size_cap_boundary(
     fetcher, _ = make_fetcher(policy, {"cdn.example.test": ["127.0.0.1"]})
 
     fetched = await fetcher.fetch(exact.url("cdn.example.test"))
-    assert len(fetched.data) == limit
+    assert fetched.size == limit
+    assert len(await body_of(fetched)) == limit
 
     await expect_refused(fetcher, over.url("cdn.example.test"), audit=audit, match="too large")
 
@@ -692,7 +709,7 @@ async def test_allowed_name_returns_the_exact_bytes(
 
     fetched = await fetcher.fetch(origin.url("cdn.example.test", "/result.png"))
 
-    assert fetched.data == PNG
+    assert await body_of(fetched) == PNG
     assert fetched.content_type == "image/png"
     assert origin.requests == ["/result.png"]
     assert dns.lookups == ["cdn.example.test"]

@@ -7,7 +7,7 @@ from yarl import URL
 
 from bot.errors import MediaFetchError
 from bot.media.fetch import FetchPolicy, address_allowed, check_url, host_allowed
-from bot.media.formats import JPEG, PNG, WEBP, ImageFormat, guess_result_mime, sniff_image
+from bot.media.formats import JPEG, PNG, WEBP, ImageFormat, sniff_image
 
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20
@@ -46,29 +46,6 @@ def test_sniffed_formats_carry_mime_and_extension() -> None:
         ("image/png", "png"),
         ("image/webp", "webp"),
     ]
-
-
-@pytest.mark.parametrize(
-    ("data", "declared", "expected"),
-    [
-        (PNG_BYTES, "image/jpeg", "image/png"),
-        (JPEG_BYTES, "application/octet-stream", "image/jpeg"),
-        (WEBP_BYTES, "", "image/webp"),
-        (GIF_BYTES, "image/png", "image/gif"),
-        (b"GIF87a....", "", "image/gif"),
-        (b"\x00\x00\x00\x18ftypmp42", "Video/MP4; codecs=avc1", "video/mp4"),
-        (b"garbage", "  IMAGE/PNG ; charset=binary", "image/png"),
-        (b"garbage", "", "application/octet-stream"),
-        (b"", ";", "application/octet-stream"),
-    ],
-    ids=[
-        "bytes-beat-declared", "jpeg-over-octet", "webp-no-declared", "gif-sniffed",
-        "gif87a", "declared-params-dropped", "declared-lowercased", "nothing-known",
-        "only-params",
-    ],
-)  # fmt: skip
-def test_guess_result_mime(data: bytes, declared: str, expected: str) -> None:
-    assert guess_result_mime(data, declared) == expected
 
 
 NOT_PUBLIC = [

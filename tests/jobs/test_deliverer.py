@@ -1,0 +1,203 @@
+"""The Deliverer's rules over several attempts: retries until the deadline, what each result
+became, and crashes, which must neither lose a job nor loop forever.
+
+Real Redis, the real job store, PTB's Bot against the Telegram emulator, and a real fetcher
+whose DNS is a test double (that is where a crash is staged). Attempts are driven by calling
+`deliver` as the reconciler would; a short RetryPolicy stands in for minutes of waiting.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.abc import ResolveResult
+from redis.asyncio import Redis
+from telegram import Bot
+
+from bot import constants as k
+from bot import texts
+from bot.emulators.telegram import ApiCall, TelegramEmulator
+from bot.errors import FailureKind
+from bot.jobs.delivery import Deliverer
+from bot.jobs.model import Job, JobState
+from bot.jobs.retry import RetryPolicy
+from bot.jobs.store import JobStore, Outcome, UserLimits
+from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
+from tests.conftest import TOKEN
+from tests.harness import eventually, files_in
+from tests.images import png
+from tests.reliability.test_ssrf import StaticResolver
+from tests.result_host import ResultHost, ok, status
+
+FAST = RetryPolicy(quick_delays_s=(0.01,), first_s=0.02, max_s=0.05, min_window_s=0.3)
+RESULT_PNG = png(8, 8, text=b"deliverer")
+_chats = itertools.count(50_000)
+
+
+class BuggyDns(StaticResolver):
+    """Resolves `good.test`; raises an unexpected exception (a bug, not a network error) for
+    `bug.test`, counting each time."""
+
+    def __init__(self) -> None:
+        super().__init__({"good.test": ["127.0.0.1"]})
+        self.crashes = 0
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host == "bug.test":
+            self.crashes += 1
+            raise RuntimeError("a bug in name resolution")
+        return await super().resolve(host, port, family)
+
+
+@pytest.fixture
+async def host() -> AsyncIterator[ResultHost]:
+    async with ResultHost() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(telegram: TelegramEmulator) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=f"{telegram.url}/bot") as ptb_bot:
+        yield ptb_bot
+
+
+@pytest.fixture
+def dns() -> BuggyDns:
+    return BuggyDns()
+
+
+@pytest.fixture
+async def deliverer(
+    redis: Redis, bot: Bot, dns: BuggyDns, tmp_path: Path
+) -> AsyncIterator[Deliverer]:
+    policy = FetchPolicy(allow_private=True, timeout_s=5.0)
+    async with make_media_session(policy, dns=dns) as session:
+        yield Deliverer(JobStore(redis), bot, MediaFetcher(session, policy, tmp_path), "me", FAST)
+    assert await files_in(tmp_path) == []
+
+
+async def final_job(redis: Redis, *urls: str, created_ago_s: float = 0.0) -> Job:
+    """A job through the store's own scripts: created, then its result recorded."""
+    chat = next(_chats)
+    job = Job(uuid.uuid4().hex, chat, chat, "prompt", "nano-banana-pro")
+    job.created_at = time.time() - created_ago_s
+    store = JobStore(redis)
+    await store.create(job, first_poll_at=job.created_at + 60, limits=UserLimits())
+    await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=urls))
+    return job
+
+
+def said(telegram: TelegramEmulator, chat: int) -> list[str]:
+    return [str(c.params["text"]) for c in telegram.sent_messages(chat) if "text" in c.params]
+
+
+def photos(telegram: TelegramEmulator, chat: int) -> list[ApiCall]:
+    return [c for c in telegram.sent_messages(chat) if c.method == "sendPhoto"]
+
+
+async def test_a_delivery_that_keeps_crashing_is_told_and_closed(
+    deliverer: Deliverer, dns: BuggyDns, redis: Redis, telegram: TelegramEmulator
+) -> None:
+    job = await final_job(redis, "http://bug.test:9/x.png")
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    assert dns.crashes == k.DELIVERY_MAX_CRASHES  # the staged bug really struck each attempt
+    record = await redis.hgetall(f"job:{job.id}")
+    assert (record["state"], record["crashes"]) == ("delivered", str(k.DELIVERY_MAX_CRASHES))
+    assert said(telegram, job.chat_id) == [texts.failure_text(FailureKind.DELIVERY)]
+    assert photos(telegram, job.chat_id) == []
+
+
+async def test_results_sent_before_a_crash_are_not_sent_again(
+    deliverer: Deliverer, dns: BuggyDns, redis: Redis, telegram: TelegramEmulator,
+    host: ResultHost,
+) -> None:  # fmt: skip
+    good = host.route("/a.png", ok(RESULT_PNG)).replace("127.0.0.1", "good.test")
+    job = await final_job(redis, good, "http://bug.test:9/b.png")
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    assert dns.crashes == k.DELIVERY_MAX_CRASHES
+    [photo] = photos(telegram, job.chat_id)  # once, though the job was claimed four times
+    assert photo.params["photo"] == RESULT_PNG
+    assert host.statuses("/a.png") == [200]
+    assert said(telegram, job.chat_id) == [texts.some_results_missing(1, 2)]
+    assert await redis.hget(f"job:{job.id}", "result:0") == "sent"
+
+
+async def test_transient_failures_are_retried_until_the_deadline_then_told(
+    deliverer: Deliverer, redis: Redis, telegram: TelegramEmulator, host: ResultHost
+) -> None:
+    # Created long ago, its result just in: the retry window is FAST.min_window_s.
+    job = await final_job(
+        redis, host.route("/down.png", status(503)), created_ago_s=k.JOB_DEADLINE_S + 60
+    )
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    attempts = int(await redis.hget(f"job:{job.id}", "attempts") or 0)
+    assert attempts >= 2  # put back for a retry more than once before giving up
+    assert len(host.statuses("/down.png")) >= 2 * (attempts + 1)  # each attempt: 2 tries
+    assert set(host.statuses("/down.png")) == {503}
+    assert said(telegram, job.chat_id) == [texts.failure_text(FailureKind.DELIVERY)]
+    assert await redis.hget(f"job:{job.id}", "state") == "delivered"
+
+
+async def test_at_the_deadline_what_went_out_stays_and_the_rest_is_counted(
+    deliverer: Deliverer, redis: Redis, telegram: TelegramEmulator, host: ResultHost
+) -> None:
+    good = host.route("/a.png", ok(RESULT_PNG))
+    down = host.route("/b.png", status(503))
+    job = await final_job(redis, good, down, created_ago_s=k.JOB_DEADLINE_S + 60)
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    assert len(photos(telegram, job.chat_id)) == 1
+    assert host.statuses("/a.png") == [200]
+    assert said(telegram, job.chat_id) == [texts.some_results_missing(1, 2)]
+
+
+async def test_a_job_waiting_for_its_retry_is_not_handed_out_early(
+    redis: Redis, bot: Bot, tmp_path: Path, host: ResultHost
+) -> None:
+    policy = FetchPolicy(allow_private=True, timeout_s=5.0)
+    slow_retry = RetryPolicy(quick_delays_s=(0.01,), first_s=30.0)
+    job = await final_job(redis, host.route("/down.png", status(503)))
+    async with make_media_session(policy) as session:
+        fetcher = MediaFetcher(session, policy, tmp_path)
+        deliverer = Deliverer(JobStore(redis), bot, fetcher, "me", slow_retry)
+
+        first = await deliverer.deliver(job.id)
+        again = await deliverer.deliver(job.id)  # as pub/sub catch-up or another replica would
+
+    assert (first, again) == (False, False)
+    assert host.statuses("/down.png") == [503, 503]  # the second call fetched nothing
+    retry_at = float(await redis.hget(f"job:{job.id}", "retry_at") or 0)
+    assert retry_at == pytest.approx(time.time() + 30, abs=5)
+    score = await redis.zscore(k.UNDELIVERED_KEY, job.id)
+    assert score == pytest.approx(retry_at - k.DELIVERY_GRACE_S)  # due for the reconciler then
+    assert await redis.hget(f"job:{job.id}", "lease_owner") is None  # the lease was given back
+
+
+async def test_a_record_from_before_per_result_marks_still_delivers(
+    deliverer: Deliverer, redis: Redis, telegram: TelegramEmulator, host: ResultHost
+) -> None:
+    job = await final_job(redis, host.route("/a.png", ok(RESULT_PNG)))
+    fields = set(await redis.hkeys(f"job:{job.id}"))
+    assert not {"attempts", "crashes", "retry_at"} & fields
+    assert not any(name.startswith("result:") for name in fields)
+
+    assert await deliverer.deliver(job.id)
+
+    [photo] = photos(telegram, job.chat_id)
+    assert photo.params["photo"] == RESULT_PNG
+    assert await redis.hget(f"job:{job.id}", "result:0") == "sent"

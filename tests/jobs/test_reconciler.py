@@ -1,0 +1,67 @@
+"""One reconciler tick handles each job on its own: a failing one is logged, the batch goes on."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from bot import constants as k
+from bot.emulators.kie import KieEmulator
+from bot.jobs.model import Job, JobState
+from bot.jobs.reconciler import Reconciler
+from bot.jobs.store import JobStore, Outcome, UserLimits
+from bot.providers.kie import KieClient
+
+
+class Deliveries:
+    """Stands in for the Deliverer: records each call and fails on one job as a bug would."""
+
+    def __init__(self, broken: str) -> None:
+        self.broken = broken
+        self.calls: list[str] = []
+
+    async def deliver(self, job_id: str) -> bool:
+        self.calls.append(job_id)
+        if job_id == self.broken:
+            raise RuntimeError("a bug in one delivery")
+        return True
+
+
+async def new_job(store: JobStore, *, task_id: str = "", final: bool = False) -> str:
+    job = Job(uuid.uuid4().hex, 9, 9, "prompt", "nano-banana-pro", created_at=time.time())
+    await store.create(job, first_poll_at=job.created_at, limits=UserLimits())
+    if task_id:
+        await store.set_task(job, task_id)
+    if final:
+        await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=("u",)))
+    return job.id
+
+
+async def test_a_failing_job_does_not_stop_the_rest_of_its_batch(
+    redis: Redis, kie: KieEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JobStore(redis)
+    broken, fine = await new_job(store, final=True), await new_job(store, final=True)
+    polled = await new_job(store, task_id="task-still-running")
+    # A record that cannot be read (a bad field), due for a status check before the others.
+    await redis.hset("job:corrupt", mapping={"id": "corrupt", "chat_id": "x", "state": "submitted"})
+    now = time.time()
+    await redis.zadd(k.POLL_QUEUE_KEY, {"corrupt": now - 60, polled: now - 30})
+    # Both final jobs overdue for the reconciler, the broken one first (oldest first).
+    await redis.zadd(k.UNDELIVERED_KEY, {broken: now - 60, fine: now - 30})
+    deliveries = Deliveries(broken)
+
+    async with aiohttp.ClientSession() as http:
+        kie_client = KieClient(http, kie.url, "kie-test-key", attempts=1)
+        await Reconciler(store, kie_client, deliveries, interval_s=1).tick()
+
+    assert deliveries.calls == [broken, fine]
+    checked = [r.query.get("taskId") for r in kie.requests if r.path.endswith("/recordInfo")]
+    assert checked == ["task-still-running"]  # polled although the job before it failed
+    failures = {r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and r.exc_info}
+    assert failures == {"job corrupt: status check failed", f"job {broken}: delivery failed"}

@@ -1,0 +1,71 @@
+"""A result is checked against what the job produces, then sent as a photo or a document."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.constants import TELEGRAM_PHOTO_MAX_BYTES
+from bot.errors import MediaMismatch
+from bot.media.check import MAX_IMAGE_PIXELS, SendAs, send_as
+from bot.media.sniff import MediaInfo, MediaKind
+
+IMAGE, VIDEO, AUDIO = MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.AUDIO
+KB = 1024
+
+
+def image(width: int | None, height: int | None, mime: str = "image/png") -> MediaInfo:
+    return MediaInfo(IMAGE, mime, mime.removeprefix("image/"), width, height)
+
+
+@pytest.mark.parametrize(
+    ("info", "size", "expected"),
+    [
+        (image(1024, 1024), 900 * KB, SendAs.PHOTO),
+        (image(5000, 5000, "image/jpeg"), 9_000 * KB, SendAs.PHOTO),  # sides sum at the limit
+        (image(5001, 5000), 900 * KB, SendAs.DOCUMENT),  # sides sum over 10000
+        (image(12_000, 300), 900 * KB, SendAs.DOCUMENT),
+        (image(4000, 200), 900 * KB, SendAs.PHOTO),  # ratio 20: still a photo
+        (image(4001, 200), 900 * KB, SendAs.DOCUMENT),  # ratio over 20
+        (image(200, 4001), 900 * KB, SendAs.DOCUMENT),  # either way round
+        (image(3000, 3000), TELEGRAM_PHOTO_MAX_BYTES, SendAs.PHOTO),
+        (image(3000, 3000), TELEGRAM_PHOTO_MAX_BYTES + 1, SendAs.DOCUMENT),
+        (image(MAX_IMAGE_PIXELS, 1), 900 * KB, SendAs.DOCUMENT),  # at the pixel cap
+        (image(320, 200, "image/gif"), 100 * KB, SendAs.PHOTO),
+        (MediaInfo(VIDEO, "video/mp4", "mp4"), 30_000 * KB, SendAs.VIDEO),
+        (MediaInfo(AUDIO, "audio/mpeg", "mp3"), 5_000 * KB, SendAs.AUDIO),
+    ],
+    ids=[
+        "small-photo", "sides-at-limit", "sides-over-limit", "panorama", "ratio-at-limit",
+        "ratio-over-limit", "tall", "bytes-at-limit", "bytes-over-limit", "pixels-at-cap", "gif",
+        "video", "audio",
+    ],
+)  # fmt: skip
+def test_how_a_result_goes_out(info: MediaInfo, size: int, expected: SendAs) -> None:
+    assert send_as(info, size, info.kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("info", "expected_kind", "reason"),
+    [
+        (None, IMAGE, "unrecognised"),
+        (MediaInfo(VIDEO, "video/mp4", "mp4"), IMAGE, "video/mp4"),
+        (MediaInfo(AUDIO, "audio/mpeg", "mp3"), IMAGE, "audio/mpeg"),
+        (image(640, 480), VIDEO, "image/png"),
+        (image(None, None), IMAGE, "without readable dimensions"),
+        (image(0, 480), IMAGE, "without readable dimensions"),
+        (image(20_000, 20_000), IMAGE, "pixel cap"),
+        (image(MAX_IMAGE_PIXELS + 1, 1), IMAGE, "pixel cap"),
+        (MediaInfo(IMAGE, "image/heic", "heic"), IMAGE, "without readable dimensions"),
+    ],
+    ids=[
+        "unrecognised", "video-for-image", "audio-for-image", "image-for-video", "no-dimensions",
+        "zero-width", "bomb", "one-pixel-over-cap", "heic",
+    ],
+)  # fmt: skip
+def test_what_the_job_does_not_produce_is_a_mismatch(
+    info: MediaInfo | None, expected_kind: MediaKind, reason: str
+) -> None:
+    with pytest.raises(MediaMismatch, match=reason) as refused:
+        send_as(info, 1000, expected_kind)
+
+    assert not refused.value.transient
