@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.jobs.model import Job
-from bot.media.sniff import MediaKind
+from bot.media.kinds import MediaKind
 
 
 def output_kind(job: Job) -> MediaKind:

@@ -6,7 +6,8 @@ from enum import StrEnum
 
 from bot.constants import TELEGRAM_PHOTO_MAX_BYTES
 from bot.errors import MediaMismatch
-from bot.media.sniff import MediaInfo, MediaKind
+from bot.media.kinds import MediaKind
+from bot.media.sniff import MediaInfo
 
 # Pillow's decompression-bomb threshold (DecompressionBombWarning): an image with more pixels
 # is refused outright, whatever its file size, since whoever opens it must decode it whole.

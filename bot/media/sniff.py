@@ -9,16 +9,11 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+
+from bot.media.kinds import MediaKind
 
 # Enough for JPEG files whose EXIF and ICC segments come before the frame header.
 SNIFF_BYTES = 256 * 1024
-
-
-class MediaKind(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
 
 
 @dataclass(frozen=True, slots=True)
