@@ -14,10 +14,11 @@ from bot.emulators.telegram import TelegramEmulator
 from bot.log_setup import RedactSecrets, setup_logging
 from tests.child import child_env, r2_env, running_bot
 from tests.conftest import TOKEN, free_port
+from tests.images import png
 from tests.reliability.test_restart import BotHarnessView
 
 KIE_KEY = "kie-test-key"
-RESULT_PNG = b"\x89PNG\r\n\x1a\n" + b"result" * 20
+RESULT_PNG = png(text=b"result")
 
 
 async def test_debug_log_of_a_whole_job_carries_no_secret(

@@ -27,7 +27,7 @@ from bot.errors import FailureKind
 from bot.jobs.delivery import Deliverer
 from bot.jobs.model import Job, JobState
 from bot.jobs.retry import RetryPolicy
-from bot.jobs.store import JobStore, Outcome, UserLimits
+from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
 from tests.conftest import TOKEN
 from tests.harness import eventually, files_in
@@ -90,7 +90,7 @@ async def final_job(redis: Redis, *urls: str, created_ago_s: float = 0.0) -> Job
     job = Job(uuid.uuid4().hex, chat, chat, "prompt", "nano-banana-pro")
     job.created_at = time.time() - created_ago_s
     store = JobStore(redis)
-    await store.create(job, first_poll_at=job.created_at + 60, limits=UserLimits())
+    await store.create(job, first_poll_at=job.created_at + 60)
     await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=urls))
     return job
 

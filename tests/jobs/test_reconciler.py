@@ -14,7 +14,7 @@ from bot import constants as k
 from bot.emulators.kie import KieEmulator
 from bot.jobs.model import Job, JobState
 from bot.jobs.reconciler import Reconciler
-from bot.jobs.store import JobStore, Outcome, UserLimits
+from bot.jobs.store import JobStore, Outcome
 from bot.providers.kie import KieClient
 
 
@@ -34,7 +34,7 @@ class Deliveries:
 
 async def new_job(store: JobStore, *, task_id: str = "", final: bool = False) -> str:
     job = Job(uuid.uuid4().hex, 9, 9, "prompt", "nano-banana-pro", created_at=time.time())
-    await store.create(job, first_poll_at=job.created_at, limits=UserLimits())
+    await store.create(job, first_poll_at=job.created_at)
     if task_id:
         await store.set_task(job, task_id)
     if final:

@@ -9,12 +9,12 @@ from redis.asyncio import Redis
 
 from bot import constants as k
 from bot.jobs.model import Job, JobState, ResultMark
-from bot.jobs.store import JobStore, Outcome, UserLimits
+from bot.jobs.store import JobStore, Outcome
 
 
 async def final_job(store: JobStore) -> Job:
     job = Job(uuid.uuid4().hex, 7, 7, "prompt", "nano-banana-pro", created_at=time.time())
-    await store.create(job, first_poll_at=job.created_at + 60, limits=UserLimits())
+    await store.create(job, first_poll_at=job.created_at + 60)
     await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=("u0", "u1")))
     return job
 
