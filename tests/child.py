@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -10,12 +11,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
-from tests.conftest import BUCKET
-from tests.harness import eventually
-from tests.reliability.test_restart import bot_env
+from tests.conftest import BUCKET, TOKEN
+from tests.harness import BotHarness, eventually
 
 EXIT_WAIT_S = 30.0
 BOT_COMMAND = (sys.executable, "-m", "bot")
@@ -23,8 +24,28 @@ BOT_COMMAND = (sys.executable, "-m", "bot")
 
 def child_env(telegram: TelegramEmulator, kie: KieEmulator, redis_url: str, port: int,
               data_dir: Path, **extra: str) -> dict[str, str]:  # fmt: skip
-    """test_restart's environment (built from scratch), plus `extra` variables."""
-    return {**bot_env(telegram, kie, redis_url, port, data_dir), **extra}
+    """The child's whole environment, built from scratch (never the developer's), wired to the
+    test doubles; `extra` variables are added or override."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(data_dir),
+        "PTB_TIMEDELTA": "true",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "KIE_API_KEY": "kie-test-key",
+        "KIE_BASE_URL": kie.url,
+        "REDIS_URL": redis_url,
+        "CALLBACK_SECRET": "restart-secret",
+        "MEDIA_ALLOW_PRIVATE": "true",
+        "POLL_AFTER_SECONDS": "1",
+        "USER_MAX_JOBS_IN_FLIGHT": "0",
+        "DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 def r2_env(s3_endpoint: str) -> dict[str, str]:
@@ -77,3 +98,10 @@ async def _healthy(url: str) -> bool:
             return response.status == 200
     except aiohttp.ClientError:
         return False
+
+
+class BotHarnessView(BotHarness):
+    """User-side helpers of the harness without an in-process bot (the bot is a child)."""
+
+    def __init__(self, telegram: TelegramEmulator, kie: KieEmulator, redis: Redis) -> None:
+        self.telegram, self.kie, self.redis = telegram, kie, redis

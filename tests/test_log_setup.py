@@ -12,10 +12,9 @@ from redis.asyncio import Redis
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.log_setup import RedactSecrets, setup_logging
-from tests.child import child_env, r2_env, running_bot
+from tests.child import BotHarnessView, child_env, r2_env, running_bot
 from tests.conftest import TOKEN, free_port
 from tests.images import png
-from tests.reliability.test_restart import BotHarnessView
 
 KIE_KEY = "kie-test-key"
 RESULT_PNG = png(text=b"result")

@@ -540,6 +540,17 @@ class KieEmulator:
                 )
             )
 
+    def _refusal(
+        self, request: web.Request, failures: deque[_ForcedFailure]
+    ) -> web.Response | None:
+        """401 without the right key, else the next queued forced failure, else None."""
+        if not self._authorized(request):
+            return _reply(401, _UNAUTHORIZED_MSG)
+        if failures:
+            forced = failures.popleft()
+            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        return None
+
     def _authorized(self, request: web.Request) -> bool:
         """Whether the request carries the right bearer key."""
         expected = f"Bearer {self._api_key}"
@@ -547,11 +558,8 @@ class KieEmulator:
 
     async def _handle_create_task(self, request: web.Request) -> web.Response:
         """``POST /api/v1/jobs/createTask``."""
-        if not self._authorized(request):
-            return _reply(401, _UNAUTHORIZED_MSG)
-        if self._create_failures:
-            forced = self._create_failures.popleft()
-            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        if (refusal := self._refusal(request, self._create_failures)) is not None:
+            return refusal
         try:
             body = _parse_create_body(await _read_json(request))
         except _BadRequest as exc:
@@ -571,11 +579,8 @@ class KieEmulator:
 
     async def _handle_record_info(self, request: web.Request) -> web.Response:
         """``GET /api/v1/jobs/recordInfo?taskId=...``."""
-        if not self._authorized(request):
-            return _reply(401, _UNAUTHORIZED_MSG)
-        if self._record_info_failures:
-            forced = self._record_info_failures.popleft()
-            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        if (refusal := self._refusal(request, self._record_info_failures)) is not None:
+            return refusal
         task = self.tasks.get(request.query.get("taskId", ""))
         if task is None:
             return _reply(404, "Task not found")
@@ -583,11 +588,8 @@ class KieEmulator:
 
     async def _handle_credit(self, request: web.Request) -> web.Response:
         """``GET /api/v1/chat/credit``."""
-        if not self._authorized(request):
-            return _reply(401, _UNAUTHORIZED_MSG)
-        if self._credit_failures:
-            forced = self._credit_failures.popleft()
-            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        if (refusal := self._refusal(request, self._credit_failures)) is not None:
+            return refusal
         return _reply(200, "success", self.credits)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -599,11 +601,8 @@ class KieEmulator:
 
     async def _handle_generate(self, request: web.Request) -> web.Response:
         """``POST /api/v1/generate``: a Suno music task."""
-        if not self._authorized(request):
-            return _reply(401, _UNAUTHORIZED_MSG)
-        if self._create_failures:
-            forced = self._create_failures.popleft()
-            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        if (refusal := self._refusal(request, self._create_failures)) is not None:
+            return refusal
         body = await _read_json(request)
         if not isinstance(body, dict):
             return _reply(422, "Invalid request body")
@@ -624,11 +623,8 @@ class KieEmulator:
 
     async def _handle_music_record_info(self, request: web.Request) -> web.Response:
         """``GET /api/v1/generate/record-info?taskId=...``: camelCase tracks, Suno statuses."""
-        if not self._authorized(request):
-            return _reply(401, _UNAUTHORIZED_MSG)
-        if self._record_info_failures:
-            forced = self._record_info_failures.popleft()
-            return _reply(forced.code, forced.msg, http_status=forced.http_status)
+        if (refusal := self._refusal(request, self._record_info_failures)) is not None:
+            return refusal
         task = self.tasks.get(request.query.get("taskId", ""))
         if task is None or task.family != "suno":
             return _reply(404, "Task not found")

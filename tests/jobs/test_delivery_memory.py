@@ -17,11 +17,11 @@ from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
+from tests.child import BotHarnessView, child_env, running_bot
 from tests.conftest import free_port
 from tests.figures import record
 from tests.harness import eventually, files_in
 from tests.images import png
-from tests.reliability.test_restart import BotHarnessView, bot_env, bot_process
 
 MB = 1024 * 1024
 RESULT_BYTES = 45 * MB
@@ -53,14 +53,14 @@ async def reset_peak(pid: int) -> int:
 async def test_big_results_are_held_once_per_upload(
     telegram: TelegramEmulator, kie: KieEmulator, redis: Redis, redis_url: str, tmp_path: Path
 ) -> None:
-    env = bot_env(telegram, kie, redis_url, free_port(), tmp_path / "data")
+    env = child_env(telegram, kie, redis_url, free_port(), tmp_path / "data")
     spool = tmp_path / "spool"
     env |= {"MEDIA_TMP_DIR": str(spool), "POLL_AFTER_SECONDS": "30"}
     results = [big_result(n) for n in range(RESULTS_PER_JOB)]
     urls = [kie.add_result_file(data, name=f"big{n}.png") for n, data in enumerate(results)]
     users = BotHarnessView(telegram, kie, redis)
 
-    async with bot_process(env, tmp_path) as bot:
+    async with running_bot(env, tmp_path, tmp_path / "bot.log") as bot:
         # Warm-up: the first upload of this size sets up buffers that stay; not counted.
         await deliver_jobs(users, kie, telegram, 1, urls[:1])
         started = time.monotonic()

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -16,68 +12,23 @@ from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
-from tests.conftest import TOKEN, free_port
+from tests.child import BotHarnessView, child_env, running_bot
+from tests.conftest import free_port
 from tests.figures import record
-from tests.harness import BotHarness, eventually
+from tests.harness import eventually
 from tests.reliability.test_exactly_once import finish_all
 
 JOBS = 50
-
-
-def bot_env(telegram: TelegramEmulator, kie: KieEmulator, redis_url: str, port: int,
-            data_dir: Path) -> dict[str, str]:  # fmt: skip
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(data_dir),
-        "PTB_TIMEDELTA": "true",
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(port),
-        "KIE_API_KEY": "kie-test-key",
-        "KIE_BASE_URL": kie.url,
-        "REDIS_URL": redis_url,
-        "CALLBACK_SECRET": "restart-secret",
-        "MEDIA_ALLOW_PRIVATE": "true",
-        "POLL_AFTER_SECONDS": "1",
-        "USER_MAX_JOBS_IN_FLIGHT": "0",
-        "DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-@asynccontextmanager
-async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env=env, cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        await eventually(lambda: _healthy(env["PUBLIC_BASE_URL"]), within=30)
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 20)
-
-
-async def _healthy(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 async def test_sigkill_mid_flight_loses_nothing(
     telegram: TelegramEmulator, kie: KieEmulator, redis: Redis, redis_url: str, tmp_path: Path
 ) -> None:
-    env = bot_env(telegram, kie, redis_url, free_port(), tmp_path / "data")
+    env = child_env(telegram, kie, redis_url, free_port(), tmp_path / "data")
     # The harness gives the test its user-side helpers; the bot itself runs in the child.
     users = BotHarnessView(telegram, kie, redis)
-    async with bot_process(env, tmp_path) as first:
+    async with running_bot(env, tmp_path, tmp_path / "first.log") as first:
         jobs = await users.start_jobs(JOBS)
         await eventually(lambda: _all_have_tasks(redis, JOBS), within=30)
         finish_all(kie, jobs.values())
@@ -96,7 +47,7 @@ async def test_sigkill_mid_flight_loses_nothing(
         door.fail()  # what was held never reached the chat
         lost = await _callbacks(kie, task_ids[JOBS * 2 // 3 :])
 
-    async with bot_process(env, tmp_path):
+    async with running_bot(env, tmp_path, tmp_path / "second.log"):
         await eventually(lambda: all(users.photos_sent()[c] for c in jobs), within=90)
         await eventually(lambda: _zero(redis.zcard("jobs:undelivered")), within=30)
 
@@ -118,13 +69,6 @@ async def _leased(redis: Redis) -> int:
     """Jobs whose delivery is claimed (a lease is held) but not finished."""
     leases = [await redis.hget(key, "lease_owner") async for key in redis.scan_iter("job:*")]
     return sum(1 for owner in leases if owner)
-
-
-class BotHarnessView(BotHarness):
-    """User-side helpers of the harness without an in-process bot."""
-
-    def __init__(self, telegram: TelegramEmulator, kie: KieEmulator, redis: Redis) -> None:
-        self.telegram, self.kie, self.redis = telegram, kie, redis
 
 
 async def _callbacks(kie: KieEmulator, task_ids: list[str]) -> int:
