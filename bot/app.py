@@ -36,14 +36,14 @@ from bot.jobs.subscriber import Subscriber
 from bot.jobs.user_settings import UserSettings
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
 from bot.models import REGISTRY
-from bot.providers.kie import KieClient
+from bot.providers import CALLBACK_ROUTES, build_providers
 from bot.redis_server import RedisServer
 from bot.storage import Storage
 from bot.storage.local import MEDIA_ROUTE, LocalStorage
 from bot.storage.r2 import R2Storage, make_s3_client
+from bot.web.callbacks import provider_callback
 from bot.web.health import healthz
 from bot.web.keys import CLIENT_LIMITS, DEPS, PTB_APP, REFUSALS
-from bot.web.kie_callback import kie_callback
 from bot.web.media import media
 from bot.web.refusals import RefusalLog
 from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
@@ -71,7 +71,8 @@ def create_app(settings: Settings, *, limits: ClientLimits = DEFAULT_LIMITS) -> 
     app[REFUSALS] = RefusalLog(logging.getLogger("bot.web.refusals"))
     app.cleanup_ctx.extend([_redis_ctx, _http_ctx, _bot_ctx, _background_ctx])
     app.on_cleanup.append(_flush_refusals)
-    app.router.add_post("/api/kie/callback", kie_callback)
+    for name, route in CALLBACK_ROUTES.items():
+        app.router.add_post(route, provider_callback(name), name=name)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get(MEDIA_ROUTE + "/{key:.+}", media)
@@ -172,17 +173,20 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     secret = await _callback_secret(settings, redis)
     storage = await _build_storage(settings, secret)
     store = JobStore(redis)
-    kie = KieClient(app[HTTP], str(settings.kie_base_url), settings.kie_api_key.get_secret_value())
+    providers = build_providers(settings, app[HTTP])
     notices = StatusNotices(application.bot, store)
+    user_settings = UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine})
     service = JobService(
         store=store,
         admissions=Admissions(redis),
         storage=storage,
-        kie_client=kie,
+        providers=providers,
+        registry=REGISTRY,
         bot=application.bot,
         http=app[HTTP],
         notices=notices,
         alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
+        user_settings=user_settings,
         config=SubmitConfig(
             public_base_url=settings.base_url(),
             callback_secret=secret,
@@ -200,10 +204,10 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         albums=AlbumCollector(redis),
         screen=UpdateScreen(redis),
         registry=REGISTRY,
-        user_settings=UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine}),
+        user_settings=user_settings,
         service=service,
         notices=notices,
-        kie=kie,
+        providers=providers,
         storage=storage,
         callback_secret=secret,
     )
@@ -244,7 +248,11 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     deliverer = Deliverer(deps.store, application.bot, fetcher, owner=uuid.uuid4().hex)
     subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(
-        deps.store, deps.kie, deliverer, reconcile_interval(deps.settings.poll_after_seconds)
+        deps.store,
+        deps.providers,
+        deps.registry,
+        deliverer,
+        reconcile_interval(deps.settings.poll_after_seconds),
     )
     app[SUBSCRIBER], app[RECONCILER] = subscriber, reconciler
     tasks = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
 from bot.jobs.user_settings import UserSettings
 from bot.models import Registry
-from bot.providers.kie import KieClient
+from bot.providers.base import Provider
 from bot.storage import Storage
 
 BOT_DATA_KEY = "deps"
@@ -35,7 +36,7 @@ class Deps:
     user_settings: UserSettings
     service: JobService
     notices: StatusNotices
-    kie: KieClient
+    providers: Mapping[str, Provider]
     storage: Storage
     callback_secret: bytes
 

@@ -49,36 +49,24 @@ class FailureKind(StrEnum):
 
 
 class ProviderError(PhotobotError):
-    """A provider refused a request or could not be reached."""
+    """A provider refused a request or could not be reached; the provider says what kind of
+    failure it is and whether trying again may help."""
 
-    def __init__(self, provider: str, code: int, message: str) -> None:
+    def __init__(
+        self,
+        provider: str,
+        code: int,
+        message: str,
+        kind: FailureKind = FailureKind.FAILED,
+        *,
+        retryable: bool = False,
+    ) -> None:
         super().__init__(f"{provider} error {code}: {message}")
         self.provider = provider
         self.code = code
         self.message = message
-
-    @property
-    def kind(self) -> FailureKind:
-        return kind_for_code(self.code)
-
-    @property
-    def retryable(self) -> bool:
-        return self.code == 429 or self.code >= 500 or self.code == 0
-
-
-def kind_for_code(code: int) -> FailureKind:
-    """Map a provider's error code (Kie's body code, or an HTTP status) to a failure kind."""
-    if code in (401, 403):
-        return FailureKind.MISCONFIGURED
-    if code == 402:
-        return FailureKind.NO_CREDITS
-    if code in (400, 413, 422):
-        return FailureKind.REJECTED
-    if code in (0, 429, 502, 503, 504):
-        return FailureKind.BUSY
-    if code == 455:
-        return FailureKind.MAINTENANCE
-    return FailureKind.FAILED
+        self.kind = kind
+        self.retryable = retryable
 
 
 class StorageError(PhotobotError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from bot.constants import MAX_INPUT_IMAGES, PROMPT_MAX_CHARS
 from bot.errors import FailureKind
@@ -147,7 +147,7 @@ def stats_text(
     in_progress: int,
     mean_s: float | None,
     p95_s: float | None,
-    credits: int | None,
+    balances: Mapping[str, float | None],
 ) -> str:
     def secs(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1f} s"
@@ -159,9 +159,15 @@ def stats_text(
             f"Jobs today: {jobs_today}  (total {jobs_total})",
             f"Succeeded: {succeeded}  Failed: {failed}  In progress: {in_progress}",
             f"Time to result: mean {secs(mean_s)}, p95 {secs(p95_s)}",
-            f"Kie credits: {'unavailable' if credits is None else credits}",
+            *(f"{name.capitalize()} balance: {_amount(value)}" for name, value in balances.items()),
         ]
     )
+
+
+def _amount(value: float | None) -> str:
+    if value is None:
+        return "unavailable"
+    return f"{value:g}"
 
 
 SOMETHING_WRONG = "Something went wrong on my side. Please try again in a moment."

@@ -29,7 +29,7 @@ async def test_stats_for_admin_counts_jobs_and_reads_credits(bot: BotHarness) ->
     assert "Jobs today: 2  (total 2)" in text
     assert "Succeeded: 1  Failed: 0  In progress: 1" in text
     assert "p95" in text and "n/a" not in text
-    assert "Kie credits: 777" in text
+    assert "Kie balance: 777" in text
 
 
 async def test_stats_refused_for_non_admin(bot: BotHarness) -> None:
@@ -48,7 +48,7 @@ async def test_stats_survive_a_credit_outage(bot: BotHarness) -> None:
 
     [reply] = await bot.wait_sent(ADMIN, "sendMessage")
 
-    assert "Kie credits: unavailable" in reply.params["text"]
+    assert "Kie balance: unavailable" in reply.params["text"]
 
 
 async def test_healthz_is_ok_when_everything_runs(bot: BotHarness) -> None:

@@ -40,11 +40,13 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _stats_text(deps: Deps) -> str:
     figures = await read_stats(deps.redis)
-    try:
-        credits: int | None = await deps.kie.credit()
-    except ProviderError as exc:
-        log.warning("credit balance unavailable: %s", exc.code)
-        credits = None
+    balances: dict[str, float | None] = {}
+    for name, provider in deps.providers.items():
+        try:
+            balances[name] = await provider.balance()
+        except ProviderError as exc:
+            log.warning("%s balance unavailable: %s", name, exc.code)
+            balances[name] = None
     return texts.stats_text(
         users=figures.users,
         jobs_today=figures.jobs_today,
@@ -54,5 +56,5 @@ async def _stats_text(deps: Deps) -> str:
         in_progress=figures.in_progress,
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,
-        credits=credits,
+        balances=balances,
     )

@@ -19,7 +19,7 @@ return 0
 """
 
 # KEYS: job, poll, undelivered, outcome counter, durations
-# ARGV: state, urls json, fail kind, error code, error message, now, channel, job id,
+# ARGV: state, results json, fail kind, error code, error message, now, channel, job id,
 #       durations kept, expected task id ("" = any)
 # Returns 1 stored, 0 duplicate (already final), -1 unknown job, -2 another job's task.
 RECORD_OUTCOME = """
@@ -28,7 +28,7 @@ if not state then return -1 end
 local task = redis.call('HGET', KEYS[1], 'task_id')
 if ARGV[10] ~= '' and task and task ~= '' and task ~= ARGV[10] then return -2 end
 if state ~= 'submitted' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[1], 'result_urls', ARGV[2],
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[1], 'results', ARGV[2],
   'fail_kind', ARGV[3], 'error_code', ARGV[4], 'error_message', ARGV[5], 'completed_at', ARGV[6])
 redis.call('ZREM', KEYS[2], ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])

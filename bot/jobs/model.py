@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.providers.base import ResultMedia
+
 
 class ResultMark(StrEnum):
     """What became of one result of a job; kept on the job as `result:<index>`."""
@@ -41,7 +43,7 @@ class Job:
     task_id: str = ""
     created_at: float = 0.0
     completed_at: float | None = None
-    result_urls: tuple[str, ...] = ()
+    results: tuple[ResultMedia, ...] = ()
     outcome: str = ""  # succeeded or failed, kept after delivery
     fail_kind: str = ""
     error_code: str = ""
@@ -81,7 +83,7 @@ class Job:
             task_id=raw.get("task_id", ""),
             created_at=float(raw.get("created_at") or 0),
             completed_at=_float_or_none(raw.get("completed_at")),
-            result_urls=tuple(json.loads(raw.get("result_urls") or "[]")),
+            results=_results(raw),
             outcome=raw.get("outcome", ""),
             fail_kind=raw.get("fail_kind", ""),
             error_code=raw.get("error_code", ""),
@@ -93,6 +95,13 @@ class Job:
 
 
 RESULT_MARK_PREFIX = "result:"
+
+
+def _results(raw: dict[str, str]) -> tuple[ResultMedia, ...]:
+    """Typed results; records written before them hold a list of URLs."""
+    if "results" in raw:
+        return tuple(ResultMedia.from_json(item) for item in json.loads(raw["results"] or "[]"))
+    return tuple(ResultMedia(url) for url in json.loads(raw.get("result_urls") or "[]"))
 
 
 def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:

@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
-from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S, JOB_DEADLINE_S
+from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S
 from bot.errors import FailureKind, ProviderError
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore, Outcome
-from bot.providers.kie import KieClient
+from bot.models import Registry
+from bot.models.spec import ModelSpec
+from bot.providers.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +23,6 @@ BATCH = 50
 POLL_LEASE_S = 30.0
 # A job still without a task id this long after creation lost its submission (a crash).
 SUBMIT_GRACE_S = 120.0
-
-
-def next_poll_delay(age_s: float) -> float:
-    """Kie's suggested cadence: every 3 s for the first 30 s, then 10 s to 2 min, then 30 s."""
-    if age_s < 30:
-        return 3.0
-    if age_s < 120:
-        return 10.0
-    return 30.0
 
 
 def reconcile_interval(poll_after_s: float) -> float:
@@ -43,10 +36,16 @@ class Delivers(Protocol):
 
 class Reconciler:
     def __init__(
-        self, store: JobStore, kie_client: KieClient, deliverer: Delivers, interval_s: float
+        self,
+        store: JobStore,
+        providers: Mapping[str, Provider],
+        registry: Registry,
+        deliverer: Delivers,
+        interval_s: float,
     ) -> None:
         self._store = store
-        self._kie = kie_client
+        self._providers = providers
+        self._registry = registry
         self._deliverer = deliverer
         self.interval_s = interval_s
         self.stopping = asyncio.Event()
@@ -72,36 +71,44 @@ class Reconciler:
         await _each(stale, "delivery", self._deliverer.deliver)
 
     async def _check(self, job_id: str, now: float) -> None:
-        """Poll one job, or fail it when it is past the deadline or lost its submission."""
+        """Poll one job, or fail it when it is past its model's deadline or lost its
+        submission."""
         job = await self._store.get(job_id)
         if job is None or job.state is not JobState.SUBMITTED:
             return
+        spec = self._registry.find(job.model)
+        provider = self._providers.get(job.provider)
         age = now - job.created_at
-        if age > JOB_DEADLINE_S:
+        if spec is None or provider is None:
+            log.warning("job %s: model %s of %s is not available", job.id, job.model, job.provider)
+            await self._fail(job, FailureKind.FAILED, "unavailable")
+        elif age > spec.deadline_s:
             log.warning("job %s passed its deadline", job.id)
-            await self._store.record_outcome(
-                job.id,
-                Outcome(JobState.FAILED, fail_kind=FailureKind.TIMEOUT, error_code="deadline"),
-            )
-            return
-        if not job.task_id:
-            await self._without_task(job, age, now)
-            return
-        await self._poll(job, age, now)
-
-    async def _without_task(self, job: Job, age: float, now: float) -> None:
-        if age > SUBMIT_GRACE_S:
-            outcome = Outcome(JobState.FAILED, fail_kind=FailureKind.FAILED, error_code="lost")
-            await self._store.record_outcome(job.id, outcome)
+            await self._fail(job, FailureKind.TIMEOUT, "deadline")
+        elif not job.task_id:
+            await self._without_task(job, spec, age, now)
         else:
-            await self._store.reschedule_poll(job.id, now + next_poll_delay(age))
+            await self._poll(job, spec, provider, age, now)
 
-    async def _poll(self, job: Job, age: float, now: float) -> None:
+    async def _fail(self, job: Job, kind: FailureKind, code: str) -> None:
+        await self._store.record_outcome(
+            job.id, Outcome(JobState.FAILED, fail_kind=kind, error_code=code)
+        )
+
+    async def _without_task(self, job: Job, spec: ModelSpec, age: float, now: float) -> None:
+        if age > SUBMIT_GRACE_S:
+            await self._fail(job, FailureKind.FAILED, "lost")
+        else:
+            await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
+
+    async def _poll(
+        self, job: Job, spec: ModelSpec, provider: Provider, age: float, now: float
+    ) -> None:
         try:
-            task = await self._kie.record_info(job.task_id)
+            task = await provider.poll(spec, job.task_id)
         except ProviderError as exc:
             log.warning("job %s: status poll failed: %s", job.id, exc.code)
-            await self._store.reschedule_poll(job.id, now + next_poll_delay(age))
+            await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
             return
         if task.final:
             log.info("job %s: poll found it %s", job.id, task.status)
@@ -109,7 +116,7 @@ class Reconciler:
                 job.id, Outcome.from_task(task), expected_task_id=job.task_id
             )
         else:
-            await self._store.reschedule_poll(job.id, now + next_poll_delay(age))
+            await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
 
 
 async def _each(job_ids: list[str], what: str, handle: Callable[[str], Awaitable[object]]) -> None:

@@ -21,7 +21,7 @@ MAX_RESULTS_SENT = 4
 
 
 def results_to_send(job: Job) -> tuple[str, ...]:
-    return job.result_urls[:MAX_RESULTS_SENT]
+    return tuple(r.url for r in job.results[:MAX_RESULTS_SENT])
 
 
 class ResultSender:

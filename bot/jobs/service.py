@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -27,13 +28,17 @@ from bot.jobs.model import Job, JobState
 from bot.jobs.notices import StatusNotices, edit_status
 from bot.jobs.photos import PhotoRef
 from bot.jobs.store import JobStore, Outcome
+from bot.jobs.user_settings import UserSettings
 from bot.media.formats import ImageFormat, sniff_image
-from bot.providers import kie
+from bot.media.kinds import MediaKind
+from bot.models import Registry
+from bot.models.requests import ModelInputs, provider_fields
+from bot.models.spec import Capability, ModelSpec
+from bot.providers.base import Provider, SubmitRequest
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
-KIE_CALLBACK_ROUTE = "/api/kie/callback"
 NO_LIMITS = UserLimits()
 SET_TASK_PATIENCE_S = 60.0
 PHOTO_DOWNLOAD_TIMEOUT_S = 60.0
@@ -87,7 +92,9 @@ class JobService:
         store: JobStore,
         admissions: Admissions,
         storage: Storage,
-        kie_client: kie.KieClient,
+        providers: Mapping[str, Provider],
+        registry: Registry,
+        user_settings: UserSettings,
         bot: Bot,
         http: aiohttp.ClientSession,
         notices: StatusNotices,
@@ -99,7 +106,9 @@ class JobService:
         self._store = store
         self._admissions = admissions
         self._storage = storage
-        self._kie = kie_client
+        self._providers = providers
+        self._registry = registry
+        self._user_settings = user_settings
         self._bot = bot
         self._alerts = alerts
         self._config = config
@@ -117,6 +126,7 @@ class JobService:
         admission = await self._admissions.admit(request.user_id, limits)
         if admission.verdict is not Verdict.ADMITTED:
             raise InputRejected(_REFUSALS[admission.verdict], tell=admission.tell)
+        spec = self._registry.candidates(Capability.PHOTO_EDIT)[0]
         job_id = uuid.uuid4().hex
         try:
             image_urls = [
@@ -131,7 +141,8 @@ class JobService:
             chat_id=request.chat_id,
             user_id=request.user_id,
             prompt=request.prompt,
-            model=kie.NANO_BANANA_PRO,
+            model=spec.key,
+            provider=spec.provider,
             reply_to_message_id=request.photos[0].message_id,
             status_message_id=request.status_message_id,
             created_at=time.time(),
@@ -141,7 +152,7 @@ class JobService:
         if job.status_message_id is None:
             self._notices.post(job.id)
         try:
-            await self._submit(job, image_urls)
+            await self._submit(job, spec, image_urls)
         except PhotobotError as exc:
             await self._fail(job, exc)
             return job
@@ -198,17 +209,26 @@ class JobService:
             raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
         return b"".join(chunks)
 
-    async def _submit(self, job: Job, image_urls: list[str]) -> None:
+    async def _submit(self, job: Job, spec: ModelSpec, image_urls: list[str]) -> None:
         cfg = self._config
-        body = kie.nano_banana_pro_body(
-            kie.ImageEditRequest(prompt=job.prompt, image_urls=image_urls),
-            callback_url(
-                cfg.public_base_url, KIE_CALLBACK_ROUTE, cfg.callback_secret, "kie", job.id
+        provider = self._providers[spec.provider]
+        settings = await self._user_settings.of(job.user_id)
+        inputs = ModelInputs(urls={MediaKind.IMAGE: image_urls}, texts={"prompt": job.prompt})
+        request = SubmitRequest(
+            job_id=job.id,
+            spec=spec,
+            fields=provider_fields(spec, inputs, settings),
+            callback_url=callback_url(
+                cfg.public_base_url,
+                provider.callback_route,
+                cfg.callback_secret,
+                provider.name,
+                job.id,
             ),
         )
-        task_id = await self._kie.create_task(body)
+        task_id = await provider.submit(request)
         await self._remember_task(job, task_id)
-        log.info("job %s submitted as kie task %s", job.id, task_id)
+        log.info("job %s submitted to %s as task %s", job.id, provider.name, task_id)
 
     async def _remember_task(self, job: Job, task_id: str) -> None:
         """The task now runs at the provider and the poller needs its id: a Redis blip here is
@@ -229,7 +249,7 @@ class JobService:
     async def _fail(self, job: Job, exc: PhotobotError) -> None:
         if isinstance(exc, ProviderError):
             kind, code, message = exc.kind, str(exc.code), exc.message
-            await self._alert_if_operator_problem(kind, message)
+            await self._alert_if_operator_problem(exc)
         else:
             kind, code, message = FailureKind.FAILED, type(exc).__name__, ""
         log.warning("job %s failed at submit: %s %s", job.id, kind, code)
@@ -238,8 +258,11 @@ class JobService:
         )
         await self._store.record_outcome(job.id, outcome)
 
-    async def _alert_if_operator_problem(self, kind: FailureKind, message: str) -> None:
-        if kind is FailureKind.MISCONFIGURED:
-            await self._alerts.notify("kie_auth", "the Kie API key was refused", message)
-        elif kind is FailureKind.NO_CREDITS:
-            await self._alerts.notify("kie_credits", "Kie credits are used up", message)
+    async def _alert_if_operator_problem(self, exc: ProviderError) -> None:
+        name = exc.provider
+        if exc.kind is FailureKind.MISCONFIGURED:
+            await self._alerts.notify(
+                f"{name}_auth", f"the {name} API key was refused", exc.message
+            )
+        elif exc.kind is FailureKind.NO_CREDITS:
+            await self._alerts.notify(f"{name}_credits", f"{name} credits are used up", exc.message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,13 +11,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.errors import FailureKind, kind_for_code
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
 from bot.jobs.model import Job, JobState, ResultMark
-from bot.providers.outcome import TaskOutcome, TaskStatus
-
-_NUMERIC_CODE = re.compile(r"[0-9]{1,4}")
+from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +22,7 @@ class Outcome:
     """A final result to record on a job."""
 
     state: JobState  # SUCCEEDED or FAILED
-    result_urls: tuple[str, ...] = ()
+    results: tuple[ResultMedia, ...] = ()
     fail_kind: str = ""
     error_code: str = ""
     error_message: str = ""
@@ -35,11 +31,12 @@ class Outcome:
     def from_task(cls, task: TaskOutcome) -> Outcome:
         """The job outcome for a provider's final task state."""
         if task.status is TaskStatus.SUCCEEDED:
-            return cls(JobState.SUCCEEDED, result_urls=task.result_urls)
-        code = task.error_code
-        kind = kind_for_code(int(code)) if _NUMERIC_CODE.fullmatch(code) else FailureKind.FAILED
+            return cls(JobState.SUCCEEDED, results=task.results)
         return cls(
-            JobState.FAILED, fail_kind=kind, error_code=code, error_message=task.error_message
+            JobState.FAILED,
+            fail_kind=task.fail_kind,
+            error_code=task.error_code,
+            error_message=task.error_message,
         )
 
 
@@ -119,7 +116,7 @@ class JobStore:
             ],
             args=[
                 outcome.state.value,
-                json.dumps(list(outcome.result_urls)),
+                json.dumps([r.to_json() for r in outcome.results]),
                 outcome.fail_kind,
                 outcome.error_code,
                 outcome.error_message,

@@ -9,6 +9,7 @@ whose DNS is a test double (that is where a crash is staged). Attempts are drive
 from __future__ import annotations
 
 import itertools
+import json
 import socket
 import time
 import uuid
@@ -29,6 +30,7 @@ from bot.jobs.model import Job, JobState
 from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
+from bot.providers.base import ResultMedia
 from tests.conftest import TOKEN
 from tests.harness import eventually, files_in
 from tests.images import png
@@ -91,7 +93,9 @@ async def final_job(redis: Redis, *urls: str, created_ago_s: float = 0.0) -> Job
     job.created_at = time.time() - created_ago_s
     store = JobStore(redis)
     await store.create(job, first_poll_at=job.created_at + 60)
-    await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=urls))
+    await store.record_outcome(
+        job.id, Outcome(JobState.SUCCEEDED, results=tuple(ResultMedia(u) for u in urls))
+    )
     return job
 
 
@@ -201,3 +205,19 @@ async def test_a_record_from_before_per_result_marks_still_delivers(
     [photo] = photos(telegram, job.chat_id)
     assert photo.params["photo"] == RESULT_PNG
     assert await redis.hget(f"job:{job.id}", "result:0") == "sent"
+
+
+async def test_a_record_from_before_typed_results_still_delivers(
+    deliverer: Deliverer, redis: Redis, telegram: TelegramEmulator, host: ResultHost
+) -> None:
+    job = await final_job(redis, host.route("/a.png", ok(RESULT_PNG)))
+    # Written by the previous release: a bare list of URLs under `result_urls`.
+    results = await redis.hget(f"job:{job.id}", "results")
+    url = json.loads(str(results))[0]["url"]
+    await redis.hdel(f"job:{job.id}", "results")
+    await redis.hset(f"job:{job.id}", "result_urls", json.dumps([url]))
+
+    assert await deliverer.deliver(job.id)
+
+    [photo] = photos(telegram, job.chat_id)
+    assert photo.params["photo"] == RESULT_PNG

@@ -15,7 +15,9 @@ from bot.emulators.kie import KieEmulator
 from bot.jobs.model import Job, JobState
 from bot.jobs.reconciler import Reconciler
 from bot.jobs.store import JobStore, Outcome
-from bot.providers.kie import KieClient
+from bot.models import REGISTRY
+from bot.providers.base import ResultMedia
+from bot.providers.kie import KieClient, KieProvider
 
 
 class Deliveries:
@@ -38,7 +40,7 @@ async def new_job(store: JobStore, *, task_id: str = "", final: bool = False) ->
     if task_id:
         await store.set_task(job, task_id)
     if final:
-        await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=("u",)))
+        await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, results=(ResultMedia("u"),)))
     return job.id
 
 
@@ -57,8 +59,8 @@ async def test_a_failing_job_does_not_stop_the_rest_of_its_batch(
     deliveries = Deliveries(broken)
 
     async with aiohttp.ClientSession() as http:
-        kie_client = KieClient(http, kie.url, "kie-test-key", attempts=1)
-        await Reconciler(store, kie_client, deliveries, interval_s=1).tick()
+        provider = KieProvider(KieClient(http, kie.url, "kie-test-key", attempts=1))
+        await Reconciler(store, {"kie": provider}, REGISTRY, deliveries, interval_s=1).tick()
 
     assert deliveries.calls == [broken, fine]
     checked = [r.query.get("taskId") for r in kie.requests if r.path.endswith("/recordInfo")]

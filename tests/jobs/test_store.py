@@ -10,12 +10,15 @@ from redis.asyncio import Redis
 from bot import constants as k
 from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.store import JobStore, Outcome
+from bot.providers.base import ResultMedia
 
 
 async def final_job(store: JobStore) -> Job:
     job = Job(uuid.uuid4().hex, 7, 7, "prompt", "nano-banana-pro", created_at=time.time())
     await store.create(job, first_poll_at=job.created_at + 60)
-    await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, result_urls=("u0", "u1")))
+    await store.record_outcome(
+        job.id, Outcome(JobState.SUCCEEDED, results=(ResultMedia("u0"), ResultMedia("u1")))
+    )
     return job
 
 

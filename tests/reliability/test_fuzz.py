@@ -29,13 +29,8 @@ from redis.asyncio import Redis
 from bot.constants import CALLBACK_MAX_BODY_BYTES
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
-from bot.providers.kie_parsing import (
-    FAILURE_WORDS,
-    SUCCESS_WORDS,
-    CallbackParseError,
-    parse_kie_callback,
-)
-from bot.providers.outcome import TaskOutcome, TaskStatus
+from bot.providers.base import CallbackParseError, TaskOutcome, TaskStatus
+from bot.providers.kie.parsing import FAILURE_WORDS, SUCCESS_WORDS, parse_kie_callback
 from tests.figures import record
 from tests.harness import BotHarness, StartBot, eventually
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.providers.kie_parsing import CallbackParseError, outcome_from_body, parse_kie_callback
-from bot.providers.outcome import TaskOutcome, TaskStatus
+from bot.errors import FailureKind
+from bot.media.kinds import MediaKind
+from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
+from bot.providers.kie.parsing import outcome_from_body, parse_kie_callback
 
 OK = TaskStatus.SUCCEEDED
 PENDING = TaskStatus.PENDING
@@ -65,7 +67,7 @@ SHAPES: list[tuple[str, Any, TaskOutcome]] = [
     (
         "seed-format-B-suno-complete",
         _suno("complete", TRACKS, msg="All generated successfully."),
-        TaskOutcome("suno-1", OK, (AUDIO, COVER, AUDIO2, COVER2)),
+        TaskOutcome("suno-1", OK, (AUDIO, AUDIO2)),
     ),
     (
         "seed-format-C-resultJson-string",
@@ -317,9 +319,16 @@ SHAPES: list[tuple[str, Any, TaskOutcome]] = [
 @pytest.mark.parametrize(("body", "expected"), [s[1:] for s in SHAPES], ids=[s[0] for s in SHAPES])
 def test_shape_parses_to_exact_outcome(body: Any, expected: TaskOutcome) -> None:
     raw = json.dumps(body)
-    assert parse_kie_callback(raw) == expected
-    assert parse_kie_callback(raw.encode()) == expected
-    assert outcome_from_body(body) == expected
+    assert view(parse_kie_callback(raw)) == view(expected)
+    assert view(parse_kie_callback(raw.encode())) == view(expected)
+    assert view(outcome_from_body(body)) == view(expected)
+
+
+def view(outcome: TaskOutcome) -> tuple[object, ...]:
+    """What the table pins down: id, status, result URLs in order, error code and message
+    (the table writes results as bare URLs)."""
+    urls = tuple(r if isinstance(r, str) else r.url for r in outcome.results)
+    return (outcome.task_id, outcome.status, urls, outcome.error_code, outcome.error_message)
 
 
 @pytest.mark.parametrize(
@@ -397,7 +406,36 @@ def test_suno_record_info_success_reads_camel_case_tracks() -> None:
             "response": {"sunoData": [{"audioUrl": AUDIO, "imageUrl": COVER, "title": "x"}]},
         },
     }
-    assert outcome_from_body(body) == TaskOutcome("suno-2", OK, (AUDIO, COVER))
+    [track] = outcome_from_body(body).results
+    assert track == ResultMedia(AUDIO, MediaKind.AUDIO, title="x", cover_url=COVER)
+
+
+def test_suno_tracks_are_audio_with_title_length_and_cover() -> None:
+    outcome = outcome_from_body(_suno("complete", TRACKS))
+    assert outcome.results == (
+        ResultMedia(AUDIO, MediaKind.AUDIO, title="x", duration_s=198.4, cover_url=COVER),
+        ResultMedia(AUDIO2, MediaKind.AUDIO, title="y", cover_url=COVER2),
+    )
+
+
+def test_suno_stage_is_kept_for_progress() -> None:
+    assert outcome_from_body(_suno("first", TRACKS[:1])).stage == "first"
+    assert outcome_from_body(_suno("text", [])).stage == "text"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (_suno("error", None, code=400, msg="sensitive"), FailureKind.REJECTED),
+        ({"code": 501, "data": _record("fail", failCode="422")}, FailureKind.REJECTED),
+        ({"code": 501, "data": _record("fail", failCode="500")}, FailureKind.FAILED),
+        ({"code": 402, "msg": "no credits", "taskId": "n"}, FailureKind.NO_CREDITS),
+        ({"code": 200, "data": {"taskId": "s", "status": "SENSITIVE_WORD_ERROR"}},
+         FailureKind.REJECTED),
+    ],
+)  # fmt: skip
+def test_failures_carry_kies_reading(body: dict[str, Any], kind: FailureKind) -> None:
+    assert outcome_from_body(body).fail_kind is kind
 
 
 @pytest.mark.parametrize(

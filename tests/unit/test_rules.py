@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
-from bot.errors import FailureKind, ProviderError, kind_for_code
+from bot.errors import FailureKind
 from bot.jobs.model import JobState
-from bot.jobs.reconciler import next_poll_delay, reconcile_interval
+from bot.jobs.reconciler import reconcile_interval
 from bot.jobs.stats import mean_and_p95
 from bot.jobs.store import Outcome
-from bot.providers.outcome import TaskOutcome, TaskStatus
+from bot.models.spec import Cadence
+from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
+from bot.providers.kie.errors import kie_error, kind_for_code
 
 # --- stats -----------------------------------------------------------------------------------
 
@@ -49,8 +51,8 @@ def test_mean_and_p95_does_not_reorder_input() -> None:
     ("age", "delay"),
     [(0, 3.0), (29.9, 3.0), (30, 10.0), (119.9, 10.0), (120, 30.0), (900, 30.0), (-1, 3.0)],
 )
-def test_next_poll_delay(age: float, delay: float) -> None:
-    assert next_poll_delay(age) == delay
+def test_kie_poll_cadence(age: float, delay: float) -> None:
+    assert Cadence().next_delay(age) == delay
 
 
 @pytest.mark.parametrize(
@@ -89,7 +91,7 @@ def test_reconcile_interval(poll_after: float, interval: float) -> None:
 )
 def test_kind_for_code(code: int, kind: FailureKind) -> None:
     assert kind_for_code(code) is kind
-    assert ProviderError("kie", code, "x").kind is kind
+    assert kie_error(code, "x").kind is kind
 
 
 @pytest.mark.parametrize(
@@ -97,45 +99,24 @@ def test_kind_for_code(code: int, kind: FailureKind) -> None:
     [(0, True), (429, True), (500, True), (503, True), (400, False), (401, False), (422, False)],
 )
 def test_provider_error_retryable(code: int, retryable: bool) -> None:
-    assert ProviderError("kie", code, "x").retryable is retryable
+    assert kie_error(code, "x").retryable is retryable
 
 
 # --- Outcome.from_task -----------------------------------------------------------------------
 
 
-def test_outcome_from_succeeded_task_keeps_urls() -> None:
-    task = TaskOutcome("t", TaskStatus.SUCCEEDED, ("https://a/1.png", "https://a/2.png"))
+def test_outcome_from_succeeded_task_keeps_results() -> None:
+    results = (ResultMedia("https://a/1.png"), ResultMedia("https://a/2.png"))
+    task = TaskOutcome("t", TaskStatus.SUCCEEDED, results)
+    assert Outcome.from_task(task) == Outcome(JobState.SUCCEEDED, results=results)
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+def test_outcome_from_failed_task_keeps_the_providers_reading(kind: FailureKind) -> None:
+    task = TaskOutcome("t", TaskStatus.FAILED, (), "422", "why", kind)
     assert Outcome.from_task(task) == Outcome(
-        JobState.SUCCEEDED, result_urls=("https://a/1.png", "https://a/2.png")
+        JobState.FAILED, fail_kind=kind, error_code="422", error_message="why"
     )
-
-
-@pytest.mark.parametrize(
-    ("code", "kind"),
-    [
-        ("422", FailureKind.REJECTED),
-        ("401", FailureKind.MISCONFIGURED),
-        ("402", FailureKind.NO_CREDITS),
-        ("455", FailureKind.MAINTENANCE),
-        ("429", FailureKind.BUSY),
-        ("500", FailureKind.FAILED),
-        ("no_result", FailureKind.FAILED),
-        ("failed", FailureKind.FAILED),
-        ("", FailureKind.FAILED),
-        ("-1", FailureKind.FAILED),
-        (" 422", FailureKind.FAILED),
-    ],
-)
-def test_outcome_from_failed_task(code: str, kind: FailureKind) -> None:
-    task = TaskOutcome("t", TaskStatus.FAILED, (), code, "why")
-    assert Outcome.from_task(task) == Outcome(
-        JobState.FAILED, fail_kind=kind, error_code=code, error_message="why"
-    )
-
-
-def test_outcome_from_task_with_unicode_digit_code_does_not_crash() -> None:
-    task = TaskOutcome("t", TaskStatus.FAILED, (), "²", "why")
-    assert Outcome.from_task(task).fail_kind == FailureKind.FAILED
 
 
 # --- user texts ------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from bot.callback_tokens import (
     callback_url,
     verify_callback_token,
 )
+from bot.providers.kie.signature import HMAC_WINDOW_S, hmac_valid, kie_signature
 from bot.storage.local import media_signature, safe_key, verify_media_signature
-from bot.web.kie_callback import HMAC_WINDOW_S, hmac_valid, kie_signature
 
 SECRET = b"s" * 32
 KEY = b"webhook-hmac-key"

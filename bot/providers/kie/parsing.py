@@ -1,4 +1,5 @@
-"""Pure parsing of Kie.ai callbacks and status answers: every shape in providers.md and the seed."""
+"""Pure parsing of Kie.ai callbacks and status answers: every shape in providers.md and the seed,
+jobs and Suno alike."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bot.providers.outcome import TaskOutcome, TaskStatus
+from bot.errors import FailureKind
+from bot.media.kinds import MediaKind
+from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
+from bot.providers.kie.errors import kind_for_code
 
 SUCCESS_WORDS = frozenset({"success", "succeeded", "completed", "complete"})
 FAILURE_WORDS = frozenset(
@@ -23,12 +27,12 @@ FAILURE_WORDS = frozenset(
 )
 _TASK_ID_PATHS = (("taskId",), ("task_id",), ("id",), ("data", "taskId"), ("data", "task_id"))
 _STATUS_PATHS = (("status",), ("data", "state"), ("data", "callbackType"), ("data", "status"))
+_STAGE_PATHS = (("data", "callbackType"), ("data", "status"), ("data", "state"), ("status",))
+# Suno's record-info says why a song failed in its status.
+REFUSAL_WORDS = frozenset({"sensitive_word_error"})
 _MAX_TASK_ID_CHARS = 200
+_MAX_TITLE_CHARS = 200
 _SHORT_NUMBER = re.compile(r"[0-9]{1,6}")
-
-
-class CallbackParseError(ValueError):
-    """The body is not JSON, not an object, or names no task."""
 
 
 def parse_kie_callback(raw: bytes | str) -> TaskOutcome:
@@ -43,18 +47,31 @@ def parse_kie_callback(raw: bytes | str) -> TaskOutcome:
 
 
 def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
-    """Read task id, status, result URLs and error from a decoded callback or recordInfo body."""
+    """Read task id, status, results and error from a decoded callback or status body."""
     task_id = _first_string(body, _TASK_ID_PATHS)
     if not task_id or len(task_id) > _MAX_TASK_ID_CHARS or not _encodable(task_id):
         raise CallbackParseError("no task id")
     status = _status(body)
-    urls = tuple(u for u in _dedupe(_result_urls(body)) if _encodable(u))
+    stage = next(iter(_strings_at(body, _STAGE_PATHS)), "").lower()[:32]
     if status is TaskStatus.FAILED:
         code, message = _error(body)
-        return TaskOutcome(task_id, status, (), _printable(code), _printable(message))
-    if status is TaskStatus.SUCCEEDED and not urls:
+        return TaskOutcome(
+            task_id, status, (), _printable(code), _printable(message), _fail_kind(code, body)
+        )
+    results = tuple(_dedupe_results(_results(body)))
+    if status is TaskStatus.SUCCEEDED and not results:
         return TaskOutcome(task_id, TaskStatus.FAILED, (), "no_result", "no result files")
-    return TaskOutcome(task_id, status, urls if status is TaskStatus.SUCCEEDED else ())
+    if status is TaskStatus.PENDING:
+        return TaskOutcome(task_id, status, stage=_printable(stage))
+    return TaskOutcome(task_id, status, results)
+
+
+def _fail_kind(code: str, body: dict[str, Any]) -> FailureKind:
+    if _SHORT_NUMBER.fullmatch(code):
+        return kind_for_code(int(code))
+    if any(w.lower() in REFUSAL_WORDS for w in _strings_at(body, _STATUS_PATHS)):
+        return FailureKind.REJECTED
+    return FailureKind.FAILED
 
 
 def _status(body: dict[str, Any]) -> TaskStatus:
@@ -66,7 +83,7 @@ def _status(body: dict[str, Any]) -> TaskStatus:
         return TaskStatus.FAILED
     if any(w in SUCCESS_WORDS for w in words):
         return TaskStatus.SUCCEEDED
-    if not words and code == 200 and _has_any(_result_urls(body)):
+    if not words and code == 200 and _has_any(_results(body)):
         return TaskStatus.SUCCEEDED
     return TaskStatus.PENDING
 
@@ -97,21 +114,49 @@ def _code(value: Any) -> int | None:
     return None
 
 
-def _result_urls(body: dict[str, Any]) -> Iterator[str]:
+def _results(body: dict[str, Any]) -> Iterator[ResultMedia]:
+    """Result files from every shape: URL lists (the model's own kind), videos, and Suno tracks
+    (audio with title, length and cover; a track with only an image is an image)."""
     data = body.get("data")
-    yield from _urls(_get(body, ("output", "image_urls")))
-    yield from _urls(_get(body, ("output", "video_urls")))
+    yield from _plain(_get(body, ("output", "image_urls")))
+    yield from _plain(_get(body, ("output", "video_urls")), MediaKind.VIDEO)
     if not isinstance(data, dict):
         return
-    yield from _urls(data.get("image_urls"))
-    yield from _urls(data.get("resultUrls"))
-    yield from _urls(_result_json_urls(data.get("resultJson")))
-    yield from _urls(_get(data, ("info", "resultUrls")))
+    yield from _plain(data.get("image_urls"))
+    yield from _plain(data.get("resultUrls"))
+    yield from _plain(_result_json_urls(data.get("resultJson")))
+    yield from _plain(_get(data, ("info", "resultUrls")))
     for track in _dicts(data.get("data")):
-        yield from _urls([track.get("audio_url"), track.get("image_url")])
+        yield from _track(track, "audio_url", "image_url")
     # Suno's record-info answer: camelCase tracks under response.sunoData.
     for track in _dicts(_get(data, ("response", "sunoData"))):
-        yield from _urls([track.get("audioUrl"), track.get("imageUrl")])
+        yield from _track(track, "audioUrl", "imageUrl")
+
+
+def _plain(value: Any, kind: MediaKind | None = None) -> Iterator[ResultMedia]:
+    for url in _urls(value):
+        yield ResultMedia(url, kind)
+
+
+def _track(track: dict[str, Any], audio_field: str, image_field: str) -> Iterator[ResultMedia]:
+    audio = next(_urls(track.get(audio_field)), "")
+    image = next(_urls(track.get(image_field)), "")
+    if not audio:
+        yield from _plain(image)  # the seed's format B: an image job answered Suno-style
+        return
+    duration = track.get("duration")
+    duration = duration if _is_number(duration) else None
+    yield ResultMedia(
+        audio,
+        MediaKind.AUDIO,
+        title=_printable(_text(track.get("title")))[:_MAX_TITLE_CHARS],
+        duration_s=float(duration) if duration is not None else None,
+        cover_url=image,
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e6
 
 
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
@@ -176,13 +221,13 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _dedupe(items: Iterable[str]) -> Iterator[str]:
+def _dedupe_results(items: Iterable[ResultMedia]) -> Iterator[ResultMedia]:
     seen: set[str] = set()
     for item in items:
-        if item not in seen:
-            seen.add(item)
+        if item.url not in seen and _encodable(item.url) and _encodable(item.cover_url):
+            seen.add(item.url)
             yield item
 
 
-def _has_any(items: Iterable[str]) -> bool:
+def _has_any(items: Iterable[object]) -> bool:
     return any(True for _ in items)

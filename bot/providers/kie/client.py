@@ -1,51 +1,27 @@
-"""Kie.ai HTTP client: create tasks, poll their status, read the credit balance."""
+"""Kie.ai over HTTP: create tasks (jobs and Suno), read their status, read the credit balance."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from bot.errors import ProviderError
-from bot.providers.kie_parsing import CallbackParseError, outcome_from_body
-from bot.providers.outcome import TaskOutcome
+from bot.providers.base import CallbackParseError, TaskOutcome
+from bot.providers.kie.errors import kie_error
+from bot.providers.kie.parsing import outcome_from_body
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "kie"
-NANO_BANANA_PRO = "nano-banana-pro"
 REQUEST_TIMEOUT_S = 30.0
 QUICK_TIMEOUT_S = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class ImageEditRequest:
-    """A nano-banana-pro job: a prompt applied to one or more input images."""
-
-    prompt: str
-    image_urls: Sequence[str]
-    output_format: str = "png"
-    aspect_ratio: str = "auto"
-    resolution: str = "1K"
-
-
-def nano_banana_pro_body(request: ImageEditRequest, callback_url: str) -> dict[str, Any]:
-    """The createTask body for nano-banana-pro."""
-    return {
-        "model": NANO_BANANA_PRO,
-        "callBackUrl": callback_url,
-        "input": {
-            "prompt": request.prompt,
-            "image_input": list(request.image_urls),
-            "aspect_ratio": request.aspect_ratio,
-            "resolution": request.resolution,
-            "output_format": request.output_format,
-        },
-    }
+CREATE_TASK = "/api/v1/jobs/createTask"
+RECORD_INFO = "/api/v1/jobs/recordInfo"
+GENERATE_MUSIC = "/api/v1/generate"
+MUSIC_RECORD_INFO = "/api/v1/generate/record-info"
+CREDIT = "/api/v1/chat/credit"
 
 
 class KieClient:
@@ -66,38 +42,40 @@ class KieClient:
         self._attempts = attempts
         self._backoff_s = backoff_s
 
-    async def create_task(self, body: dict[str, Any]) -> str:
-        """Submit a job; returns Kie's task id."""
-        data = await self._call("POST", "/api/v1/jobs/createTask", json=body)
+    async def create_task(self, body: dict[str, Any], path: str = CREATE_TASK) -> str:
+        """Submit a task (createTask, or Suno's generate); returns Kie's task id."""
+        data = await self._call("POST", path, json=body)
         task_id = data.get("taskId") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:
-            raise ProviderError(PROVIDER, 500, "createTask answered without a task id")
+            raise kie_error(500, "the task was created without a task id")
         return task_id
 
-    async def record_info(self, task_id: str, *, quick: bool = False) -> TaskOutcome:
+    async def record_info(
+        self, task_id: str, *, path: str = RECORD_INFO, quick: bool = False
+    ) -> TaskOutcome:
         """Current state of a task, in the same shape a callback gives.
 
         `quick` makes one short attempt, for use while a caller waits on us.
         """
         data = await self._call(
             "GET",
-            "/api/v1/jobs/recordInfo",
+            path,
             params={"taskId": task_id},
             attempts=1 if quick else self._attempts,
             timeout_s=QUICK_TIMEOUT_S if quick else REQUEST_TIMEOUT_S,
         )
         if not isinstance(data, dict):
-            raise ProviderError(PROVIDER, 500, "recordInfo answered without data")
+            raise kie_error(500, "the status answer has no data")
         try:
             return outcome_from_body({"code": 200, "data": {"taskId": task_id, **data}})
         except CallbackParseError as exc:
-            raise ProviderError(PROVIDER, 500, "recordInfo answer is malformed") from exc
+            raise kie_error(500, "the status answer is malformed") from exc
 
     async def credit(self) -> int:
         """Credits left on the account."""
-        data = await self._call("GET", "/api/v1/chat/credit")
+        data = await self._call("GET", CREDIT)
         if isinstance(data, bool) or not isinstance(data, int | float):
-            raise ProviderError(PROVIDER, 500, "credit answer is malformed")
+            raise kie_error(500, "the credit answer is malformed")
         return int(data)
 
     async def _call(
@@ -132,13 +110,13 @@ class KieClient:
                 body = await _json_or_none(response)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ProviderError(PROVIDER, 0, f"network error: {type(exc).__name__}") from exc
+            raise kie_error(0, f"network error: {type(exc).__name__}") from exc
         if not isinstance(body, dict):
-            raise ProviderError(PROVIDER, status if status >= 400 else 500, "answer is not JSON")
+            raise kie_error(status if status >= 400 else 500, "the answer is not JSON")
         code = body.get("code", status)
         if code != 200:
             message = str(body.get("msg") or body.get("message") or "")
-            raise ProviderError(PROVIDER, int(code) if isinstance(code, int) else 500, message)
+            raise kie_error(int(code) if isinstance(code, int) else 500, message)
         return body.get("data")
 
 

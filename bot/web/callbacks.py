@@ -1,13 +1,11 @@
-"""POST /api/kie/callback: bounded read, authenticate, parse, store atomically, then answer."""
+"""Provider callbacks (POST /api/kie/callback, …): bounded read, authenticate, parse, store
+atomically, then answer. The provider parses and verifies; everything else is shared."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import re
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -16,31 +14,14 @@ from bot.callback_tokens import verify_callback_token
 from bot.deps import Deps
 from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
-from bot.providers.kie_parsing import CallbackParseError, parse_kie_callback
+from bot.providers.base import CallbackParseError, Provider
 from bot.web.keys import CLIENT_LIMITS, DEPS, REFUSALS
 from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
 
 log = logging.getLogger(__name__)
 
-HMAC_WINDOW_S = 300
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 # Answered thousands of times a second: built once.
 _OK_BODY = b'{"code":200,"msg":"success"}'
-WHAT = "kie callback"
-
-
-def kie_signature(key: bytes, task_id: str, timestamp: str) -> str:
-    """Kie's webhook signature: base64(HMAC-SHA256(taskId + "." + timestamp))."""
-    digest = hmac.new(key, f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def hmac_valid(key: bytes, task_id: str, timestamp: str, signature: str, now: float) -> bool:
-    """Signature over the task id and a timestamp within ±300 s, compared at full length."""
-    if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > HMAC_WINDOW_S:
-        return False
-    expected = kie_signature(key, task_id, timestamp)
-    return hmac.compare_digest(expected.encode(), signature.encode())
 
 
 def _ok() -> web.Response:
@@ -54,22 +35,31 @@ def _answer(status: int, message: str) -> web.Response:
 def _refuse(
     request: web.Request, status: int, message: str, reason: str, detail: str = ""
 ) -> web.Response:
-    request.app[REFUSALS].refused(WHAT, reason, detail)
+    request.app[REFUSALS].refused(f"{request.match_info.route.name} callback", reason, detail)
     return _answer(status, message)
 
 
-async def kie_callback(request: web.Request) -> web.Response:
+def provider_callback(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The route handler for one provider's callbacks."""
+
+    async def callback(request: web.Request) -> web.Response:
+        return await _callback(request, request.app[DEPS].providers[name])
+
+    return callback
+
+
+async def _callback(request: web.Request, provider: Provider) -> web.Response:
     deps = request.app[DEPS]
     job_id = request.query.get("job", "")
     token = request.query.get("token", "")
     if not job_id or not token:
         return _refuse(request, 401, "missing token", "missing token")
-    if not verify_callback_token(deps.callback_secret, "kie", job_id, token):
+    if not verify_callback_token(deps.callback_secret, provider.name, job_id, token):
         return _refuse(request, 403, "forbidden", "wrong token")
     try:
         # The app's client_max_size (1 MiB) stops reading as soon as the body goes past it.
         raw = await read_body(request, request.app[CLIENT_LIMITS].body_timeout_s)
-        outcome = parse_kie_callback(raw)
+        outcome = provider.parse_callback(raw)
     except BodyTooSlow:
         refusal = _refuse(request, 408, "body too slow", "body too slow", f"job {job_id}")
         return await answer_and_close(request, refusal)
@@ -77,42 +67,40 @@ async def kie_callback(request: web.Request) -> web.Response:
         return _refuse(request, 413, "body too large", "body too large", f"job {job_id}")
     except CallbackParseError as exc:
         return _refuse(request, 400, str(exc), "malformed body", f"job {job_id}: {exc}")
-    hmac_key = deps.settings.kie_webhook_hmac_key
-    if hmac_key is not None and not hmac_valid(
-        hmac_key.get_secret_value().encode(),
-        outcome.task_id,
-        request.headers.get("X-Webhook-Timestamp", ""),
-        request.headers.get("X-Webhook-Signature", ""),
-        time.time(),
-    ):
+    if not provider.callback_authentic(request.headers, outcome, time.time()):
         return _refuse(request, 401, "bad signature", "bad signature", f"job {job_id}")
     if not outcome.final:
         return _ok()  # an intermediate stage: nothing to store
     try:
-        if deps.settings.kie_confirm_results:
-            result = await _confirm_and_record(deps, job_id, outcome.task_id)
+        if provider.confirm_callbacks:
+            result = await _confirm_and_record(deps, provider, job_id, outcome.task_id)
         else:
             result = await deps.store.record_outcome(
                 job_id, Outcome.from_task(outcome), expected_task_id=outcome.task_id
             )
     except (RedisError, OSError):
-        log.warning("kie callback for job %s: redis unavailable, asking for a retry", job_id)
+        log.warning("callback for job %s: redis unavailable, asking for a retry", job_id)
         return _answer(503, "try again later")
     if result == RecordResult.TASK_MISMATCH:
         return _refuse(request, 403, "forbidden", "another job's task", f"job {job_id}")
-    log.info("kie callback for job %s: %s (%s)", job_id, outcome.status, _RESULT_NAMES[result])
+    log.info("callback for job %s: %s (%s)", job_id, outcome.status, _RESULT_NAMES[result])
     return _ok()
 
 
-async def _confirm_and_record(deps: Deps, job_id: str, claimed_task_id: str) -> int:
-    """Kie does not sign callback bodies: believe only what recordInfo says about our task."""
+async def _confirm_and_record(
+    deps: Deps, provider: Provider, job_id: str, claimed_task_id: str
+) -> int:
+    """A callback body is not signed: believe only what a status query says about our task."""
     job = await deps.store.get(job_id)
     if job is None:
         return RecordResult.UNKNOWN_JOB
     if job.task_id and job.task_id != claimed_task_id:
         return RecordResult.TASK_MISMATCH
+    spec = deps.registry.find(job.model)
+    if spec is None:
+        return RecordResult.UNKNOWN_JOB
     try:
-        task = await deps.kie.record_info(job.task_id or claimed_task_id, quick=True)
+        task = await provider.poll(spec, job.task_id or claimed_task_id, quick=True)
     except ProviderError as exc:
         log.warning("job %s: confirmation failed (%s); polling instead", job_id, exc.code)
         await deps.store.reschedule_poll(job_id, time.time())

@@ -1,0 +1,132 @@
+"""What every provider does for the job path, and what it says about a task, in one shape.
+
+Nothing outside `providers/<name>/` knows a provider's protocol: the job path submits, polls,
+parses and verifies callbacks, and reads balances through `Provider` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from bot.errors import FailureKind
+from bot.media.kinds import MediaKind
+from bot.models.spec import ModelSpec
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ResultMedia:
+    """One file a task produced. `kind` None: whatever the job's model produces."""
+
+    url: str
+    kind: MediaKind | None = None
+    title: str = ""
+    duration_s: float | None = None
+    cover_url: str = ""  # a music track's cover art
+
+    def to_json(self) -> dict[str, Any]:
+        """Only what is known: a job record keeps one of these per result."""
+        data: dict[str, Any] = {"url": self.url}
+        if self.kind:
+            data["kind"] = self.kind.value
+        if self.title:
+            data["title"] = self.title
+        if self.duration_s is not None:
+            data["duration"] = self.duration_s
+        if self.cover_url:
+            data["cover"] = self.cover_url
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResultMedia:
+        kind = str(data.get("kind") or "")
+        duration = data.get("duration")
+        return cls(
+            url=str(data["url"]),
+            kind=MediaKind(kind) if kind else None,
+            title=str(data.get("title") or ""),
+            duration_s=float(duration) if isinstance(duration, int | float) else None,
+            cover_url=str(data.get("cover") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """A task's state as read from a callback or a status query."""
+
+    task_id: str
+    status: TaskStatus
+    results: tuple[ResultMedia, ...] = ()
+    error_code: str = ""
+    error_message: str = ""
+    fail_kind: FailureKind = FailureKind.FAILED  # the provider's reading of the error
+    stage: str = ""  # a provider's intermediate stage (Suno's "text", "first"), for progress
+
+    @property
+    def final(self) -> bool:
+        return self.status is not TaskStatus.PENDING
+
+    @property
+    def result_urls(self) -> tuple[str, ...]:
+        return tuple(r.url for r in self.results)
+
+
+class CallbackParseError(ValueError):
+    """The body is not JSON, not an object, or names no task."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInput:
+    """An input file in Photobot's storage, for providers that upload files themselves."""
+
+    kind: MediaKind
+    key: str
+    mime_type: str
+    url: str  # signed, for providers that fetch it
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRequest:
+    job_id: str
+    spec: ModelSpec
+    fields: Mapping[str, Any]  # the model's input fields (bot.models.requests.provider_fields)
+    callback_url: str
+    inputs: tuple[StoredInput, ...] = field(default_factory=tuple)
+
+
+class Provider(Protocol):
+    """One AI provider. Failures raise ProviderError with the provider's FailureKind."""
+
+    name: str
+    callback_route: str  # where its callbacks land on our server
+    confirm_callbacks: bool  # believe only what a status query says, not a callback's body
+
+    async def submit(self, request: SubmitRequest) -> str:
+        """Start a task; returns its id."""
+        ...
+
+    async def poll(self, spec: ModelSpec, task_id: str, *, quick: bool = False) -> TaskOutcome:
+        """The task's state now; `quick` makes one short attempt for a caller who waits."""
+        ...
+
+    def parse_callback(self, body: bytes) -> TaskOutcome:
+        """A callback body as an outcome; raises CallbackParseError."""
+        ...
+
+    def callback_authentic(
+        self, headers: Mapping[str, str], outcome: TaskOutcome, now: float
+    ) -> bool:
+        """Whether a callback's signature (where the provider signs them) holds."""
+        ...
+
+    async def balance(self) -> float | None:
+        """Credits left, where the provider tells; raises ProviderError."""
+        ...
