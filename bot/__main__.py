@@ -16,7 +16,7 @@ log = logging.getLogger("bot")
 
 def main() -> None:
     settings = load_settings_or_exit()
-    setup_logging(settings.log_level, _secrets(settings))
+    setup_logging(settings.log_level, settings.secret_values())
     raise_open_file_limit()
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:
@@ -33,22 +33,6 @@ def _exit_on_startup_failure(exc: Exception, settings: Settings) -> None:
         reason = f"unexpected {type(exc).__name__} (logged above)"
     print(f"photobot: cannot start: {reason}", file=sys.stderr)
     raise SystemExit(EXIT_STARTUP_FAILED) from None
-
-
-def _secrets(settings: Settings) -> list[str]:
-    return [
-        s.get_secret_value()
-        for s in (
-            settings.telegram_bot_token,
-            settings.kie_api_key,
-            settings.kie_webhook_hmac_key,
-            settings.novita_api_key,
-            settings.r2_secret_access_key,
-            settings.callback_secret,
-            settings.telegram_webhook_secret,
-        )
-        if s is not None
-    ]
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -108,6 +108,19 @@ class Settings(BaseSettings):
         """PUBLIC_BASE_URL without a trailing slash."""
         return str(self.public_base_url).rstrip("/")
 
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, for the log scrubber."""
+        secrets = (
+            self.telegram_bot_token,
+            self.kie_api_key,
+            self.kie_webhook_hmac_key,
+            self.novita_api_key,
+            self.r2_secret_access_key,
+            self.callback_secret,
+            self.telegram_webhook_secret,
+        )
+        return [s.get_secret_value() for s in secrets if s is not None]
+
     def check_r2_complete(self) -> None:
         """R2 is all or nothing: a half-configured bucket would fail on the first photo."""
         if not self.uses_r2:

@@ -36,7 +36,7 @@ class Job:
     user_id: int
     prompt: str
     model: str
-    provider: str = "kie"
+    provider: str = ""
     state: JobState = JobState.SUBMITTED
     reply_to_message_id: int | None = None
     status_message_id: int | None = None
@@ -76,7 +76,7 @@ class Job:
             user_id=int(raw["user_id"]),
             prompt=raw.get("prompt", ""),
             model=raw.get("model", ""),
-            provider=raw.get("provider", "kie"),
+            provider=raw.get("provider", ""),
             state=JobState(raw["state"]),
             reply_to_message_id=_int_or_none(raw.get("reply_to")),
             status_message_id=_int_or_none(raw.get("status_msg")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Formats nano-banana-pro accepts; anything else is refused before a job starts.
+# Image formats the photo models accept; anything else is refused before a job starts.
 ACCEPTED_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 

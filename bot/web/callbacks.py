@@ -1,4 +1,4 @@
-"""Provider callbacks (POST /api/kie/callback, …): bounded read, authenticate, parse, store
+"""Provider callbacks (one route per provider): bounded read, authenticate, parse, store
 atomically, then answer. The provider parses and verifies; everything else is shared."""
 
 from __future__ import annotations

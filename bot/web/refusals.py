@@ -47,8 +47,8 @@ class RefusalLog:
         self.counts: Counter[tuple[str, str]] = Counter()
 
     def refused(self, what: str, reason: str, detail: str = "") -> None:
-        """One refused `what` (e.g. "kie callback") for `reason`; `detail` appears in a window's
-        first line only, and must not come from an unauthenticated request."""
+        """One refused `what` (a provider's callbacks, …) for `reason`; `detail` appears in a
+        window's first line only, and must not come from an unauthenticated request."""
         key, now = (what, reason), self._clock()
         self.counts[key] += 1
         window = self._windows.get(key)
