@@ -61,7 +61,6 @@ DELIVERY_MAX_CRASHES: Final = 3
 TELEGRAM_DOWNLOAD_MAX_BYTES: Final = 20 * 1024 * 1024
 PROVIDER_IMAGE_MAX_BYTES: Final = 10 * 1024 * 1024
 PROMPT_MAX_CHARS: Final = 5000
-MAX_INPUT_IMAGES: Final = 8  # nano-banana-pro's image_input
 
 # Output limits (Telegram uploads).
 TELEGRAM_PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024

@@ -15,6 +15,10 @@ PhotobotError
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.models.limits import Problem
 
 
 class PhotobotError(Exception):
@@ -22,15 +26,15 @@ class PhotobotError(Exception):
 
 
 class InputRejected(PhotobotError):
-    """The user's input is unusable; `reason` is an InputProblem value.
+    """The user's input is unusable; `reason` is an InputProblem value, and `problem` (a
+    bot.models.limits.Problem) says which model limit it breaks. `tell` is False when the user
+    already heard this answer recently (a flood of refusals)."""
 
-    `tell` is False when the user already heard this answer recently (a flood of refusals).
-    """
-
-    def __init__(self, reason: str, *, tell: bool = True) -> None:
+    def __init__(self, reason: str, *, tell: bool = True, problem: Problem | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.tell = tell
+        self.problem = problem
 
 
 class FailureKind(StrEnum):

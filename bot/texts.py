@@ -6,13 +6,15 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 
-from bot.constants import MAX_INPUT_IMAGES, PROMPT_MAX_CHARS
+from bot.constants import PROMPT_MAX_CHARS
 from bot.errors import FailureKind
+from bot.media.kinds import MediaKind
+from bot.models.limits import Breach, Problem
 
 START = (
     "Hi! I turn your photos into new images with AI.\n\n"
-    f"Send me a photo (or an album of up to {MAX_INPUT_IMAGES}) with a caption saying what "
-    "to change, for example: “make it a watercolor painting”.\n"
+    "Send me a photo (or an album) with a caption saying what to change, "
+    "for example: “make it a watercolor painting”.\n"
     "No caption? I'll offer a few styles to pick from.\n\n"
     "/help shows this again."
 )
@@ -35,7 +37,7 @@ TOO_BIG_FOR_TELEGRAM = (
     "Send a smaller file, or send it as a photo."
 )
 TOO_BIG_FOR_MODEL = (
-    "That image is over 10 MB, the most the image model accepts. "
+    "That image is over {mb} MB, the most the image model accepts. "
     "Send it as a photo instead (Telegram shrinks it)."
 )
 EMPTY_PROMPT = "The prompt is empty. Describe the change you want, e.g. “turn it into a sketch”."
@@ -43,7 +45,7 @@ PROMPT_TOO_LONG = f"That prompt is too long. Keep it under {PROMPT_MAX_CHARS} ch
 TOO_MANY_IN_FLIGHT = "You already have images in progress. Wait for one to finish, then send more."
 HOURLY_CAP = "You've reached this hour's limit of images. Please try again later."
 DOWNLOAD_FAILED = "I couldn't download your photo from Telegram. Please send it again."
-TOO_MANY_PHOTOS = f"I can use up to {MAX_INPUT_IMAGES} photos at once. Send a smaller album."
+TOO_MANY_PHOTOS = "I can use up to {most} photos at once. Send a smaller album."
 TOO_FAST = "You're sending faster than I can keep up. Wait a few seconds, then send again."
 EDIT_IGNORED = "Edits don't start a new image. Send the photo again with the new caption."
 
@@ -172,3 +174,45 @@ def _amount(value: float | None) -> str:
 
 SOMETHING_WRONG = "Something went wrong on my side. Please try again in a moment."
 OTHER_MESSAGE = "I work with photos. Send me one with a caption saying what to change."
+
+
+# --- What to change when an input breaks a model's limit (bot.models.limits.Problem) ---------
+
+_KIND_NAMES = {MediaKind.IMAGE: "photo", MediaKind.VIDEO: "video", MediaKind.AUDIO: "audio file"}
+_TEXT_NAMES = {"prompt": "description", "lyrics": "lyrics", "style": "style", "title": "title"}
+NOT_A_VIDEO = "That file isn't a video. Send an MP4 or MOV video."
+MODEL_UNAVAILABLE = "That isn't available right now. Please try again later."
+
+
+def limit_text(problem: Problem) -> str:
+    """The answer for an input over a limit: which limit, and what to send instead."""
+    kind = _KIND_NAMES.get(problem.kind, "file") if problem.kind else "file"
+    text = _TEXT_NAMES.get(problem.text, problem.text)
+    most = f"{problem.limit:g}"
+    match problem.breach:
+        case Breach.TOO_MANY if problem.kind is MediaKind.IMAGE:
+            return TOO_MANY_PHOTOS.format(most=most)
+        case Breach.TOO_MANY:
+            return f"Send just {most} {kind}{'s' if problem.limit > 1 else ''} for this."
+        case Breach.TOO_FEW:
+            return f"This needs a {kind}. Send one, then try again."
+        case Breach.FORMAT if problem.kind is MediaKind.VIDEO:
+            return "I can't use that video format. Send an MP4 or MOV video."
+        case Breach.FORMAT:
+            return NOT_AN_IMAGE
+        case Breach.TOO_BIG if problem.kind is MediaKind.IMAGE:
+            return TOO_BIG_FOR_MODEL.format(mb=f"{problem.limit / 2**20:g}")
+        case Breach.TOO_BIG:
+            return f"That {kind} is over {problem.limit / 2**20:g} MB. Send a smaller one."
+        case Breach.TOO_SMALL:
+            return f"That {kind} is too small: it needs at least {most} by {most} pixels."
+        case Breach.TOO_SHORT | Breach.TOO_LONG:
+            return (
+                f"That {kind} is {problem.actual:.0f} s long; it needs "
+                f"{problem.limit:g} to {problem.limit_high:g} s. Trim it and send it again."
+            )
+        case Breach.TEXT_MISSING:
+            return f"Add a {text}, then send it again."
+        case Breach.TEXT_TOO_LONG:
+            return f"That {text} is too long. Keep it under {most} characters."
+    return NOT_AN_IMAGE

@@ -11,16 +11,18 @@ from bot.deps import Deps, deps_of
 from bot.errors import InputRejected
 from bot.handlers.audience import addressed_to_bot
 from bot.jobs.intake import (
-    INPUT_PROBLEM_TEXTS,
     document_problem,
     normalize_prompt,
     prompt_problem,
+    refusal_text,
     size_problem,
 )
 from bot.jobs.pending import PendingPhotos
-from bot.jobs.photos import PhotoRef
 from bot.jobs.presets import PRESETS, PRESETS_BY_KEY
-from bot.jobs.service import PhotoJobRequest
+from bot.jobs.sent_files import SentFile
+from bot.jobs.service import JobRequest
+from bot.media.kinds import MediaKind
+from bot.models.spec import Capability
 
 STYLE_PREFIX = "style:"
 
@@ -29,7 +31,10 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message and message.photo:
         biggest = message.photo[-1]
-        ref = PhotoRef(biggest.file_id, biggest.file_size, message.message_id)
+        ref = SentFile(
+            biggest.file_id, biggest.file_size, message.message_id,
+            width=biggest.width, height=biggest.height,
+        )  # fmt: skip
         await _take_image(deps_of(context), message, ref)
 
 
@@ -38,11 +43,21 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or message.document is None:
         return
     doc = message.document
-    problem = document_problem(doc.mime_type, doc.file_name, doc.file_size)
+    deps = deps_of(context)
+    photo_model = deps.registry.candidates(Capability.PHOTO_EDIT)[0]
+    accepted = photo_model.slot(MediaKind.IMAGE)
+    problem = document_problem(
+        doc.mime_type,
+        doc.file_name,
+        doc.file_size,
+        accepted.mime_types if accepted else frozenset(),
+    )
     if problem:
         await message.reply_text(problem)
         return
-    await _take_image(deps_of(context), message, PhotoRef(doc.file_id, doc.file_size, message.id))
+    # The declared type passed the check above; the file's own bytes are checked once fetched.
+    ref = SentFile(doc.file_id, doc.file_size, message.id)
+    await _take_image(deps, message, ref)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -102,12 +117,12 @@ def prompt_of(message: Message, text: str | None) -> str:
     return prompt
 
 
-async def _take_image(deps: Deps, message: Message, ref: PhotoRef) -> None:
+async def _take_image(deps: Deps, message: Message, ref: SentFile) -> None:
     user = message.from_user
     if user is None:
         return
     prompt = prompt_of(message, message.caption)
-    photos: tuple[PhotoRef, ...] = (ref,)
+    photos: tuple[SentFile, ...] = (ref,)
     if message.media_group_id:
         album = await deps.albums.add(
             message.chat_id, message.media_group_id, ref, prompt, addressed_to_bot(message)
@@ -130,7 +145,7 @@ async def _take_image(deps: Deps, message: Message, ref: PhotoRef) -> None:
 
 async def _answer(
     message: Message,
-    photos: tuple[PhotoRef, ...],
+    photos: tuple[SentFile, ...],
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message:
@@ -143,22 +158,24 @@ async def _start(
     deps: Deps,
     answer_to: Message,
     user_id: int,
-    photos: tuple[PhotoRef, ...],
+    photos: tuple[SentFile, ...],
     prompt: str,
     status_message: Message | None = None,
 ) -> None:
     """Start the job; a refused input is answered in the status message, or as a reply."""
-    request = PhotoJobRequest(
+    request = JobRequest(
         chat_id=answer_to.chat_id,
         user_id=user_id,
-        photos=photos,
-        prompt=prompt,
+        capability=Capability.PHOTO_EDIT,
+        files=photos,
+        texts={"prompt": prompt},
+        reply_to_message_id=photos[0].message_id,
         status_message_id=status_message.message_id if status_message else None,
     )
     try:
-        await deps.service.start_photo_job(request)
+        await deps.service.start_job(request)
     except InputRejected as exc:
-        text = INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)
+        text = refusal_text(exc)
         if status_message is not None:
             await status_message.edit_text(text)
         elif exc.tell:

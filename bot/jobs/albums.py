@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.jobs.photos import PhotoRef
+from bot.jobs.sent_files import SentFile
 
 # Telegram sends an album's updates within a fraction of a second of each other.
 ALBUM_QUIET_S = 1.5
@@ -21,7 +21,7 @@ ALBUM_TTL_S = 120
 
 @dataclass(frozen=True, slots=True)
 class Album:
-    photos: tuple[PhotoRef, ...]  # in the order the user arranged them
+    photos: tuple[SentFile, ...]  # in the order the user arranged them
     caption: str  # the first caption found on any of them ("" when none)
     addressed: bool  # in a group: some photo's caption mentions the bot, or replies to it
 
@@ -32,7 +32,7 @@ class AlbumCollector:
         self._quiet_s = quiet_s
 
     async def add(
-        self, chat_id: int, group_id: str, photo: PhotoRef, caption: str, addressed: bool
+        self, chat_id: int, group_id: str, photo: SentFile, caption: str, addressed: bool
     ) -> Album | None:
         """Record one photo of an album; the one caller that gets the Album acts on it.
 
@@ -40,7 +40,7 @@ class AlbumCollector:
         the album; the others get None.
         """
         key = k.ALBUM_KEY.format(chat_id=chat_id, group_id=group_id[:64])
-        item = json.dumps({"photo": asdict(photo), "caption": caption, "addressed": addressed})
+        item = json.dumps({"photo": photo.to_json(), "caption": caption, "addressed": addressed})
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={f"m:{photo.message_id}": item, "last": repr(time.time())})
             pipe.expire(key, ALBUM_TTL_S)
@@ -61,4 +61,4 @@ def _album(fields: dict[Any, Any]) -> Album:
     items.sort(key=lambda item: int(item["photo"]["message_id"]))
     caption = next((item["caption"] for item in items if item["caption"]), "")
     addressed = any(item["addressed"] for item in items)
-    return Album(tuple(PhotoRef(**item["photo"]) for item in items), caption, addressed)
+    return Album(tuple(SentFile.from_json(item["photo"]) for item in items), caption, addressed)

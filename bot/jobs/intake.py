@@ -6,8 +6,8 @@ import re
 
 from bot import texts
 from bot.constants import PROMPT_MAX_CHARS, TELEGRAM_DOWNLOAD_MAX_BYTES
+from bot.errors import InputRejected
 from bot.jobs.service import InputProblem
-from bot.media.formats import ACCEPTED_MIME_TYPES
 
 # Images people send that the model does not take; named so the answer can say which.
 _UNSUPPORTED_IMAGES = {
@@ -27,25 +27,35 @@ _EXTENSION_MIME = {
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 
-INPUT_PROBLEM_TEXTS = {
+_INPUT_PROBLEM_TEXTS = {
     InputProblem.NOT_AN_IMAGE: texts.NOT_AN_IMAGE,
+    InputProblem.NOT_A_VIDEO: texts.NOT_A_VIDEO,
     InputProblem.TOO_BIG_FOR_TELEGRAM: texts.TOO_BIG_FOR_TELEGRAM,
-    InputProblem.TOO_BIG_FOR_MODEL: texts.TOO_BIG_FOR_MODEL,
     InputProblem.DOWNLOAD_FAILED: texts.DOWNLOAD_FAILED,
     InputProblem.TOO_MANY_IN_FLIGHT: texts.TOO_MANY_IN_FLIGHT,
     InputProblem.HOURLY_CAP: texts.HOURLY_CAP,
-    InputProblem.TOO_MANY_PHOTOS: texts.TOO_MANY_PHOTOS,
+    InputProblem.UNAVAILABLE: texts.MODEL_UNAVAILABLE,
 }
 
 
-def document_problem(mime_type: str | None, file_name: str | None, size: int | None) -> str | None:
-    """The answer for a document we will not use, or None when it looks like a usable image."""
+def refusal_text(exc: InputRejected) -> str:
+    """What to tell a user whose input was refused."""
+    if exc.problem is not None:
+        return texts.limit_text(exc.problem)
+    return _INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)
+
+
+def document_problem(
+    mime_type: str | None, file_name: str | None, size: int | None, accepted: frozenset[str]
+) -> str | None:
+    """The answer for a document we will not use, or None when it looks like an image of an
+    `accepted` type."""
     mime = _ALIASES.get((mime_type or "").lower(), (mime_type or "").lower())
     if mime in ("", "application/octet-stream"):
         mime = _mime_from_name(file_name) or mime
     if mime in _UNSUPPORTED_IMAGES:
         return texts.UNSUPPORTED_FORMAT.format(kind=_UNSUPPORTED_IMAGES[mime])
-    if mime not in ACCEPTED_MIME_TYPES:
+    if mime not in accepted:
         return texts.NOT_AN_IMAGE
     return size_problem(size)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia
 
 
@@ -15,6 +17,35 @@ class ResultMark(StrEnum):
     SENT = "sent"
     UNREACHABLE = "unreachable"  # could not be downloaded, for good
     UNUSABLE = "unusable"  # downloaded, but not what the job produces
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMedia:
+    """An input file in Photobot's storage: its kind, storage key, type, size and length."""
+
+    kind: MediaKind
+    key: str
+    mime_type: str
+    size: int
+    seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind.value, "key": self.key, "mime": self.mime_type, "size": self.size,
+        }  # fmt: skip
+        if self.seconds is not None:
+            data["seconds"] = self.seconds
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoredMedia:
+        return cls(
+            MediaKind(data["kind"]),
+            str(data["key"]),
+            str(data["mime"]),
+            int(data["size"]),
+            data.get("seconds"),
+        )
 
 
 class JobState(StrEnum):
@@ -50,6 +81,10 @@ class Job:
     error_message: str = ""
     # Delivery bookkeeping, written only by the Lua scripts; absent on older records.
     result_marks: dict[int, ResultMark] = field(default_factory=dict)
+    # What the job was asked with; absent on records from before many models.
+    inputs: tuple[StoredMedia, ...] = ()
+    texts: dict[str, str] = field(default_factory=dict)  # besides the prompt: lyrics, style…
+    params: dict[str, str] = field(default_factory=dict)  # the user's settings the model reads
     attempts: int = 0  # delivery attempts that ended in a retry
     crashes: int = 0  # delivery attempts that ended in an unexpected exception
 
@@ -66,6 +101,10 @@ class Job:
             "status_msg": _opt(self.status_message_id),
             "task_id": self.task_id,
             "created_at": repr(self.created_at),
+            # Only what a job has: every byte counts with thousands of jobs in flight.
+            **_json_fields(
+                inputs=[m.to_json() for m in self.inputs], texts=self.texts, params=self.params
+            ),
         }
 
     @classmethod
@@ -91,6 +130,9 @@ class Job:
             result_marks=_result_marks(raw),
             attempts=int(raw.get("attempts") or 0),
             crashes=int(raw.get("crashes") or 0),
+            inputs=tuple(StoredMedia.from_json(m) for m in json.loads(raw.get("inputs") or "[]")),
+            texts=json.loads(raw.get("texts") or "{}"),
+            params=json.loads(raw.get("params") or "{}"),
         )
 
 
@@ -110,6 +152,10 @@ def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:
         for name, value in raw.items()
         if name.startswith(RESULT_MARK_PREFIX)
     }
+
+
+def _json_fields(**values: Any) -> dict[str, str]:
+    return {name: json.dumps(value) for name, value in values.items() if value}
 
 
 def _opt(value: int | None) -> str:

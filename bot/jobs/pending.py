@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.jobs.photos import PhotoRef
+from bot.jobs.sent_files import SentFile
 
 
 @dataclass(frozen=True, slots=True)
 class PendingPhotos:
     """One photo or one album, and the style keyboard offered for it."""
 
-    photos: tuple[PhotoRef, ...]
+    photos: tuple[SentFile, ...]
     keyboard_message_id: int | None
 
     def to_json(self) -> str:
         return json.dumps(
-            {"photos": [asdict(p) for p in self.photos], "keyboard": self.keyboard_message_id}
+            {"photos": [p.to_json() for p in self.photos], "keyboard": self.keyboard_message_id}
         )
 
     @classmethod
     def from_json(cls, raw: str) -> PendingPhotos:
         data: dict[str, Any] = json.loads(raw)
         if "photos" not in data:  # written before albums: one photo, no keyboard id
-            return cls((PhotoRef(**data),), None)
-        return cls(tuple(PhotoRef(**p) for p in data["photos"]), data.get("keyboard"))
+            return cls((SentFile.from_json(data),), None)
+        return cls(tuple(SentFile.from_json(p) for p in data["photos"]), data.get("keyboard"))
 
 
 # KEYS: pending. ARGV: keyboard message id ("" = any). Returns what waited, now removed, or nil.

@@ -1,4 +1,5 @@
-"""Starting jobs: fetch the user's photo, store it, and submit it to the provider."""
+"""Starting jobs: check the inputs against the model, take the user's slot, store the files,
+and submit to the model's provider."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from redis.exceptions import RedisError
@@ -16,60 +17,61 @@ from telegram.error import TelegramError
 
 from bot import texts
 from bot.callback_tokens import callback_url
-from bot.constants import (
-    MAX_INPUT_IMAGES,
-    PROVIDER_IMAGE_MAX_BYTES,
-    TELEGRAM_DOWNLOAD_MAX_BYTES,
-)
+from bot.constants import TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
 from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job, JobState, StoredMedia
 from bot.jobs.notices import StatusNotices, edit_status
-from bot.jobs.photos import PhotoRef
+from bot.jobs.sent_files import SentFile
 from bot.jobs.store import JobStore, Outcome
 from bot.jobs.user_settings import UserSettings
-from bot.media.formats import ImageFormat, sniff_image
 from bot.media.kinds import MediaKind
+from bot.media.sniff import sniff
 from bot.models import Registry
+from bot.models.limits import InputFile, check_file, check_files, check_texts
 from bot.models.requests import ModelInputs, provider_fields
 from bot.models.spec import Capability, ModelSpec
-from bot.providers.base import Provider, SubmitRequest
+from bot.providers.base import Provider, StoredInput, SubmitRequest
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
 NO_LIMITS = UserLimits()
 SET_TASK_PATIENCE_S = 60.0
-PHOTO_DOWNLOAD_TIMEOUT_S = 60.0
+INPUT_DOWNLOAD_TIMEOUT_S = 60.0
 
 
 class InputProblem:
     """Reasons an input is refused before any job starts (keys of InputRejected)."""
 
     NOT_AN_IMAGE = "not_an_image"
+    NOT_A_VIDEO = "not_a_video"
     TOO_BIG_FOR_TELEGRAM = "too_big_for_telegram"
-    TOO_BIG_FOR_MODEL = "too_big_for_model"
     DOWNLOAD_FAILED = "download_failed"
     TOO_MANY_IN_FLIGHT = "too_many_in_flight"
     HOURLY_CAP = "hourly_cap"
-    TOO_MANY_PHOTOS = "too_many_photos"
+    OVER_LIMIT = "over_limit"  # a model's limit: the exception carries the Problem
+    UNAVAILABLE = "unavailable"  # no model serves this right now
 
 
 _REFUSALS = {
     Verdict.TOO_MANY_IN_FLIGHT: InputProblem.TOO_MANY_IN_FLIGHT,
     Verdict.HOURLY_CAP: InputProblem.HOURLY_CAP,
 }
+_NOT_A = {MediaKind.VIDEO: InputProblem.NOT_A_VIDEO}
 
 
 @dataclass(frozen=True, slots=True)
-class PhotoJobRequest:
-    """Everything needed to start an image job, free of Telegram types."""
+class JobRequest:
+    """Everything needed to start a job, free of Telegram types."""
 
     chat_id: int
     user_id: int
-    photos: tuple[PhotoRef, ...]  # in the order the user sent them; the first is replied to
-    prompt: str
+    capability: Capability
+    files: tuple[SentFile, ...] = ()  # in the order the user sent them
+    texts: Mapping[str, str] = field(default_factory=dict)  # prompt, lyrics, style, title
+    reply_to_message_id: int | None = None
     status_message_id: int | None = None  # a message to edit, instead of a new one
 
 
@@ -113,25 +115,30 @@ class JobService:
         self._alerts = alerts
         self._config = config
 
-    async def start_photo_job(self, request: PhotoJobRequest) -> Job:
+    async def start_job(self, request: JobRequest) -> Job:
         """Raises InputRejected before a job exists; after that, failures land on the job.
 
-        The user's limits are checked before anything is downloaded. Without a status message
-        of its own (a style button's message), the job gets one from the notices queue, so
-        neither this call nor the upload waits on Telegram's flood control.
+        Every limit the model declares is checked on Telegram's metadata before the user's slot
+        is taken and anything is downloaded, and again on the files themselves. Without a status
+        message of its own, the job gets one from the notices queue, so neither this call nor
+        the upload waits on Telegram's flood control.
         """
-        if not request.photos or len(request.photos) > MAX_INPUT_IMAGES:
-            raise InputRejected(InputProblem.TOO_MANY_PHOTOS)
+        settings = await self._user_settings.of(request.user_id)
+        spec = self.model_for(request.capability, settings)
+        problem = check_files(spec, [f.meta() for f in request.files]) or check_texts(
+            spec, request.texts, settings
+        )
+        if problem is not None:
+            raise InputRejected(InputProblem.OVER_LIMIT, problem=problem)
         limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
         admission = await self._admissions.admit(request.user_id, limits)
         if admission.verdict is not Verdict.ADMITTED:
             raise InputRejected(_REFUSALS[admission.verdict], tell=admission.tell)
-        spec = self._registry.candidates(Capability.PHOTO_EDIT)[0]
         job_id = uuid.uuid4().hex
         try:
-            image_urls = [
-                await self._store_photo(job_id, index, photo.file_id)
-                for index, photo in enumerate(request.photos)
+            inputs = [
+                await self._store_input(job_id, index, file, spec)
+                for index, file in enumerate(request.files)
             ]
         except BaseException:
             await self._admissions.release(admission)
@@ -140,24 +147,35 @@ class JobService:
             id=job_id,
             chat_id=request.chat_id,
             user_id=request.user_id,
-            prompt=request.prompt,
+            prompt=request.texts.get("prompt", ""),
             model=spec.key,
             provider=spec.provider,
-            reply_to_message_id=request.photos[0].message_id,
+            reply_to_message_id=request.reply_to_message_id,
             status_message_id=request.status_message_id,
             created_at=time.time(),
+            inputs=tuple(inputs),
+            texts={k: v for k, v in request.texts.items() if k != "prompt"},
+            params={o.setting: settings[o.setting] for o in spec.options},
         )
         await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
-        log.info("job %s created for chat %s", job.id, job.chat_id)
+        log.info("job %s created for chat %s (%s)", job.id, job.chat_id, spec.key)
         if job.status_message_id is None:
             self._notices.post(job.id)
         try:
-            await self._submit(job, spec, image_urls)
+            await self._submit(job, spec, request.texts)
         except PhotobotError as exc:
             await self._fail(job, exc)
             return job
         await self._show_generating(job)
         return job
+
+    def model_for(self, capability: Capability, settings: Mapping[str, str]) -> ModelSpec:
+        """The model that serves a capability for this user: their engine, a known provider."""
+        engine = settings.get("video_engine", "")
+        for spec in self._registry.candidates(capability, engine=engine):
+            if spec.provider in self._providers:
+                return spec
+        raise InputRejected(InputProblem.UNAVAILABLE)
 
     async def _show_generating(self, job: Job) -> None:
         """Edit the status message if it is out already; a queued one will say it itself."""
@@ -166,17 +184,29 @@ class JobService:
             job.status_message_id = latest.status_message_id if latest else None
         await edit_status(self._bot, job, texts.GENERATING)
 
-    async def _store_photo(self, job_id: str, index: int, file_id: str) -> str:
-        """Download one photo from Telegram, check it, store it; returns its signed URL.
+    async def _store_input(
+        self, job_id: str, index: int, file: SentFile, spec: ModelSpec
+    ) -> StoredMedia:
+        """Download one input from Telegram, check what it really is, store it.
 
-        Photos are handled one at a time, so an album never sits in memory all at once.
+        Inputs are handled one at a time, so an album never sits in memory all at once.
         """
-        data, fmt = await self._fetch_photo(file_id)
-        key = f"inputs/{job_id}-{index + 1}.{fmt.extension}"
-        await self._storage.put(key, data, fmt.mime_type)
-        return await self._storage.signed_url(key, self._config.signed_url_ttl_s)
+        data = await self._fetch(file.file_id)
+        info = sniff(data)
+        if info is None or info.kind is not file.kind:
+            raise InputRejected(_NOT_A.get(file.kind, InputProblem.NOT_AN_IMAGE))
+        slot = spec.slot(file.kind)
+        actual = InputFile(
+            info.kind, info.mime_type, len(data), file.seconds, info.width, info.height
+        )
+        problem = check_file(slot, actual) if slot else None
+        if problem is not None:
+            raise InputRejected(InputProblem.OVER_LIMIT, problem=problem)
+        key = f"inputs/{job_id}-{index + 1}.{info.extension}"
+        await self._storage.put(key, data, info.mime_type)
+        return StoredMedia(info.kind, key, info.mime_type, len(data), file.seconds)
 
-    async def _fetch_photo(self, file_id: str) -> tuple[bytes, ImageFormat]:
+    async def _fetch(self, file_id: str) -> bytes:
         try:
             file = await self._bot.get_file(file_id)
         except TelegramError as exc:
@@ -184,17 +214,11 @@ class JobService:
             raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
         if file.file_size and file.file_size > TELEGRAM_DOWNLOAD_MAX_BYTES:
             raise InputRejected(InputProblem.TOO_BIG_FOR_TELEGRAM)
-        data = await self._download(file.file_path or "")
-        fmt = sniff_image(data)
-        if fmt is None:
-            raise InputRejected(InputProblem.NOT_AN_IMAGE)
-        if len(data) > PROVIDER_IMAGE_MAX_BYTES:
-            raise InputRejected(InputProblem.TOO_BIG_FOR_MODEL)
-        return data, fmt
+        return await self._download(file.file_path or "")
 
     async def _download(self, url: str) -> bytes:
         """Stream the file from the Bot API's file server, never past Telegram's 20 MB."""
-        timeout = aiohttp.ClientTimeout(total=PHOTO_DOWNLOAD_TIMEOUT_S)
+        timeout = aiohttp.ClientTimeout(total=INPUT_DOWNLOAD_TIMEOUT_S)
         try:
             async with self._http.get(url, timeout=timeout) as response:
                 response.raise_for_status()
@@ -205,19 +229,26 @@ class JobService:
                         raise InputRejected(InputProblem.TOO_BIG_FOR_TELEGRAM)
                     chunks.append(chunk)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("photo download failed: %s", type(exc).__name__)
+            log.warning("input download failed: %s", type(exc).__name__)
             raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
         return b"".join(chunks)
 
-    async def _submit(self, job: Job, spec: ModelSpec, image_urls: list[str]) -> None:
+    async def _submit(self, job: Job, spec: ModelSpec, job_texts: Mapping[str, str]) -> None:
         cfg = self._config
         provider = self._providers[spec.provider]
-        settings = await self._user_settings.of(job.user_id)
-        inputs = ModelInputs(urls={MediaKind.IMAGE: image_urls}, texts={"prompt": job.prompt})
+        stored = [
+            StoredInput(m.kind, m.key, m.mime_type, await self._signed_url(m.key))
+            for m in job.inputs
+        ]
+        urls: dict[MediaKind, list[str]] = {}
+        for item in stored:
+            urls.setdefault(item.kind, []).append(item.url)
+        seconds = {m.kind: m.seconds for m in job.inputs if m.seconds is not None}
+        inputs = ModelInputs(urls=urls, texts=job_texts, seconds=seconds)
         request = SubmitRequest(
             job_id=job.id,
             spec=spec,
-            fields=provider_fields(spec, inputs, settings),
+            fields=provider_fields(spec, inputs, job.params),
             callback_url=callback_url(
                 cfg.public_base_url,
                 provider.callback_route,
@@ -225,10 +256,14 @@ class JobService:
                 provider.name,
                 job.id,
             ),
+            inputs=tuple(stored),
         )
         task_id = await provider.submit(request)
         await self._remember_task(job, task_id)
         log.info("job %s submitted to %s as task %s", job.id, provider.name, task_id)
+
+    async def _signed_url(self, key: str) -> str:
+        return await self._storage.signed_url(key, self._config.signed_url_ttl_s)
 
     async def _remember_task(self, job: Job, task_id: str) -> None:
         """The task now runs at the provider and the poller needs its id: a Redis blip here is

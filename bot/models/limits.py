@@ -43,6 +43,7 @@ class Problem:
     text: str = ""  # the text slot's name
     limit: float = 0
     limit_high: float = 0
+    actual: float = 0  # the input's own figure (a video's length)
 
 
 def check_files(spec: ModelSpec, files: Sequence[InputFile]) -> Problem | None:
@@ -54,13 +55,14 @@ def check_files(spec: ModelSpec, files: Sequence[InputFile]) -> Problem | None:
         if len(mine) > slot.max_count:
             return Problem(Breach.TOO_MANY, slot.kind, limit=slot.max_count)
         for file in mine:
-            problem = _check_file(file, slot)
+            problem = check_file(slot, file)
             if problem is not None:
                 return problem
     return None
 
 
-def _check_file(file: InputFile, slot: MediaSlot) -> Problem | None:
+def check_file(slot: MediaSlot, file: InputFile) -> Problem | None:
+    """The first of the slot's limits one file breaks (what is unknown is not checked)."""
     kind = slot.kind
     if file.mime_type and file.mime_type not in slot.mime_types:
         return Problem(Breach.FORMAT, kind)
@@ -72,10 +74,10 @@ def _check_file(file: InputFile, slot: MediaSlot) -> Problem | None:
     if file.seconds is not None:
         if file.seconds < slot.min_seconds:
             return Problem(Breach.TOO_SHORT, kind, limit=slot.min_seconds,
-                           limit_high=slot.max_seconds)  # fmt: skip
+                           limit_high=slot.max_seconds, actual=file.seconds)  # fmt: skip
         if slot.max_seconds and file.seconds > slot.max_seconds:
             return Problem(Breach.TOO_LONG, kind, limit=slot.min_seconds,
-                           limit_high=slot.max_seconds)  # fmt: skip
+                           limit_high=slot.max_seconds, actual=file.seconds)  # fmt: skip
     return None
 
 

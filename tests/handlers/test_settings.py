@@ -72,3 +72,14 @@ async def test_a_forged_value_is_refused(bot: BotHarness) -> None:
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
     assert answer.params["text"] == texts.SETTINGS_UNKNOWN
     assert await bot.redis.hgetall(f"settings:{chat}") == {}
+
+
+async def test_a_users_settings_reach_the_model(bot: BotHarness) -> None:
+    chat = bot.new_user()
+    await bot.redis.hset(f"settings:{chat}", mapping={"aspect_ratio": "16:9", "resolution": "2K"})
+
+    bot.send_photo(chat, caption="wide please")
+
+    task = await bot.submitted_task()
+    assert (task.input["aspect_ratio"], task.input["resolution"]) == ("16:9", "2K")
+    assert task.input["output_format"] == "png"

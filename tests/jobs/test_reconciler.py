@@ -35,7 +35,7 @@ class Deliveries:
 
 
 async def new_job(store: JobStore, *, task_id: str = "", final: bool = False) -> str:
-    job = Job(uuid.uuid4().hex, 9, 9, "prompt", "nano-banana-pro", created_at=time.time())
+    job = Job(uuid.uuid4().hex, 9, 9, "prompt", "nano-banana-pro", "kie", created_at=time.time())
     await store.create(job, first_poll_at=job.created_at)
     if task_id:
         await store.set_task(job, task_id)

@@ -6,14 +6,18 @@ import pytest
 
 from bot import texts
 from bot.constants import PROMPT_MAX_CHARS, TELEGRAM_DOWNLOAD_MAX_BYTES
+from bot.errors import InputRejected
 from bot.jobs.intake import (
-    INPUT_PROBLEM_TEXTS,
     document_problem,
     normalize_prompt,
     prompt_problem,
+    refusal_text,
     size_problem,
 )
 from bot.jobs.service import InputProblem
+from bot.media.kinds import MediaKind
+from bot.models.limits import Breach, Problem
+from bot.models.spec import IMAGE_TYPES
 
 MB = 1024 * 1024
 
@@ -37,7 +41,7 @@ MB = 1024 * 1024
     ],
 )  # fmt: skip
 def test_usable_documents(mime: str | None, name: str | None, size: int | None) -> None:
-    assert document_problem(mime, name, size) is None
+    assert document_problem(mime, name, size, IMAGE_TYPES) is None
 
 
 @pytest.mark.parametrize(
@@ -56,13 +60,13 @@ def test_usable_documents(mime: str | None, name: str | None, size: int | None) 
     ],
 )
 def test_unsupported_image_formats_are_named(mime: str | None, name: str, kind: str) -> None:
-    answer = document_problem(mime, name, 1 * MB)
+    answer = document_problem(mime, name, 1 * MB, IMAGE_TYPES)
     assert answer == texts.UNSUPPORTED_FORMAT.format(kind=kind)
     assert kind in answer
 
 
 def test_unsupported_format_is_named_even_when_too_big() -> None:
-    answer = document_problem("image/heic", "a.heic", 30 * MB)
+    answer = document_problem("image/heic", "a.heic", 30 * MB, IMAGE_TYPES)
     assert answer == texts.UNSUPPORTED_FORMAT.format(kind="HEIC")
 
 
@@ -86,12 +90,12 @@ def test_unsupported_format_is_named_even_when_too_big() -> None:
     ],
 )  # fmt: skip
 def test_non_images_get_not_an_image(mime: str | None, name: str | None) -> None:
-    assert document_problem(mime, name, 1 * MB) == texts.NOT_AN_IMAGE
+    assert document_problem(mime, name, 1 * MB, IMAGE_TYPES) == texts.NOT_AN_IMAGE
 
 
 @pytest.mark.parametrize("size", [TELEGRAM_DOWNLOAD_MAX_BYTES + 1, 50 * MB])
 def test_images_over_20_mb_are_too_big_for_telegram(size: int) -> None:
-    assert document_problem("image/png", "a.png", size) == texts.TOO_BIG_FOR_TELEGRAM
+    assert document_problem("image/png", "a.png", size, IMAGE_TYPES) == texts.TOO_BIG_FOR_TELEGRAM
     assert size_problem(size) == texts.TOO_BIG_FOR_TELEGRAM
 
 
@@ -102,8 +106,30 @@ def test_size_problem_none_within_limit(size: int | None) -> None:
 
 def test_every_input_problem_has_a_text() -> None:
     problems = {v for k, v in vars(InputProblem).items() if not k.startswith("_")}
-    assert set(INPUT_PROBLEM_TEXTS) == problems
-    assert INPUT_PROBLEM_TEXTS[InputProblem.NOT_AN_IMAGE] == texts.NOT_AN_IMAGE
+    answers = {p: refusal_text(InputRejected(p)) for p in problems}
+    assert answers[InputProblem.NOT_AN_IMAGE] == texts.NOT_AN_IMAGE
+    assert answers[InputProblem.HOURLY_CAP] == texts.HOURLY_CAP
+    assert answers[InputProblem.UNAVAILABLE] == texts.MODEL_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("problem", "says"),
+    [
+        (Problem(Breach.TOO_MANY, MediaKind.IMAGE, limit=8), "up to 8 photos"),
+        (Problem(Breach.TOO_BIG, MediaKind.IMAGE, limit=10 * MB), "over 10 MB"),
+        (Problem(Breach.TOO_BIG, MediaKind.VIDEO, limit=20 * MB), "video is over 20 MB"),
+        (Problem(Breach.TOO_LONG, MediaKind.VIDEO, limit=3, limit_high=30, actual=45),
+         "45 s long; it needs 3 to 30 s"),
+        (Problem(Breach.TOO_SHORT, MediaKind.VIDEO, limit=3, limit_high=30, actual=2),
+         "2 s long; it needs 3 to 30 s"),
+        (Problem(Breach.TOO_SMALL, MediaKind.IMAGE, limit=300), "300 by 300 pixels"),
+        (Problem(Breach.FORMAT, MediaKind.VIDEO), "MP4 or MOV"),
+        (Problem(Breach.TEXT_TOO_LONG, text="style", limit=200), "style is too long"),
+        (Problem(Breach.TEXT_MISSING, text="prompt"), "Add a description"),
+    ],
+)  # fmt: skip
+def test_limit_problems_say_what_to_change(problem: Problem, says: str) -> None:
+    assert says in refusal_text(InputRejected(InputProblem.OVER_LIMIT, problem=problem))
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Image sniffing and the URL / address rules that guard result downloads."""
+"""The URL / address rules that guard result downloads."""
 
 from __future__ import annotations
 
@@ -7,46 +7,6 @@ from yarl import URL
 
 from bot.errors import MediaFetchError
 from bot.media.fetch import FetchPolicy, address_allowed, check_url, host_allowed
-from bot.media.formats import JPEG, PNG, WEBP, ImageFormat, sniff_image
-
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
-PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20
-WEBP_BYTES = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 20
-GIF_BYTES = b"GIF89a\x01\x00\x01\x00" + b"\x00" * 10
-
-
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        (JPEG_BYTES, JPEG),
-        (PNG_BYTES, PNG),
-        (WEBP_BYTES, WEBP),
-        (b"\xff\xd8\xff", JPEG),
-        (GIF_BYTES, None),
-        (b"RIFF\x24\x00\x00\x00WAVEfmt ", None),
-        (b"RIFF\x00\x00\x00\x00WEB", None),
-        (b"\x89PNG\r\n\x1a", None),
-        (b"\xff\xd8", None),
-        (b"%PDF-1.7\n", None),
-        (b"", None),
-        (b"<html>" + PNG_BYTES, None),
-    ],
-    ids=[
-        "jpeg", "png", "webp", "jpeg-minimal", "gif", "riff-wave", "webp-truncated",
-        "png-truncated", "jpeg-truncated", "pdf", "empty", "png-not-at-start",
-    ],
-)  # fmt: skip
-def test_sniff_image(data: bytes, expected: ImageFormat | None) -> None:
-    assert sniff_image(data) == expected
-
-
-def test_sniffed_formats_carry_mime_and_extension() -> None:
-    assert [(f.mime_type, f.extension) for f in (JPEG, PNG, WEBP)] == [
-        ("image/jpeg", "jpg"),
-        ("image/png", "png"),
-        ("image/webp", "webp"),
-    ]
-
 
 NOT_PUBLIC = [
     "127.0.0.1",
