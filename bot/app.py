@@ -9,6 +9,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,10 @@ from bot import constants as k
 from bot.config import Settings
 from bot.deps import BOT_DATA_KEY, Deps
 from bot.flood import SendRateLimiter
+from bot.flows.store import FlowStore
 from bot.handlers import register
+from bot.handlers.flows import tell_timed_out
+from bot.handlers.ordering import InOrderPerSender
 from bot.jobs.admission import Admissions, UserLimits
 from bot.jobs.albums import AlbumCollector
 from bot.jobs.alerts import AdminAlerts
@@ -61,6 +65,8 @@ SHUTDOWN_WAIT_S = 10.0
 # Telegram asks for waits of seconds; a delivery holds its lease meanwhile, so keep trying.
 MAX_FLOOD_RETRIES = 10
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
+# Updates in progress at once; one sender's queue of updates holds slots while it waits its turn.
+MAX_CONCURRENT_UPDATES = 256
 
 
 def create_app(settings: Settings, *, limits: ClientLimits = DEFAULT_LIMITS) -> web.Application:
@@ -147,8 +153,9 @@ def build_ptb_application(settings: Settings) -> PtbApp:
         .base_file_url(f"{api}/file/bot")
         # Honour Telegram's 429 retry_after instead of dropping the message.
         .rate_limiter(SendRateLimiter(max_retries=MAX_FLOOD_RETRIES))
-        # One slow upload must not hold up everyone else's updates.
-        .concurrent_updates(64)
+        # One slow upload must not hold up everyone else's updates; one person's updates are
+        # handled in the order they were sent.
+        .concurrent_updates(InOrderPerSender(MAX_CONCURRENT_UPDATES))
     )
     if settings.webhook_mode:
         builder = builder.updater(None)
@@ -202,6 +209,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         store=store,
         pending=PendingStore(redis),
         albums=AlbumCollector(redis),
+        flows=FlowStore(redis),
         screen=UpdateScreen(redis),
         registry=REGISTRY,
         user_settings=user_settings,
@@ -255,16 +263,26 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         reconcile_interval(deps.settings.poll_after_seconds),
     )
     app[SUBSCRIBER], app[RECONCILER] = subscriber, reconciler
+    flows_stopping = asyncio.Event()
     tasks = [
         asyncio.create_task(subscriber.run(), name="subscriber"),
         asyncio.create_task(reconciler.run(), name="reconciler"),
         asyncio.create_task(deps.notices.run(), name="status-notices"),
+        asyncio.create_task(
+            deps.flows.run_expiry(
+                partial(tell_timed_out, application.bot),
+                flows_stopping,
+                reconcile_interval(deps.settings.poll_after_seconds),
+            ),
+            name="flow-expiry",
+        ),
     ]
     try:
         yield
     finally:
         subscriber.stopping.set()
         reconciler.stopping.set()
+        flows_stopping.set()
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_S)

@@ -18,6 +18,9 @@ UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
 USER_PACE_KEY: Final = "tg:pace:{user_id}"  # updates from one user in the current window
 ALBUM_KEY: Final = "album:{chat_id}:{group_id}"  # hash: the photos of one media group
 USER_SETTINGS_KEY: Final = "settings:{user_id}"  # hash: the user's /settings choices
+# A user's flow (/dance, /music, …); its key's shape is repeated in flows/store.TAKE_EXPIRED.
+FLOW_KEY: Final = "flow:{chat_id}:{user_id}"
+FLOW_DEADLINES_KEY: Final = "flows:deadlines"  # zset "chat:user:flow id" -> when it times out
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
 from bot.config import Settings
+from bot.flows.store import FlowStore
 from bot.jobs.albums import AlbumCollector
 from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingStore
@@ -31,6 +32,7 @@ class Deps:
     store: JobStore
     pending: PendingStore
     albums: AlbumCollector
+    flows: FlowStore
     screen: UpdateScreen
     registry: Registry
     user_settings: UserSettings

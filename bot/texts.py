@@ -12,11 +12,18 @@ from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 
 START = (
-    "Hi! I turn your photos into new images with AI.\n\n"
+    "Hi! I make images, videos and music with AI.\n\n"
     "Send me a photo (or an album) with a caption saying what to change, "
-    "for example: “make it a watercolor painting”.\n"
-    "No caption? I'll offer a few styles to pick from.\n\n"
-    "/help shows this again."
+    "for example: “make it a watercolor painting”. No caption? I'll offer styles.\n\n"
+    "/imagine <description> - an image from words\n"
+    "/edit <instruction> - as a photo's caption, or in reply to a photo\n"
+    "/video <description> - a short video; as a photo's caption, it animates the photo\n"
+    "/dance - make a person in a photo move like a video\n"
+    "/animate - bring a still to life with a driving video\n"
+    "/music <description> - a song; /music alone to write lyrics, style and title\n"
+    "/settings - aspect ratio, resolution, video engine, music model\n"
+    "/cancel - stop what you started\n"
+    "/help - this message"
 )
 HELP = START
 
@@ -216,3 +223,31 @@ def limit_text(problem: Problem) -> str:
         case Breach.TEXT_TOO_LONG:
             return f"That {text} is too long. Keep it under {most} characters."
     return NOT_AN_IMAGE
+
+
+# --- Flows: what each step asks for ------------------------------------------------------------
+
+FLOW_INTROS = {
+    "imagine": "Describe the image you want, e.g. “a red fox in the snow”.",
+    "edit": "Send the photo (or an album) to edit, with what to change as the caption.",
+    "video": "Describe the video you want, or send a photo with /video as its caption.",
+    "dance": "Send a photo of a person and a video of the moves (3 to 30 s), in either order.",
+    "animate": "Send a still photo and a video whose motion it should copy, in either order.",
+    "music": "Let's write a song. First the lyrics, or the word “instrumental” for no vocals.",
+}
+FLOW_ASK_TEXT = {
+    "prompt": "Now tell me what you'd like, in one message.",
+    "lyrics": "Send the lyrics, or the word “instrumental” for a song without vocals.",
+    "style": "Now the style, e.g. “dreamy synth-pop, female vocals”.",
+    "title": "And a title for the song.",
+}
+FLOW_ASK_MEDIA = {
+    MediaKind.IMAGE: "Got the video. Now send the photo.",
+    MediaKind.VIDEO: "Got the photo. Now send the video.",
+}
+FLOW_WAITING_FOR = "I'm waiting for something else. {ask} Or send /cancel."
+FLOW_TIMED_OUT = "Your /{command} timed out after 10 minutes. Send /{command} to start again."
+FLOW_VIDEO_AS_FILE = "Send the video as a video, not as a file, so I can see how long it is."
+CANCELLED = "Cancelled. Send a command whenever you're ready."
+NOTHING_TO_CANCEL = "There was nothing to cancel."
+VIDEO_OUTSIDE_FLOW = "To make a photo move like this video, send /dance or /animate first."

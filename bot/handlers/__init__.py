@@ -12,15 +12,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, errors, photo, settings, start, updates
+from bot.flows.catalog import FLOWS
+from bot.handlers import admin, audience, errors, flows, photo, settings, start, updates
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
 # and channel posts are not users talking to the bot.
 NEW = filters.UpdateType.MESSAGE
+FLOW_INPUT = (
+    filters.PHOTO | filters.VIDEO | filters.Document.ALL | (filters.TEXT & ~filters.COMMAND)
+)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """Order matters: the first matching handler in a group wins, lower groups first."""
+    """Order matters: lower groups run first, and the first matching handler in a group wins."""
     # An update Telegram sends again (after a restart, or to a second replica) stops here, and
     # so does a flood from one user.
     application.add_handler(TypeHandler(Update, updates.screen), group=-2)
@@ -29,24 +33,30 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(filters.ChatType.GROUPS & ~audience.MAY_CONCERN_BOT, audience.ignore),
         group=-1,
     )
-    application.add_handler(CommandHandler(["start", "help"], start.start, filters=NEW))
-    application.add_handler(CommandHandler("stats", admin.stats, filters=NEW))
-    application.add_handler(CommandHandler("settings", settings.show, filters=NEW))
-    application.add_handler(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
+    # A user in a flow (/dance, /music, …) gives it this message; otherwise group 1 handles it.
+    application.add_handler(MessageHandler(NEW & FLOW_INPUT, flows.on_flow_message), group=0)
+
+    def add(handler: object) -> None:
+        application.add_handler(handler, group=1)  # type: ignore[arg-type]
+
+    add(CommandHandler(["start", "help"], start.start, filters=NEW))
+    add(CommandHandler([f.command for f in FLOWS], flows.on_command, filters=NEW))
+    add(CommandHandler("cancel", flows.on_cancel, filters=NEW))
+    add(CommandHandler("settings", settings.show, filters=NEW))
+    add(CommandHandler("stats", admin.stats, filters=NEW))
+    add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).
-    application.add_handler(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
-    application.add_handler(MessageHandler(NEW & filters.Document.ALL, photo.on_document))
-    application.add_handler(CallbackQueryHandler(photo.on_style, pattern=f"^{photo.STYLE_PREFIX}"))
+    add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
+    add(MessageHandler(NEW & filters.Document.ALL, photo.on_document))
+    add(CallbackQueryHandler(photo.on_style, pattern=f"^{photo.STYLE_PREFIX}"))
     # Plain text is a prompt for the photo waiting for one.
-    application.add_handler(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, photo.on_text))
-    application.add_handler(
+    add(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, photo.on_text))
+    add(
         MessageHandler(
             filters.UpdateType.EDITED_MESSAGE & (filters.PHOTO | filters.Document.ALL),
             photo.on_edit,
         )
     )
     # Anything else (video, voice, stickers…) gets a hint instead of silence.
-    application.add_handler(
-        MessageHandler(NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, photo.on_other)
-    )
+    add(MessageHandler(NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, photo.on_other))
     application.add_error_handler(errors.on_error)

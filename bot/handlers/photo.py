@@ -3,18 +3,18 @@ answered once."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
-from bot.errors import InputRejected
+from bot.flows.catalog import FLOWS_BY_COMMAND
 from bot.handlers.audience import addressed_to_bot
+from bot.handlers.flows import begin, photo_of, split_command, without_mention
+from bot.handlers.jobs import answer, start_job
 from bot.jobs.intake import (
     document_problem,
-    normalize_prompt,
     prompt_problem,
-    refusal_text,
     size_problem,
 )
 from bot.jobs.pending import PendingPhotos
@@ -29,12 +29,8 @@ STYLE_PREFIX = "style:"
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message and message.photo:
-        biggest = message.photo[-1]
-        ref = SentFile(
-            biggest.file_id, biggest.file_size, message.message_id,
-            width=biggest.width, height=biggest.height,
-        )  # fmt: skip
+    ref = photo_of(message) if message else None
+    if message and ref:
         await _take_image(deps_of(context), message, ref)
 
 
@@ -65,7 +61,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     deps = deps_of(context)
-    prompt = prompt_of(message, message.text)
+    prompt = without_mention(message, message.text or "")
     problem = prompt_problem(prompt)
     if problem:
         await message.reply_text(problem)
@@ -104,24 +100,16 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_text(texts.OTHER_MESSAGE)
-
-
-def prompt_of(message: Message, text: str | None) -> str:
-    """The prompt in a text or caption, without the bot's @mention (used in groups)."""
-    username = message.get_bot().username
-    prompt = normalize_prompt(text)
-    if username:
-        prompt = normalize_prompt(prompt.replace(f"@{username}", ""))
-    return prompt
+    message = update.effective_message
+    if message:
+        await message.reply_text(texts.VIDEO_OUTSIDE_FLOW if message.video else texts.OTHER_MESSAGE)
 
 
 async def _take_image(deps: Deps, message: Message, ref: SentFile) -> None:
     user = message.from_user
     if user is None:
         return
-    prompt = prompt_of(message, message.caption)
+    prompt = without_mention(message, message.caption or "")
     photos: tuple[SentFile, ...] = (ref,)
     if message.media_group_id:
         album = await deps.albums.add(
@@ -134,24 +122,17 @@ async def _take_image(deps: Deps, message: Message, ref: SentFile) -> None:
     if problem is None and prompt:
         problem = prompt_problem(prompt)
     if problem:
-        await _answer(message, photos, problem)
+        await answer(message, photos[0].message_id, problem)
+        return
+    command, args = split_command(prompt)
+    if (flow := FLOWS_BY_COMMAND.get(command)) is not None:
+        await begin(deps, message, user.id, flow, args, photos)
         return
     if not prompt:
-        offer = await _answer(message, photos, texts.PICK_STYLE, style_keyboard())
+        offer = await answer(message, photos[0].message_id, texts.PICK_STYLE, style_keyboard())
         await deps.pending.put(message.chat_id, user.id, PendingPhotos(photos, offer.message_id))
         return
     await _start(deps, message, user.id, photos, prompt)
-
-
-async def _answer(
-    message: Message,
-    photos: tuple[SentFile, ...],
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> Message:
-    """Reply to the (first) photo, even when another photo of its album is being handled."""
-    reply = ReplyParameters(photos[0].message_id, allow_sending_without_reply=True)
-    return await message.chat.send_message(text, reply_parameters=reply, reply_markup=markup)
 
 
 async def _start(
@@ -162,7 +143,6 @@ async def _start(
     prompt: str,
     status_message: Message | None = None,
 ) -> None:
-    """Start the job; a refused input is answered in the status message, or as a reply."""
     request = JobRequest(
         chat_id=answer_to.chat_id,
         user_id=user_id,
@@ -172,14 +152,7 @@ async def _start(
         reply_to_message_id=photos[0].message_id,
         status_message_id=status_message.message_id if status_message else None,
     )
-    try:
-        await deps.service.start_job(request)
-    except InputRejected as exc:
-        text = refusal_text(exc)
-        if status_message is not None:
-            await status_message.edit_text(text)
-        elif exc.tell:
-            await _answer(answer_to, photos, text)
+    await start_job(deps, answer_to, request, status_message)
 
 
 def style_keyboard() -> InlineKeyboardMarkup:

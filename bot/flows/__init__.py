@@ -1,0 +1,1 @@
+"""Multi-step conversations (/dance, /animate, /music, …) declared as data, kept in Redis."""
