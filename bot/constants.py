@@ -11,6 +11,10 @@ JOBS_TOTAL_KEY: Final = "stats:jobs:total"
 JOBS_DAY_KEY: Final = "stats:jobs:day:{day}"
 OUTCOME_COUNT_KEY: Final = "stats:jobs:{state}"
 DURATIONS_KEY: Final = "stats:durations"  # list of recent submit->result seconds, newest first
+# Per model (the shapes are repeated in lua.RECORD_OUTCOME): a hash of started / succeeded /
+# failed counts, and the recent submit->result seconds.
+MODEL_COUNTS_KEY: Final = "stats:model:{model}"
+MODEL_DURATIONS_KEY: Final = "stats:durations:{model}"
 PENDING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"

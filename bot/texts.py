@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from bot.constants import PROMPT_MAX_CHARS
 from bot.errors import FailureKind
+from bot.jobs.stats import ModelStats
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 
@@ -157,6 +158,7 @@ def stats_text(
     mean_s: float | None,
     p95_s: float | None,
     balances: Mapping[str, float | None],
+    by_model: Sequence[tuple[str, ModelStats]] = (),
 ) -> str:
     def secs(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1f} s"
@@ -169,8 +171,18 @@ def stats_text(
             f"Succeeded: {succeeded}  Failed: {failed}  In progress: {in_progress}",
             f"Time to result: mean {secs(mean_s)}, p95 {secs(p95_s)}",
             *(f"{name.capitalize()} balance: {_amount(value)}" for name, value in balances.items()),
+            *(["By model:"] if by_model else []),
+            *(_model_line(title, figures) for title, figures in by_model),
         ]
     )
+
+
+def _model_line(title: str, figures: ModelStats) -> str:
+    rate = figures.success_rate
+    ok = "n/a" if rate is None else f"{rate:.0%}"
+    p50 = "n/a" if figures.p50_s is None else f"{figures.p50_s:.1f} s"
+    p95 = "n/a" if figures.p95_s is None else f"{figures.p95_s:.1f} s"
+    return f"  {title}: {figures.started} jobs, {ok} succeeded, p50 {p50}, p95 {p95}"
 
 
 def _amount(value: float | None) -> str:

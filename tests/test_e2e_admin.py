@@ -28,8 +28,35 @@ async def test_stats_for_admin_counts_jobs_and_reads_credits(bot: BotHarness) ->
     assert "Users: 2" in text
     assert "Jobs today: 2  (total 2)" in text
     assert "Succeeded: 1  Failed: 0  In progress: 1" in text
-    assert "p95" in text and "n/a" not in text
+    assert "p95" in text
     assert "Kie balance: 777" in text
+
+
+async def test_stats_break_jobs_down_by_model(bot: BotHarness) -> None:
+    photo_user, text_user, failed_user = bot.new_user(), bot.new_user(), bot.new_user()
+    bot.send_photo(photo_user, caption="one")
+    bot.telegram.message_update(chat_id=text_user, user_id=text_user, text="/imagine a fox")
+    bot.telegram.message_update(chat_id=failed_user, user_id=failed_user, text="/imagine a cat")
+    tasks = await bot.kie.wait_for_task(count=3)
+    by_prompt = {t.input["prompt"]: t for t in tasks}
+    for prompt, chat in (("one", photo_user), ("a fox", text_user)):
+        task = by_prompt[prompt]
+        bot.kie.finish(task.task_id, result_urls=[bot.kie.add_result_file(RESULT_PNG)])
+        await bot.kie.send_callback(task.task_id)
+        await bot.wait_sent(chat)
+    bot.kie.finish(by_prompt["a cat"].task_id, fail_code="500", fail_msg="boom")
+    await bot.kie.send_callback(by_prompt["a cat"].task_id)
+
+    await bot.wait_said(failed_user, lambda t: t.startswith("Generation failed"))
+    bot.telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="/stats")
+    [reply] = await bot.wait_sent(ADMIN, "sendMessage")
+
+    lines = reply.params["text"].splitlines()
+    [photo_line] = [line for line in lines if line.strip().startswith("Nano Banana Pro:")]
+    [text_line] = [line for line in lines if line.strip().startswith("Nano Banana:")]
+    assert photo_line.strip().startswith("Nano Banana Pro: 1 jobs, 100% succeeded, p50 ")
+    assert text_line.strip().startswith("Nano Banana: 2 jobs, 50% succeeded, p50 ")
+    assert not any("Sora" in line for line in lines)  # models never used are left out
 
 
 async def test_stats_refused_for_non_admin(bot: BotHarness) -> None:

@@ -39,7 +39,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _stats_text(deps: Deps) -> str:
-    figures = await read_stats(deps.redis)
+    titles = {m.key: m.title for m in deps.registry.models}
+    figures = await read_stats(deps.redis, list(titles))
     balances: dict[str, float | None] = {}
     for name, provider in deps.providers.items():
         try:
@@ -57,4 +58,5 @@ async def _stats_text(deps: Deps) -> str:
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,
         balances=balances,
+        by_model=[(titles[m.model], m) for m in figures.by_model],
     )

@@ -1,10 +1,10 @@
 """The Lua scripts behind every job state change; each runs atomically inside Redis.
 
-Keys a script derives from the job record (the user's in-flight set) are not declared in KEYS,
-so these scripts assume one Redis, not a cluster.
+Keys a script derives from the job record (the user's counters, the model's statistics) are not
+declared in KEYS, so these scripts assume one Redis, not a cluster.
 """
 
-# KEYS: job, poll queue, users (HyperLogLog), total, day counter
+# KEYS: job, poll queue, users (HyperLogLog), total, day counter, the model's counters
 # ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl
 # The user's job slot was taken before the input was downloaded (jobs/admission.py).
 CREATE = """
@@ -15,6 +15,7 @@ redis.call('PFADD', KEYS[3], ARGV[4])
 redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])
 redis.call('EXPIRE', KEYS[5], ARGV[5])
+redis.call('HINCRBY', KEYS[6], 'started', 1)
 return 0
 """
 
@@ -38,9 +39,16 @@ if user and tonumber(redis.call('HGET', 'user:' .. user, 'inflight') or '0') > 0
   redis.call('HINCRBY', 'user:' .. user, 'inflight', -1)
 end
 local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
+local model = redis.call('HGET', KEYS[1], 'model')
+if model then redis.call('HINCRBY', 'stats:model:' .. model, ARGV[1], 1) end
 if ARGV[1] == 'succeeded' and created then
-  redis.call('LPUSH', KEYS[5], tostring(tonumber(ARGV[6]) - created))
+  local took = tostring(tonumber(ARGV[6]) - created)
+  redis.call('LPUSH', KEYS[5], took)
   redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[9]) - 1)
+  if model then
+    redis.call('LPUSH', 'stats:durations:' .. model, took)
+    redis.call('LTRIM', 'stats:durations:' .. model, 0, tonumber(ARGV[9]) - 1)
+  end
 end
 redis.call('PUBLISH', ARGV[7], ARGV[8])
 return 1

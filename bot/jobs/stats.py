@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -21,6 +22,22 @@ class Stats:
     in_progress: int
     mean_s: float | None
     p95_s: float | None
+    by_model: tuple[ModelStats, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStats:
+    model: str  # the registry key
+    started: int
+    succeeded: int
+    failed: int
+    p50_s: float | None
+    p95_s: float | None
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.succeeded + self.failed
+        return self.succeeded / finished if finished else None
 
 
 def mean_and_p95(durations: list[float]) -> tuple[float | None, float | None]:
@@ -32,7 +49,15 @@ def mean_and_p95(durations: list[float]) -> tuple[float | None, float | None]:
     return sum(ordered) / len(ordered), ordered[rank - 1]
 
 
-async def read_stats(redis: Redis) -> Stats:
+def percentile(durations: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (share 0.5 for the median)."""
+    if not durations:
+        return None
+    ordered = sorted(durations)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+
+
+async def read_stats(redis: Redis, models: Sequence[str] = ()) -> Stats:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.pfcount(k.USERS_KEY)
         pipe.get(k.JOBS_DAY_KEY.format(day=today()))
@@ -41,8 +66,16 @@ async def read_stats(redis: Redis) -> Stats:
         pipe.get(k.OUTCOME_COUNT_KEY.format(state="failed"))
         pipe.zcard(k.POLL_QUEUE_KEY)
         pipe.lrange(k.DURATIONS_KEY, 0, -1)
-        users, day, total, ok, failed, in_progress, durations = await pipe.execute()
+        for model in models:
+            pipe.hgetall(k.MODEL_COUNTS_KEY.format(model=model))
+            pipe.lrange(k.MODEL_DURATIONS_KEY.format(model=model), 0, -1)
+        users, day, total, ok, failed, in_progress, durations, *per_model = await pipe.execute()
     mean_s, p95_s = mean_and_p95([float(d) for d in durations])
+    by_model = tuple(
+        _model_stats(model, counts, [float(d) for d in took])
+        for model, counts, took in zip(models, per_model[::2], per_model[1::2], strict=True)
+        if counts
+    )
     return Stats(
         users=int(users),
         jobs_today=int(day or 0),
@@ -52,4 +85,16 @@ async def read_stats(redis: Redis) -> Stats:
         in_progress=int(in_progress),
         mean_s=mean_s,
         p95_s=p95_s,
+        by_model=by_model,
+    )
+
+
+def _model_stats(model: str, counts: dict[str, str], durations: list[float]) -> ModelStats:
+    return ModelStats(
+        model=model,
+        started=int(counts.get("started", 0)),
+        succeeded=int(counts.get("succeeded", 0)),
+        failed=int(counts.get("failed", 0)),
+        p50_s=percentile(durations, 0.5),
+        p95_s=percentile(durations, 0.95),
     )

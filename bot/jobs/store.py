@@ -82,6 +82,7 @@ class JobStore:
                 k.USERS_KEY,
                 k.JOBS_TOTAL_KEY,
                 k.JOBS_DAY_KEY.format(day=today()),
+                k.MODEL_COUNTS_KEY.format(model=job.model),
             ],
             args=[
                 json.dumps(job.to_redis()),
