@@ -85,6 +85,7 @@ class Job:
     inputs: tuple[StoredMedia, ...] = ()
     texts: dict[str, str] = field(default_factory=dict)  # besides the prompt: lyrics, style…
     params: dict[str, str] = field(default_factory=dict)  # the user's settings the model reads
+    stage: str = ""  # the provider's latest intermediate stage, if it tells
     attempts: int = 0  # delivery attempts that ended in a retry
     crashes: int = 0  # delivery attempts that ended in an unexpected exception
 
@@ -133,6 +134,7 @@ class Job:
             inputs=tuple(StoredMedia.from_json(m) for m in json.loads(raw.get("inputs") or "[]")),
             texts=json.loads(raw.get("texts") or "{}"),
             params=json.loads(raw.get("params") or "{}"),
+            stage=raw.get("stage", ""),
         )
 
 

@@ -116,6 +116,8 @@ class Reconciler:
                 job.id, Outcome.from_task(task), expected_task_id=job.task_id
             )
         else:
+            if task.stage and task.stage != job.stage:
+                await self._store.set_stage(job.id, task.stage)
             await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
 
 

@@ -100,6 +100,10 @@ class JobStore:
     async def set_task(self, job: Job, task_id: str) -> None:
         await self._set_field(keys=[job_key(job.id)], args=["task_id", task_id])
 
+    async def set_stage(self, job_id: str, stage: str) -> None:
+        """A provider's intermediate stage (Suno's "text", "first"), shown in the status."""
+        await self._set_field(keys=[job_key(job_id)], args=["stage", stage[:32]])
+
     async def set_status_message(self, job_id: str, message_id: int) -> None:
         await self._set_field(keys=[job_key(job_id)], args=["status_msg", message_id])
 

@@ -70,7 +70,7 @@ async def _callback(request: web.Request, provider: Provider) -> web.Response:
     if not provider.callback_authentic(request.headers, outcome, time.time()):
         return _refuse(request, 401, "bad signature", "bad signature", f"job {job_id}")
     if not outcome.final:
-        return _ok()  # an intermediate stage: nothing to store
+        return await _stage(deps, job_id, outcome.stage)
     try:
         if provider.confirm_callbacks:
             result = await _confirm_and_record(deps, provider, job_id, outcome.task_id)
@@ -84,6 +84,16 @@ async def _callback(request: web.Request, provider: Provider) -> web.Response:
     if result == RecordResult.TASK_MISMATCH:
         return _refuse(request, 403, "forbidden", "another job's task", f"job {job_id}")
     log.info("callback for job %s: %s (%s)", job_id, outcome.status, _RESULT_NAMES[result])
+    return _ok()
+
+
+async def _stage(deps: Deps, job_id: str, stage: str) -> web.Response:
+    """An intermediate stage changes no state; it is kept only to tell the user how far it is."""
+    if stage:
+        try:
+            await deps.store.set_stage(job_id, stage)
+        except (RedisError, OSError):
+            log.warning("callback for job %s: redis unavailable, stage not kept", job_id)
     return _ok()
 
 
