@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import constants as k
+from bot import texts
 from bot.config import Settings
 from bot.deps import BOT_DATA_KEY, Deps
 from bot.flood import SendRateLimiter
@@ -32,6 +33,7 @@ from bot.jobs.alerts import AdminAlerts
 from bot.jobs.delivery import Deliverer
 from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingStore
+from bot.jobs.progress import Progress
 from bot.jobs.reconciler import Reconciler, reconcile_interval
 from bot.jobs.screening import UpdateScreen
 from bot.jobs.service import JobService, SubmitConfig
@@ -181,7 +183,10 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     storage = await _build_storage(settings, secret)
     store = JobStore(redis)
     providers = build_providers(settings, app[HTTP])
-    notices = StatusNotices(application.bot, store)
+    progress = Progress(redis, store, application.bot, REGISTRY)
+    notices = StatusNotices(
+        application.bot, store, lambda job: texts.generating(progress.output(job))
+    )
     user_settings = UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine})
     service = JobService(
         store=store,
@@ -192,6 +197,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         bot=application.bot,
         http=app[HTTP],
         notices=notices,
+        progress=progress,
         alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
         user_settings=user_settings,
         config=SubmitConfig(
@@ -215,6 +221,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         user_settings=user_settings,
         service=service,
         notices=notices,
+        progress=progress,
         providers=providers,
         storage=storage,
         callback_secret=secret,
@@ -268,6 +275,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(subscriber.run(), name="subscriber"),
         asyncio.create_task(reconciler.run(), name="reconciler"),
         asyncio.create_task(deps.notices.run(), name="status-notices"),
+        asyncio.create_task(deps.progress.run(), name="progress"),
         asyncio.create_task(
             deps.flows.run_expiry(
                 partial(tell_timed_out, application.bot),
@@ -283,6 +291,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         subscriber.stopping.set()
         reconciler.stopping.set()
         flows_stopping.set()
+        deps.progress.stopping.set()
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_S)

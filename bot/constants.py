@@ -6,6 +6,7 @@ from typing import Final
 JOB_KEY: Final = "job:{job_id}"
 POLL_QUEUE_KEY: Final = "jobs:poll"  # zset job_id -> unix time of the next status poll
 UNDELIVERED_KEY: Final = "jobs:undelivered"  # zset job_id -> unix time the job became final
+PROGRESS_KEY: Final = "jobs:progress"  # zset job_id -> next progress tick (videos, songs)
 USERS_KEY: Final = "stats:users"  # HyperLogLog: a fixed 12 KB however many users
 JOBS_TOTAL_KEY: Final = "stats:jobs:total"
 JOBS_DAY_KEY: Final = "stats:jobs:day:{day}"

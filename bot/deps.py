@@ -14,6 +14,7 @@ from bot.flows.store import FlowStore
 from bot.jobs.albums import AlbumCollector
 from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingStore
+from bot.jobs.progress import Progress
 from bot.jobs.screening import UpdateScreen
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
@@ -38,6 +39,7 @@ class Deps:
     user_settings: UserSettings
     service: JobService
     notices: StatusNotices
+    progress: Progress
     providers: Mapping[str, Provider]
     storage: Storage
     callback_secret: bytes

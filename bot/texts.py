@@ -30,6 +30,8 @@ HELP = START
 
 WORKING = "Working on it…"
 GENERATING = "Generating your image. This usually takes under a minute."
+GENERATING_VIDEO = "Making your video. This takes a few minutes; it will appear here."
+GENERATING_MUSIC = "Writing your song. This takes a minute or two; it will appear here."
 DONE = "Done. Send another photo any time."  # the result's caption
 PICK_STYLE = "Pick a style, or type what you'd like me to do with this photo."
 PHOTO_EXPIRED = "That photo is no longer waiting for a prompt. Send it again."
@@ -263,3 +265,26 @@ FLOW_VIDEO_AS_FILE = "Send the video as a video, not as a file, so I can see how
 CANCELLED = "Cancelled. Send a command whenever you're ready."
 NOTHING_TO_CANCEL = "There was nothing to cancel."
 VIDEO_OUTSIDE_FLOW = "To make a photo move like this video, send /dance or /animate first."
+
+
+# --- Long jobs: what the status message says while they run ------------------------------------
+
+_GENERATING = {MediaKind.VIDEO: GENERATING_VIDEO, MediaKind.AUDIO: GENERATING_MUSIC}
+_STAGES = {
+    "text": "The lyrics are written; now the music.",
+    "first": "The first track is ready; finishing the second.",
+}
+_PROGRESS = {MediaKind.VIDEO: "Making your video…", MediaKind.AUDIO: "Writing your song…"}
+
+
+def generating(kind: MediaKind) -> str:
+    """The status once the provider has the job."""
+    return _GENERATING.get(kind, GENERATING)
+
+
+def progress(kind: MediaKind, stage: str, elapsed_s: float) -> str:
+    """The status while a long job runs: the stage when known, and the time so far."""
+    minutes, seconds = divmod(int(elapsed_s) // 10 * 10, 60)
+    so_far = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+    doing = _STAGES.get(stage, _PROGRESS.get(kind, "Working on it…"))
+    return f"{doing} {so_far} so far."

@@ -86,6 +86,7 @@ class Job:
     texts: dict[str, str] = field(default_factory=dict)  # besides the prompt: lyrics, style…
     params: dict[str, str] = field(default_factory=dict)  # the user's settings the model reads
     stage: str = ""  # the provider's latest intermediate stage, if it tells
+    progress_shown: int = 0  # the last step of the running time the status message showed
     attempts: int = 0  # delivery attempts that ended in a retry
     crashes: int = 0  # delivery attempts that ended in an unexpected exception
 
@@ -135,6 +136,7 @@ class Job:
             texts=json.loads(raw.get("texts") or "{}"),
             params=json.loads(raw.get("params") or "{}"),
             stage=raw.get("stage", ""),
+            progress_shown=int(raw.get("progress_shown") or 0),
         )
 
 

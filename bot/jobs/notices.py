@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, TelegramError
@@ -22,9 +23,12 @@ WORKERS = 4
 
 
 class StatusNotices:
-    def __init__(self, bot: Bot, store: JobStore) -> None:
+    def __init__(
+        self, bot: Bot, store: JobStore, generating: Callable[[Job], str] = lambda _: ""
+    ) -> None:
         self._bot = bot
         self._store = store
+        self._generating = generating  # what a running job's status says (by what it makes)
         self._queue: asyncio.Queue[str] = asyncio.Queue()
 
     def post(self, job_id: str) -> None:
@@ -48,18 +52,20 @@ class StatusNotices:
         if job is None or job.state is not JobState.SUBMITTED:
             return  # the result or the failure message already went out
         sent = await self._bot.send_message(
-            job.chat_id, status_text(job), reply_parameters=reply_to(job)
+            job.chat_id, self.status_text(job), reply_parameters=reply_to(job)
         )
         await self._store.set_status_message(job.id, sent.message_id)
         if not job.task_id:
             # Submission may have finished while the message was on its way.
             latest = await self._store.get(job_id)
             if latest is not None and latest.task_id and latest.state is JobState.SUBMITTED:
-                await edit_status(self._bot, latest, texts.GENERATING)
+                await edit_status(self._bot, latest, self.generating(latest))
 
+    def generating(self, job: Job) -> str:
+        return self._generating(job) or texts.GENERATING
 
-def status_text(job: Job) -> str:
-    return texts.GENERATING if job.task_id else texts.WORKING
+    def status_text(self, job: Job) -> str:
+        return self.generating(job) if job.task_id else texts.WORKING
 
 
 async def edit_status(bot: Bot, job: Job, text: str) -> bool:

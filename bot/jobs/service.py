@@ -15,7 +15,6 @@ from redis.exceptions import RedisError
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import texts
 from bot.callback_tokens import callback_url
 from bot.constants import TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
@@ -23,6 +22,7 @@ from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.model import Job, JobState, StoredMedia
 from bot.jobs.notices import StatusNotices, edit_status
+from bot.jobs.progress import Progress
 from bot.jobs.sent_files import SentFile
 from bot.jobs.store import JobStore, Outcome
 from bot.jobs.user_settings import UserSettings
@@ -100,11 +100,13 @@ class JobService:
         bot: Bot,
         http: aiohttp.ClientSession,
         notices: StatusNotices,
+        progress: Progress,
         alerts: AdminAlerts,
         config: SubmitConfig,
     ) -> None:
         self._http = http
         self._notices = notices
+        self._progress = progress
         self._store = store
         self._admissions = admissions
         self._storage = storage
@@ -159,6 +161,7 @@ class JobService:
         )
         await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
         log.info("job %s created for chat %s (%s)", job.id, job.chat_id, spec.key)
+        await self._progress.track(job)
         if job.status_message_id is None:
             self._notices.post(job.id)
         try:
@@ -182,7 +185,7 @@ class JobService:
         if job.status_message_id is None:
             latest = await self._store.get(job.id)
             job.status_message_id = latest.status_message_id if latest else None
-        await edit_status(self._bot, job, texts.GENERATING)
+        await edit_status(self._bot, job, self._notices.generating(job))
 
     async def _store_input(
         self, job_id: str, index: int, file: SentFile, spec: ModelSpec

@@ -104,6 +104,9 @@ class JobStore:
         """A provider's intermediate stage (Suno's "text", "first"), shown in the status."""
         await self._set_field(keys=[job_key(job_id)], args=["stage", stage[:32]])
 
+    async def set_progress_shown(self, job_id: str, bucket: int) -> None:
+        await self._set_field(keys=[job_key(job_id)], args=["progress_shown", bucket])
+
     async def set_status_message(self, job_id: str, message_id: int) -> None:
         await self._set_field(keys=[job_key(job_id)], args=["status_msg", message_id])
 
