@@ -270,10 +270,12 @@ VIDEO_OUTSIDE_FLOW = "To make a photo move like this video, send /dance or /anim
 # --- Long jobs: what the status message says while they run ------------------------------------
 
 _GENERATING = {MediaKind.VIDEO: GENERATING_VIDEO, MediaKind.AUDIO: GENERATING_MUSIC}
+_LYRICS_DONE = "The lyrics are written; now the music."
+_FIRST_DONE = "The first track is ready; finishing the second."
 _STAGES = {
-    "text": "The lyrics are written; now the music.",
-    "first": "The first track is ready; finishing the second.",
-}
+    "text": _LYRICS_DONE, "text_success": _LYRICS_DONE,
+    "first": _FIRST_DONE, "first_success": _FIRST_DONE,
+}  # fmt: skip
 _PROGRESS = {MediaKind.VIDEO: "Making your video…", MediaKind.AUDIO: "Writing your song…"}
 
 

@@ -450,7 +450,11 @@ async def snapshot(redis: Redis) -> dict[str, Any]:
         if key == "stats:users":  # a HyperLogLog: binary, compared by its count
             state[key] = (kind, await redis.pfcount(key))
             continue
-        state[key] = (kind, await readers[kind](key))
+        value = await readers[kind](key)
+        if key.startswith("job:"):
+            # A provider's intermediate stage is shown to the user, not job state.
+            value = {field: v for field, v in value.items() if field != "stage"}
+        state[key] = (kind, value)
     return state
 
 

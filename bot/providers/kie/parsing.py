@@ -28,6 +28,9 @@ FAILURE_WORDS = frozenset(
 _TASK_ID_PATHS = (("taskId",), ("task_id",), ("id",), ("data", "taskId"), ("data", "task_id"))
 _STATUS_PATHS = (("status",), ("data", "state"), ("data", "callbackType"), ("data", "status"))
 _STAGE_PATHS = (("data", "callbackType"), ("data", "status"), ("data", "state"), ("status",))
+# Stages worth telling a user about: Suno's lyrics written, first track ready (and record-info's
+# names for them, which the status message reads the same way).
+PROGRESS_STAGES = frozenset({"text", "first", "text_success", "first_success"})
 # Suno's record-info says why a song failed in its status.
 REFUSAL_WORDS = frozenset({"sensitive_word_error"})
 _MAX_TASK_ID_CHARS = 200
@@ -52,7 +55,8 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     if not task_id or len(task_id) > _MAX_TASK_ID_CHARS or not _encodable(task_id):
         raise CallbackParseError("no task id")
     status = _status(body)
-    stage = next(iter(_strings_at(body, _STAGE_PATHS)), "").lower()[:32]
+    stage = next(iter(_strings_at(body, _STAGE_PATHS)), "").lower()
+    stage = stage if stage in PROGRESS_STAGES else ""
     if status is TaskStatus.FAILED:
         code, message = _error(body)
         return TaskOutcome(
