@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
-from telegram import Update
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import constants as k
@@ -137,6 +138,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     async with application:
         await application.start()
+        await _set_commands(application)
         await _start_updates(application, settings)
         try:
             yield
@@ -164,6 +166,16 @@ def build_ptb_application(settings: Settings) -> PtbApp:
     application = builder.build()
     register(application)
     return application
+
+
+async def _set_commands(application: PtbApp) -> None:
+    """The command menu Telegram shows beside the message box."""
+    try:
+        await application.bot.set_my_commands(
+            [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
+        )
+    except TelegramError as exc:  # cosmetic: the commands work without the menu
+        log.warning("command menu not set: %s", exc)
 
 
 async def _start_updates(application: PtbApp, settings: Settings) -> None:

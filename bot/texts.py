@@ -27,6 +27,18 @@ START = (
     "/help - this message"
 )
 HELP = START
+# Telegram's command menu: (command, what it does), in the order shown.
+COMMAND_MENU = (
+    ("imagine", "An image from a description"),
+    ("edit", "Change a photo: use as its caption, or reply to it"),
+    ("video", "A short video from words, or from a photo"),
+    ("dance", "Make a person in a photo move like a video"),
+    ("animate", "Bring a still to life with a driving video"),
+    ("music", "A song from a description, or your own lyrics"),
+    ("settings", "Aspect ratio, resolution, video engine, music model"),
+    ("cancel", "Stop what you started"),
+    ("help", "What I can do"),
+)
 
 WORKING = "Working on it…"
 GENERATING = "Generating your image. This usually takes under a minute."

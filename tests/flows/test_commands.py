@@ -285,3 +285,10 @@ async def test_a_flow_continues_after_a_restart(start_bot: StartBot) -> None:
         task = await second.submitted_task()
         assert task.model == "kling-2.6/motion-control"
         assert await fetched(task.input["input_urls"][0]) == PERSON
+
+
+async def test_the_command_menu_is_set_at_start(bot: BotHarness) -> None:
+    [call] = bot.telegram.calls_to("setMyCommands")
+    names = [c["command"] for c in call.params["commands"]]
+    assert names == [name for name, _ in texts.COMMAND_MENU]
+    assert {"imagine", "dance", "music", "cancel"} <= set(names)
