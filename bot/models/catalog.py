@@ -3,6 +3,8 @@ per-user settings they read."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.media.kinds import MediaKind
 from bot.models.spec import (
     MB,
@@ -44,14 +46,25 @@ _VIDEO_DEADLINE_S = 40 * 60  # video jobs can take well over 10 minutes
 _GROK = frozen({"mode": "normal", "resolution": "720p"})
 _SUNO_MODEL = Option("music_model", "model")
 
+
+def _kie_image(key: str, capability: Capability, title: str, **fields: Any) -> ModelSpec:
+    """A Kie jobs-API model that makes images."""
+    return ModelSpec(key, "kie", "jobs", capability, MediaKind.IMAGE, title, **fields)
+
+
+def _kie_video(key: str, capability: Capability, title: str, **fields: Any) -> ModelSpec:
+    """A Kie jobs-API model that makes videos: slower, so polled less often and given longer."""
+    return ModelSpec(
+        key, "kie", "jobs", capability, MediaKind.VIDEO, title,
+        cadence=_VIDEO_CADENCE, deadline_s=_VIDEO_DEADLINE_S, **fields,
+    )  # fmt: skip
+
+
 MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        key="nano-banana-pro",
-        provider="kie",
-        family="jobs",
-        capability=Capability.PHOTO_EDIT,
-        output=MediaKind.IMAGE,
-        title="Nano Banana Pro",
+    _kie_image(
+        "nano-banana-pro",
+        Capability.PHOTO_EDIT,
+        "Nano Banana Pro",
         media=(MediaSlot(MediaKind.IMAGE, "image_input", max_count=8),),
         texts=(_PROMPT,),
         options=(
@@ -60,92 +73,63 @@ MODELS: tuple[ModelSpec, ...] = (
             Option("output_format", "output_format"),
         ),
     ),
-    ModelSpec(
-        key="google/nano-banana",
-        provider="kie",
-        family="jobs",
-        capability=Capability.TEXT_TO_IMAGE,
-        output=MediaKind.IMAGE,
-        title="Nano Banana",
+    _kie_image(
+        "google/nano-banana",
+        Capability.TEXT_TO_IMAGE,
+        "Nano Banana",
         texts=(_PROMPT,),
         options=(_IMAGE_FORMAT, _IMAGE_SIZE),
     ),
-    ModelSpec(
-        key="google/nano-banana-edit",
-        provider="kie",
-        family="jobs",
-        capability=Capability.EDIT,
-        output=MediaKind.IMAGE,
-        title="Nano Banana Edit",
+    _kie_image(
+        "google/nano-banana-edit",
+        Capability.EDIT,
+        "Nano Banana Edit",
         media=(MediaSlot(MediaKind.IMAGE, "image_urls", max_count=10),),
         texts=(_PROMPT,),
         options=(_IMAGE_FORMAT, _IMAGE_SIZE),
     ),
-    ModelSpec(
-        key="sora-2-text-to-video",
-        provider="kie",
-        family="jobs",
-        capability=Capability.TEXT_TO_VIDEO,
+    _kie_video(
+        "sora-2-text-to-video",
+        Capability.TEXT_TO_VIDEO,
+        "Sora 2",
         engine="sora",
-        output=MediaKind.VIDEO,
-        title="Sora 2",
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
         fixed=frozen({"remove_watermark": True}),
-        cadence=_VIDEO_CADENCE,
-        deadline_s=_VIDEO_DEADLINE_S,
     ),
-    ModelSpec(
-        key="sora-2-image-to-video",
-        provider="kie",
-        family="jobs",
-        capability=Capability.IMAGE_TO_VIDEO,
+    _kie_video(
+        "sora-2-image-to-video",
+        Capability.IMAGE_TO_VIDEO,
+        "Sora 2",
         engine="sora",
-        output=MediaKind.VIDEO,
-        title="Sora 2",
         media=(_ONE_IMAGE,),
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
         fixed=frozen({"remove_watermark": True}),
-        cadence=_VIDEO_CADENCE,
-        deadline_s=_VIDEO_DEADLINE_S,
     ),
-    ModelSpec(
-        key="grok-imagine/text-to-video",
-        provider="kie",
-        family="jobs",
-        capability=Capability.TEXT_TO_VIDEO,
+    _kie_video(
+        "grok-imagine/text-to-video",
+        Capability.TEXT_TO_VIDEO,
+        "Grok Imagine",
         engine="grok",
-        output=MediaKind.VIDEO,
-        title="Grok Imagine",
         texts=(_PROMPT,),
         options=(_GROK_LENGTH,),
         fixed=_GROK,
-        cadence=_VIDEO_CADENCE,
-        deadline_s=_VIDEO_DEADLINE_S,
     ),
-    ModelSpec(
-        key="grok-imagine/image-to-video",
-        provider="kie",
-        family="jobs",
-        capability=Capability.IMAGE_TO_VIDEO,
+    _kie_video(
+        "grok-imagine/image-to-video",
+        Capability.IMAGE_TO_VIDEO,
+        "Grok Imagine",
         engine="grok",
-        output=MediaKind.VIDEO,
-        title="Grok Imagine",
         media=(_ONE_IMAGE,),
         texts=(TextSlot("prompt", "prompt", 5000, required=False),),
         options=(_GROK_LENGTH,),
         fixed=_GROK,
-        cadence=_VIDEO_CADENCE,
-        deadline_s=_VIDEO_DEADLINE_S,
     ),
-    ModelSpec(
-        key="kling-2.6/motion-control",
-        provider="kie",
-        family="jobs",
-        capability=Capability.MOTION_TRANSFER,
-        output=MediaKind.VIDEO,
-        title="Kling 2.6 Motion Control",
+    _kie_video(
+        "kling-2.6/motion-control",
+        Capability.MOTION_TRANSFER,
+        "Kling 2.6 Motion Control",
         media=(
             MediaSlot(MediaKind.IMAGE, "input_urls", min_side_px=300),
             # Kling takes 100 MB, but a bot can only download 20 MB from Telegram.
@@ -161,16 +145,11 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(TextSlot("prompt", "prompt", 2500, required=False),),
         switches=(DurationSwitch("character_orientation", MediaKind.VIDEO, 10, "image", "video"),),
         fixed=frozen({"mode": "720p"}),
-        cadence=_VIDEO_CADENCE,
-        deadline_s=_VIDEO_DEADLINE_S,
     ),
-    ModelSpec(
-        key="wan/2-2-animate-move",
-        provider="kie",
-        family="jobs",
-        capability=Capability.ANIMATE,
-        output=MediaKind.VIDEO,
-        title="Wan 2.2 Animate",
+    _kie_video(
+        "wan/2-2-animate-move",
+        Capability.ANIMATE,
+        "Wan 2.2 Animate",
         media=(
             MediaSlot(MediaKind.IMAGE, "image_url", single=True),
             MediaSlot(
@@ -183,8 +162,6 @@ MODELS: tuple[ModelSpec, ...] = (
             ),
         ),
         fixed=frozen({"resolution": "480p"}),
-        cadence=_VIDEO_CADENCE,
-        deadline_s=_VIDEO_DEADLINE_S,
     ),
     ModelSpec(
         key="suno/generate",
