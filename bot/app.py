@@ -202,7 +202,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     user_settings = UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine})
     service = JobService(
         store=store,
-        admissions=Admissions(redis),
+        admissions=Admissions(redis, max(m.deadline_s for m in REGISTRY.models)),
         storage=storage,
         providers=providers,
         registry=REGISTRY,

@@ -86,8 +86,10 @@ class Admission:
 class Admissions:
     """Takes and gives back per-user job slots, atomically across replicas."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, longest_job_s: float = k.JOB_DEADLINE_S) -> None:
         self._admit = redis.register_script(ADMIT)
+        # Past the longest deadline no job of the user can be in flight: a drifted count heals.
+        self._stale_after_s = longest_job_s + 60
         self._release = redis.register_script(RELEASE)
 
     async def admit(self, user_id: int, limits: UserLimits) -> Admission:
@@ -98,7 +100,7 @@ class Admissions:
                 repr(now),
                 limits.max_in_flight,
                 limits.max_per_hour,
-                k.JOB_DEADLINE_S + 60,
+                self._stale_after_s,
                 IN_FLIGHT_NOTICE_S,
             ],
         )
