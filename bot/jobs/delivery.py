@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
-from telegram import Bot
 from telegram.error import Forbidden, TelegramError
+from telegram.ext import ExtBot
 
 from bot import texts
 from bot.constants import DELIVERY_LEASE_S
 from bot.errors import FailureKind, LeaseLost
+from bot.flood import SendPriority
 from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
 from bot.jobs.results import ResultSender, results_to_send
@@ -38,7 +39,7 @@ class Deliverer:
     def __init__(
         self,
         store: JobStore,
-        bot: Bot,
+        bot: ExtBot[int],
         fetcher: MediaFetcher,
         owner: str,
         policy: RetryPolicy | None = None,
@@ -104,7 +105,9 @@ class Deliverer:
             # The result (captioned "Done…") replaces the status message. After the mark, so
             # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
-                await self._bot.delete_message(job.chat_id, job.status_message_id)
+                await self._bot.delete_message(
+                    job.chat_id, job.status_message_id, rate_limit_args=SendPriority.STATUS
+                )
         return True
 
     async def _send_results(self, job: Job) -> bool:
@@ -130,7 +133,7 @@ class Deliverer:
             )
         elif sent < total:
             text = texts.some_results_missing(total - sent, total)
-            await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+            await self._say(job, text)
 
     async def _give_up(self, job: Job) -> None:
         """After repeated crashes: tell the user what can be told, then let the job close."""
@@ -152,9 +155,14 @@ class Deliverer:
 
     async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
         text = texts.failure_text(kind, reason)
-        if await edit_status(self._bot, job, text):
+        if await edit_status(self._bot, job, text, SendPriority.RESULT):
             return
-        await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+        await self._say(job, text)
+
+    async def _say(self, job: Job, text: str) -> None:
+        await self._bot.send_message(
+            job.chat_id, text, reply_parameters=reply_to(job), rate_limit_args=SendPriority.RESULT
+        )
 
 
 def _sent(job: Job) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot.errors import LeaseLost, MediaMismatch, PermanentFetchError, TransientFetchError
 from bot.jobs.model import Job, ResultMark
@@ -28,7 +28,12 @@ class ResultSender:
     """Sends the results a job has not had yet; only the lease holder uses it."""
 
     def __init__(
-        self, store: JobStore, bot: Bot, fetcher: MediaFetcher, owner: str, policy: RetryPolicy
+        self,
+        store: JobStore,
+        bot: ExtBot[int],
+        fetcher: MediaFetcher,
+        owner: str,
+        policy: RetryPolicy,
     ) -> None:
         self._store = store
         self._bot = bot

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import aiohttp
 from redis.exceptions import RedisError
-from telegram import Bot
 from telegram.error import TelegramError
+from telegram.ext import ExtBot
 
 from bot import texts
 from bot.callback_tokens import callback_url
@@ -22,6 +22,7 @@ from bot.constants import (
     TELEGRAM_DOWNLOAD_MAX_BYTES,
 )
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
+from bot.flood import SendPriority
 from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.model import Job, JobState
@@ -95,7 +96,7 @@ class JobService:
         providers: Mapping[str, Provider],
         registry: Registry,
         user_settings: UserSettings,
-        bot: Bot,
+        bot: ExtBot[int],
         http: aiohttp.ClientSession,
         notices: StatusNotices,
         alerts: AdminAlerts,
@@ -164,7 +165,7 @@ class JobService:
         if job.status_message_id is None:
             latest = await self._store.get(job.id)
             job.status_message_id = latest.status_message_id if latest else None
-        await edit_status(self._bot, job, texts.GENERATING)
+        await edit_status(self._bot, job, texts.GENERATING, SendPriority.STATUS)
 
     async def _store_photo(self, job_id: str, index: int, file_id: str) -> str:
         """Download one photo from Telegram, check it, store it; returns its signed URL.

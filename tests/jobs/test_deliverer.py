@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from aiohttp.abc import ResolveResult
 from redis.asyncio import Redis
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot import constants as k
 from bot import texts
 from bot.emulators.telegram import ApiCall, TelegramEmulator
 from bot.errors import FailureKind
+from bot.flood import SendRateLimiter
 from bot.jobs.delivery import Deliverer
 from bot.jobs.model import Job, JobState
 from bot.jobs.retry import RetryPolicy
@@ -66,8 +67,10 @@ async def host() -> AsyncIterator[ResultHost]:
 
 
 @pytest.fixture
-async def bot(telegram: TelegramEmulator) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=f"{telegram.url}/bot") as ptb_bot:
+async def bot(telegram: TelegramEmulator) -> AsyncIterator[ExtBot[int]]:
+    """The bot as the app builds it: sends go through Photobot's flood control."""
+    limiter = SendRateLimiter(max_retries=1)
+    async with ExtBot(TOKEN, base_url=f"{telegram.url}/bot", rate_limiter=limiter) as ptb_bot:
         yield ptb_bot
 
 
@@ -78,7 +81,7 @@ def dns() -> BuggyDns:
 
 @pytest.fixture
 async def deliverer(
-    redis: Redis, bot: Bot, dns: BuggyDns, tmp_path: Path
+    redis: Redis, bot: ExtBot[int], dns: BuggyDns, tmp_path: Path
 ) -> AsyncIterator[Deliverer]:
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
     async with make_media_session(policy, dns=dns) as session:
@@ -171,7 +174,7 @@ async def test_at_the_deadline_what_went_out_stays_and_the_rest_is_counted(
 
 
 async def test_a_job_waiting_for_its_retry_is_not_handed_out_early(
-    redis: Redis, bot: Bot, tmp_path: Path, host: ResultHost
+    redis: Redis, bot: ExtBot[int], tmp_path: Path, host: ResultHost
 ) -> None:
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
     slow_retry = RetryPolicy(quick_delays_s=(0.01,), first_s=30.0)
