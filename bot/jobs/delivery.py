@@ -25,10 +25,12 @@ from bot.errors import FailureKind, LeaseLost
 from bot.flood import SendPriority
 from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
+from bot.jobs.outputs import output_kind
 from bot.jobs.results import ResultSender, results_to_send
 from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore
 from bot.media.fetch import MediaFetcher
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Deliverer:
         store: JobStore,
         bot: ExtBot[int],
         fetcher: MediaFetcher,
+        storage: Storage,
         owner: str,
         policy: RetryPolicy | None = None,
     ) -> None:
@@ -48,7 +51,7 @@ class Deliverer:
         self._bot = bot
         self._owner = owner
         self._policy = policy or RetryPolicy()
-        self._results = ResultSender(store, bot, fetcher, owner, self._policy)
+        self._results = ResultSender(store, bot, fetcher, storage, owner, self._policy)
         self._chat_locks = ChatLocks()
 
     async def deliver(self, job_id: str) -> bool:
@@ -91,7 +94,7 @@ class Deliverer:
                 if not await self._send_results(job):
                     return False
             else:
-                await self._send_failure(job, job.fail_kind, job.error_message)
+                await self._send_failure(job, texts.failure_text(job.fail_kind, job.error_message))
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
@@ -123,17 +126,17 @@ class Deliverer:
         return True
 
     async def _report(self, job: Job) -> None:
-        """After the last attempt: say what could not be sent."""
+        """After the last attempt: say what could not be sent, in the words of what the job
+        makes (a video, a track...)."""
         total = len(results_to_send(job))
         sent = _sent(job)
+        output = output_kind(job)
         if sent == 0:
             unusable = ResultMark.UNUSABLE in job.result_marks.values()
-            await self._send_failure(
-                job, FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY, ""
-            )
+            kind = FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY
+            await self._send_failure(job, texts.delivery_failure_text(kind, output))
         elif sent < total:
-            text = texts.some_results_missing(total - sent, total)
-            await self._say(job, text)
+            await self._say(job, texts.results_missing(total - sent, total, output))
 
     async def _give_up(self, job: Job) -> None:
         """After repeated crashes: tell the user what can be told, then let the job close."""
@@ -142,7 +145,7 @@ class Deliverer:
             if job.outcome == JobState.SUCCEEDED:
                 await self._report(job)
             else:
-                await self._send_failure(job, job.fail_kind, job.error_message)
+                await self._send_failure(job, texts.failure_text(job.fail_kind, job.error_message))
         except Exception:  # whatever broke the deliveries may break this too
             log.exception("job %s: could not tell the user", job.id)
 
@@ -153,8 +156,8 @@ class Deliverer:
         except RedisError:
             log.warning("job %s: crash not recorded; its lease will run out", job.id)
 
-    async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
-        text = texts.failure_text(kind, reason)
+    async def _send_failure(self, job: Job, text: str) -> None:
+        """The failure replaces the status message's text, or comes as a new message."""
         if await edit_status(self._bot, job, text, SendPriority.RESULT):
             return
         await self._say(job, text)
