@@ -272,7 +272,9 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     if tmp_dir is not None:
         tmp_dir.mkdir(parents=True, exist_ok=True)
     fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings), tmp_dir)
-    deliverer = Deliverer(deps.store, application.bot, fetcher, owner=uuid.uuid4().hex)
+    deliverer = Deliverer(
+        deps.store, application.bot, fetcher, deps.storage, owner=uuid.uuid4().hex
+    )
     subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(
         deps.store,

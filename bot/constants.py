@@ -73,7 +73,14 @@ PROMPT_MAX_CHARS: Final = 5000
 # Output limits (Telegram uploads).
 TELEGRAM_PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024
 TELEGRAM_UPLOAD_MAX_BYTES: Final = 50 * 1024 * 1024
+# Results over the upload limit go out as links to Photobot's own copy; past this, not at all
+# (a bound on the disk and storage one result may take).
+RESULT_MAX_BYTES: Final = 512 * 1024 * 1024
 RESULT_DOWNLOAD_TIMEOUT_S: Final = 60.0
+# How long a link to a result too big for Telegram works.
+RESULT_LINK_TTL_S: Final = 3 * 24 * 3600
+# Telegram's limits for a track's thumbnail (sendAudio): a JPEG under 200 kB.
+AUDIO_COVER_MAX_BYTES: Final = 200 * 1024
 
 # HTTP server.
 CALLBACK_MAX_BODY_BYTES: Final = 1024 * 1024

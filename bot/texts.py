@@ -302,3 +302,49 @@ def progress(kind: MediaKind, stage: str, elapsed_s: float) -> str:
     so_far = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
     doing = _STAGES.get(stage, _PROGRESS.get(kind, "Working on it…"))
     return f"{doing} {so_far} so far."
+
+
+# --- Results by kind: videos, tracks, albums and links (bot/jobs/results.py and friends) ------
+# Keyed by what a job makes (MediaKind values); image jobs keep the sentences above.
+
+AUDIO_PERFORMER = "Photobot"  # shown beside a track's title in Telegram's music player
+# A result over Telegram's 50 MB upload limit, stored by Photobot instead.
+RESULT_LINK = (
+    "Done. This file is {size_mb} MB, more than Telegram lets me send (50 MB).\n"
+    "Download it here until {until}:\n{url}"
+)
+DELIVERY_FAILED_BY_OUTPUT = {
+    "video": "Your video is ready but I couldn't fetch it. Please try again.",
+    "audio": "Your music is ready but I couldn't fetch it. Please try again.",
+}
+BAD_RESULT_BY_OUTPUT = {
+    "video": "The video service sent back something that isn't a usable video. Please try again.",
+    "audio": "The music service sent back something that isn't a usable track. Please try again.",
+}
+RESULTS_MISSING_BY_OUTPUT = {
+    "video": "{missing} of the {total} videos couldn't be fetched. Please try again.",
+    "audio": "{missing} of the {total} tracks couldn't be fetched. Please try again.",
+}
+
+
+def result_link(size_mb: int, until: str, url: str) -> str:
+    """The message that carries a link instead of the file; `until` is a plain UTC time."""
+    return RESULT_LINK.format(size_mb=size_mb, until=until, url=url)
+
+
+def delivery_failure_text(kind: FailureKind, output: str) -> str:
+    """A failure delivery found itself (nothing fetched, nothing usable), in the words of
+    what the job makes."""
+    by_output = {
+        FailureKind.DELIVERY: DELIVERY_FAILED_BY_OUTPUT,
+        FailureKind.BAD_RESULT: BAD_RESULT_BY_OUTPUT,
+    }.get(kind, {})
+    return by_output.get(output) or failure_text(kind)
+
+
+def results_missing(missing: int, total: int, output: str) -> str:
+    """After the results that did go out, when others could not."""
+    template = RESULTS_MISSING_BY_OUTPUT.get(output)
+    if template is None:
+        return some_results_missing(missing, total)
+    return template.format(missing=missing, total=total)

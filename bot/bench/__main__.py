@@ -21,7 +21,7 @@ SIZES = {"full": rows.FULL, "quick": rows.QUICK, "tiny": rows.TINY}
 
 
 async def run_benchmark(sizes: Sizes) -> list[Row]:
-    """All six rows against one rig; each row starts its own clean bot processes."""
+    """All seven rows against one rig; each row starts its own clean bot processes."""
     async with rig() as the_rig:
         one = await rows.ingestion(the_rig, sizes, replicas=1)
         two = await rows.ingestion(the_rig, sizes, replicas=2)
@@ -29,6 +29,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         intake = await rows.intake(the_rig, sizes)
         mem = await rows.memory(the_rig, sizes)
         fan = await rows.fanout(the_rig, sizes)
+        videos = await rows.big_videos(the_rig, sizes)
     return [
         row_ingestion(one),
         row_latency(lat, sizes),
@@ -36,6 +37,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         row_memory(mem),
         row_fanout(fan, sizes),
         row_scale_out(one, two),
+        row_big_videos(videos),
     ]
 
 
@@ -124,6 +126,22 @@ def row_scale_out(one: dict[str, Any], two: dict[str, Any]) -> Row:
         b >= 1.5 * a,
         two,
         completed=bool(two["all_stored"]),
+    )
+
+
+def row_big_videos(m: dict[str, Any]) -> Row:
+    growth, total = float(m["rss_growth_mb"]), float(m["total_mb"])
+    wall, bare = float(m["wall_s"]), float(m["bare_upload_s"])
+    return Row(
+        7,
+        f"{m['jobs']} concurrent deliveries of a {m['file_mb']:.0f} MB video",
+        f"peak RSS +{growth:.0f} MB ({growth / total:.2f}x), all sent in {wall:.1f} s "
+        f"({wall / bare:.1f}x)",
+        f"files {total:.0f} MB; bare upload {bare:.1f} s",
+        "RSS growth ≤ 1.0x the files (one copy)",
+        growth <= total,
+        m,
+        completed=m["delivered"] == m["jobs"],
     )
 
 

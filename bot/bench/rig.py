@@ -70,8 +70,20 @@ class BotProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def rss_bytes(self) -> int:
+        return self._status_bytes("VmRSS")
+
+    def peak_rss_bytes(self) -> int:
+        """The highest resident size since start, or since the last reset_peak."""
+        return self._status_bytes("VmHWM")
+
+    def reset_peak(self) -> int:
+        """Start a new peak measurement (Linux clear_refs); returns the resident size now."""
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+        return self.rss_bytes()
+
+    def _status_bytes(self, field: str) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        kib = next(line.split()[1] for line in status.splitlines() if line.startswith(field))
         return int(kib) * 1024
 
 
@@ -155,7 +167,9 @@ class Rig:
         info = await self.redis.info("persistence")
         return not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]
 
-    async def seed_jobs(self, count: int, first_chat: int = 10_000) -> list[SeededJob]:
+    async def seed_jobs(
+        self, count: int, first_chat: int = 10_000, model: str = "nano-banana-pro"
+    ) -> list[SeededJob]:
         """Jobs as the bot would have created them, each with a Kie task, ready for callbacks."""
         store = self.store
         now = time.time()
@@ -163,7 +177,7 @@ class Rig:
         for n in range(count):
             job = Job(
                 id=uuid.uuid4().hex, chat_id=first_chat + n, user_id=first_chat + n,
-                prompt="bench", model="nano-banana-pro", created_at=now,
+                prompt="bench", model=model, provider="kie", created_at=now,
             )  # fmt: skip
             jobs.append(SeededJob(job, f"task_bench_{job.id}"))
         sem = asyncio.Semaphore(64)
@@ -176,13 +190,14 @@ class Rig:
         await asyncio.gather(*(seed(j) for j in jobs))
         return jobs
 
-    def callback_body(self, task_id: str) -> bytes:
+    def callback_body(self, task_id: str, result_url: str = "") -> bytes:
+        """Kie's success callback for the task, with one result (the rig's PNG unless given)."""
         return (
             '{"code":200,"msg":"Playground task completed successfully.","data":{"taskId":"'
             + task_id
             + '","model":"nano-banana-pro","state":"success","param":"{}","resultJson":'
             + '"{\\"resultUrls\\":[\\"'
-            + self.result_url
+            + (result_url or self.result_url)
             + '\\"]}","failCode":"","failMsg":"","costTime":15}}'
         ).encode()
 

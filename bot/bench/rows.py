@@ -1,19 +1,22 @@
-"""The six measurements, each beside its reference from the same run."""
+"""The seven measurements, each beside its reference from the same run."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
+import struct
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.bench.loadgen import PreparedRequest, percentile, run_in_subprocess, write_requests
-from bot.bench.rig import BUCKET, Rig, SeededJob, free_port, wait_until
+from bot.bench.rig import BUCKET, BotProcess, Rig, SeededJob, free_port, wait_until
 from bot.emulators.telegram import TelegramEmulator
 
 
@@ -28,11 +31,14 @@ class Sizes:
     photo_bytes: int
     memory_jobs: int
     fanout_results: int
+    video_jobs: int
+    video_bytes: int
 
 
-FULL = Sizes(3, 20_000, 1_000, 200, 1024 * 1024, 10_000, 600)
-QUICK = Sizes(2, 5_000, 200, 50, 1024 * 1024, 2_000, 300)
-TINY = Sizes(1, 200, 20, 5, 64 * 1024, 100, 30)
+MB = 1024 * 1024
+FULL = Sizes(3, 20_000, 1_000, 200, MB, 10_000, 600, 8, 45 * MB)
+QUICK = Sizes(2, 5_000, 200, 50, MB, 2_000, 300, 8, 45 * MB)
+TINY = Sizes(1, 200, 20, 5, 64 * 1024, 100, 30, 2, MB)
 
 
 @dataclass
@@ -293,3 +299,84 @@ async def fanout(rig: Rig, sizes: Sizes) -> dict[str, Any]:
         "answered_429": sum(refusals.values()),
         "max_429_per_message": max(refusals.values(), default=0),
     }
+
+
+# -- 7: big video results -------------------------------------------------------------------------
+
+VIDEO_MODEL = "grok-imagine/text-to-video"
+
+
+async def big_videos(rig: Rig, sizes: Sizes) -> dict[str, Any]:
+    """Concurrent deliveries of one big video result: the bot's peak RSS growth beside the
+    files' total size, and the time beside bare uploads of the same bytes to the emulator."""
+    video = _movie(sizes.video_bytes)
+    url = rig.kie.add_result_file(video, name="big.mp4", content_type="video/mp4")
+    async with rig.running_bots(1) as (bot,):
+        # The first upload of this size sets up buffers that stay; not counted.
+        await _deliver_videos(rig, bot, url, 1, first_chat=300_000)
+        base = bot.reset_peak()
+        started = time.monotonic()
+        jobs = await _deliver_videos(rig, bot, url, sizes.video_jobs, first_chat=300_100)
+        wall_s = time.monotonic() - started
+        growth = bot.peak_rss_bytes() - base
+    path = rig.workdir / "big.mp4"
+    await asyncio.to_thread(path.write_bytes, video)
+    bare_s = await _bare_video_uploads(rig, path, sizes.video_jobs)
+    return {
+        "jobs": sizes.video_jobs,
+        "file_mb": sizes.video_bytes / MB,
+        "total_mb": sizes.video_jobs * sizes.video_bytes / MB,
+        "rss_growth_mb": growth / MB,
+        "wall_s": wall_s,
+        "bare_upload_s": bare_s,
+        "delivered": len(_chats_sent(rig.telegram, "sendVideo") & {j.job.chat_id for j in jobs}),
+    }
+
+
+def _movie(size: int) -> bytes:
+    """An MP4 the sniffer takes for a video: ftyp, then a media box of zeros to `size`."""
+    ftyp = struct.pack(">I", 24) + b"ftypisom" + bytes(4) + b"isommp42"
+    return ftyp + struct.pack(">I", size - len(ftyp)) + b"mdat" + bytes(size - len(ftyp) - 8)
+
+
+async def _deliver_videos(
+    rig: Rig, bot: BotProcess, url: str, count: int, first_chat: int
+) -> list[SeededJob]:
+    """Video jobs finish at once (their callbacks sent together); returns once every video
+    reached the emulator. Seeding the jobs first takes milliseconds."""
+    jobs = await rig.seed_jobs(count, first_chat=first_chat, model=VIDEO_MODEL)
+    await asyncio.gather(
+        *(
+            rig.kie.send_callback(j.task_id, body=rig.callback_body(j.task_id, url),
+                                  url=j.callback_url(bot.url))
+            for j in jobs
+        )
+    )  # fmt: skip
+    await wait_until(_videos_for(rig.telegram, jobs), 300, "video deliveries")
+    return jobs
+
+
+def _chats_sent(telegram: TelegramEmulator, method: str) -> set[int]:
+    return {int(c.params["chat_id"]) for c in telegram.calls if c.method == method and c.ok}
+
+
+def _videos_for(telegram: TelegramEmulator, jobs: list[SeededJob]) -> Callable[[], Any]:
+    wanted = {j.job.chat_id for j in jobs}
+
+    async def check() -> bool:
+        return wanted <= _chats_sent(telegram, "sendVideo")
+
+    return check
+
+
+async def _bare_video_uploads(rig: Rig, path: Path, count: int) -> float:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.bench.bare_upload",
+        "--api-url", f"{rig.telegram.url}/bot{rig.telegram.token}", "--file", str(path),
+        "--count", str(count), "--first-chat", "399000",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"bare upload failed: {stderr.decode(errors='replace')[-2000:]}")
+    return float(json.loads(stdout.decode().splitlines()[-1])["seconds"])

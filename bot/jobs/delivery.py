@@ -12,22 +12,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
-from telegram import Bot
 from telegram.error import Forbidden, TelegramError
+from telegram.ext import ExtBot
 
 from bot import texts
 from bot.constants import DELIVERY_LEASE_S
 from bot.errors import FailureKind, LeaseLost
+from bot.flood import SendPriority
 from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
+from bot.jobs.outputs import output_kind
 from bot.jobs.results import ResultSender, results_to_send
 from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore
+from bot.keyed_locks import KeyedLocks
 from bot.media.fetch import MediaFetcher
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,9 @@ class Deliverer:
     def __init__(
         self,
         store: JobStore,
-        bot: Bot,
+        bot: ExtBot[int],
         fetcher: MediaFetcher,
+        storage: Storage,
         owner: str,
         policy: RetryPolicy | None = None,
     ) -> None:
@@ -47,8 +50,8 @@ class Deliverer:
         self._bot = bot
         self._owner = owner
         self._policy = policy or RetryPolicy()
-        self._results = ResultSender(store, bot, fetcher, owner, self._policy)
-        self._chat_locks = ChatLocks()
+        self._results = ResultSender(store, bot, fetcher, storage, owner, self._policy)
+        self._chat_locks = KeyedLocks()
 
     async def deliver(self, job_id: str) -> bool:
         """True when this call delivered the job; False when another holder has it, it waits
@@ -90,7 +93,7 @@ class Deliverer:
                 if not await self._send_results(job):
                     return False
             else:
-                await self._send_failure(job, job.fail_kind, job.error_message)
+                await self._send_failure(job, texts.failure_text(job.fail_kind, job.error_message))
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
@@ -104,7 +107,9 @@ class Deliverer:
             # The result (captioned "Done…") replaces the status message. After the mark, so
             # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
-                await self._bot.delete_message(job.chat_id, job.status_message_id)
+                await self._bot.delete_message(
+                    job.chat_id, job.status_message_id, rate_limit_args=SendPriority.STATUS
+                )
         return True
 
     async def _send_results(self, job: Job) -> bool:
@@ -120,17 +125,17 @@ class Deliverer:
         return True
 
     async def _report(self, job: Job) -> None:
-        """After the last attempt: say what could not be sent."""
+        """After the last attempt: say what could not be sent, in the words of what the job
+        makes (a video, a track...)."""
         total = len(results_to_send(job))
         sent = _sent(job)
+        output = output_kind(job)
         if sent == 0:
             unusable = ResultMark.UNUSABLE in job.result_marks.values()
-            await self._send_failure(
-                job, FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY, ""
-            )
+            kind = FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY
+            await self._send_failure(job, texts.delivery_failure_text(kind, output))
         elif sent < total:
-            text = texts.some_results_missing(total - sent, total)
-            await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+            await self._say(job, texts.results_missing(total - sent, total, output))
 
     async def _give_up(self, job: Job) -> None:
         """After repeated crashes: tell the user what can be told, then let the job close."""
@@ -139,7 +144,7 @@ class Deliverer:
             if job.outcome == JobState.SUCCEEDED:
                 await self._report(job)
             else:
-                await self._send_failure(job, job.fail_kind, job.error_message)
+                await self._send_failure(job, texts.failure_text(job.fail_kind, job.error_message))
         except Exception:  # whatever broke the deliveries may break this too
             log.exception("job %s: could not tell the user", job.id)
 
@@ -150,32 +155,17 @@ class Deliverer:
         except RedisError:
             log.warning("job %s: crash not recorded; its lease will run out", job.id)
 
-    async def _send_failure(self, job: Job, kind: str, reason: str) -> None:
-        text = texts.failure_text(kind, reason)
-        if await edit_status(self._bot, job, text):
+    async def _send_failure(self, job: Job, text: str) -> None:
+        """The failure replaces the status message's text, or comes as a new message."""
+        if await edit_status(self._bot, job, text, SendPriority.RESULT):
             return
-        await self._bot.send_message(job.chat_id, text, reply_parameters=reply_to(job))
+        await self._say(job, text)
+
+    async def _say(self, job: Job, text: str) -> None:
+        await self._bot.send_message(
+            job.chat_id, text, reply_parameters=reply_to(job), rate_limit_args=SendPriority.RESULT
+        )
 
 
 def _sent(job: Job) -> int:
     return sum(1 for mark in job.result_marks.values() if mark is ResultMark.SENT)
-
-
-class ChatLocks:
-    """One FIFO lock per chat, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
-
-    @asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        self._users[chat_id] = self._users.get(chat_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[chat_id] -= 1
-            if not self._users[chat_id]:
-                del self._users[chat_id], self._locks[chat_id]

@@ -76,13 +76,14 @@ redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
 return 1
 """
 
-# KEYS: job. ARGV: owner, result index, mark. Records what became of one result, only for the
-# lease owner, so a redelivery after a crash or a retry skips what already went out.
-MARK_RESULT = """
+# KEYS: job. ARGV: owner, then (result index, mark) pairs. Records what became of results (an
+# album's together), only for the lease owner, so a redelivery after a crash or a retry skips
+# what already went out.
+MARK_RESULTS = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'succeeded' and state ~= 'failed' then return 0 end
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'result:' .. ARGV[2], ARGV[3])
+for i = 2, #ARGV - 1, 2 do redis.call('HSET', KEYS[1], 'result:' .. ARGV[i], ARGV[i + 1]) end
 return 1
 """
 

@@ -10,10 +10,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from telegram import Bot, ReplyParameters
+from telegram import ReplyParameters
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ExtBot
 
 from bot import texts
+from bot.flood import SendPriority
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore
 
@@ -24,7 +26,7 @@ WORKERS = 4
 
 class StatusNotices:
     def __init__(
-        self, bot: Bot, store: JobStore, generating: Callable[[Job], str] = lambda _: ""
+        self, bot: ExtBot[int], store: JobStore, generating: Callable[[Job], str] = lambda _: ""
     ) -> None:
         self._bot = bot
         self._store = store
@@ -52,14 +54,17 @@ class StatusNotices:
         if job is None or job.state is not JobState.SUBMITTED:
             return  # the result or the failure message already went out
         sent = await self._bot.send_message(
-            job.chat_id, self.status_text(job), reply_parameters=reply_to(job)
+            job.chat_id,
+            self.status_text(job),
+            reply_parameters=reply_to(job),
+            rate_limit_args=SendPriority.STATUS,
         )
         await self._store.set_status_message(job.id, sent.message_id)
         if not job.task_id:
             # Submission may have finished while the message was on its way.
             latest = await self._store.get(job_id)
             if latest is not None and latest.task_id and latest.state is JobState.SUBMITTED:
-                await edit_status(self._bot, latest, self.generating(latest))
+                await edit_status(self._bot, latest, self.generating(latest), SendPriority.STATUS)
 
     def generating(self, job: Job) -> str:
         return self._generating(job) or texts.GENERATING
@@ -68,12 +73,15 @@ class StatusNotices:
         return self.generating(job) if job.task_id else texts.WORKING
 
 
-async def edit_status(bot: Bot, job: Job, text: str) -> bool:
-    """Edit the job's status message; False when there is none or Telegram refused."""
+async def edit_status(bot: ExtBot[int], job: Job, text: str, priority: SendPriority) -> bool:
+    """Edit the job's status message; False when there is none or Telegram refused. A failure
+    told this way is a RESULT; progress ("Generating…") is a STATUS."""
     if job.status_message_id is None:
         return False
     try:
-        await bot.edit_message_text(text, job.chat_id, job.status_message_id)
+        await bot.edit_message_text(
+            text, job.chat_id, job.status_message_id, rate_limit_args=priority
+        )
     except BadRequest as exc:  # deleted by the user, or already showing this text
         log.info("job %s: status message not edited: %s", job.id, exc)
         return False

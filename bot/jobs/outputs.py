@@ -1,11 +1,20 @@
-"""What a job's results must be. Every model today makes images; the model registry will say."""
+"""What a job's results must be: what its model makes, as the registry says."""
 
 from __future__ import annotations
 
 from bot.jobs.model import Job
 from bot.media.kinds import MediaKind
+from bot.models import REGISTRY
+from bot.providers.base import ResultMedia
 
 
 def output_kind(job: Job) -> MediaKind:
-    """The kind of file every result of this job must be."""
-    return MediaKind.IMAGE
+    """The kind of file the job's model produces; a model no longer listed made images (records
+    from before the registry are image jobs)."""
+    spec = REGISTRY.find(job.model)
+    return spec.output if spec is not None else MediaKind.IMAGE
+
+
+def result_kind(job: Job, result: ResultMedia) -> MediaKind:
+    """The kind one result must be: its own where the provider said, else the job's."""
+    return result.kind or output_kind(job)

@@ -11,12 +11,13 @@ import time
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
+from telegram.ext import ExtBot
 
 from bot import constants as k
 from bot import texts
+from bot.flood import SendPriority
 from bot.jobs import lua
 from bot.jobs.model import Job, JobState
 from bot.jobs.notices import edit_status
@@ -34,7 +35,7 @@ LONG_OUTPUTS = {MediaKind.VIDEO: ChatAction.UPLOAD_VIDEO, MediaKind.AUDIO: ChatA
 
 
 class Progress:
-    def __init__(self, redis: Redis, store: JobStore, bot: Bot, registry: Registry) -> None:
+    def __init__(self, redis: Redis, store: JobStore, bot: ExtBot[int], registry: Registry) -> None:
         self._redis = redis
         self._store = store
         self._bot = bot
@@ -81,4 +82,5 @@ class Progress:
         bucket = int(elapsed // EDIT_EVERY_S)  # the status shows the time in these steps
         if job.task_id and bucket > job.progress_shown:
             await self._store.set_progress_shown(job.id, bucket)
-            await edit_status(self._bot, job, texts.progress(kind, job.stage, elapsed))
+            text = texts.progress(kind, job.stage, elapsed)
+            await edit_status(self._bot, job, text, SendPriority.STATUS)

@@ -77,7 +77,8 @@ class Reconciler:
         if job is None or job.state is not JobState.SUBMITTED:
             return
         spec = self._registry.find(job.model)
-        provider = self._providers.get(job.provider)
+        # Records from before jobs named their provider: the model's own provider served them.
+        provider = self._providers.get(job.provider or (spec.provider if spec else ""))
         age = now - job.created_at
         if spec is None or provider is None:
             log.warning("job %s: model %s of %s is not available", job.id, job.model, job.provider)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from redis.exceptions import RedisError
-from telegram import Bot
 from telegram.error import TelegramError
+from telegram.ext import ExtBot
 
 from bot.callback_tokens import callback_url
 from bot.constants import TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
+from bot.flood import SendPriority
 from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.model import Job, JobState, StoredMedia
@@ -97,7 +98,7 @@ class JobService:
         providers: Mapping[str, Provider],
         registry: Registry,
         user_settings: UserSettings,
-        bot: Bot,
+        bot: ExtBot[int],
         http: aiohttp.ClientSession,
         notices: StatusNotices,
         progress: Progress,
@@ -185,7 +186,7 @@ class JobService:
         if job.status_message_id is None:
             latest = await self._store.get(job.id)
             job.status_message_id = latest.status_message_id if latest else None
-        await edit_status(self._bot, job, self._notices.generating(job))
+        await edit_status(self._bot, job, self._notices.generating(job), SendPriority.STATUS)
 
     async def _store_input(
         self, job_id: str, index: int, file: SentFile, spec: ModelSpec

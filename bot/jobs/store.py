@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -68,7 +69,7 @@ class JobStore:
         self._claim = redis.register_script(lua.CLAIM)
         self._extend = redis.register_script(lua.EXTEND_LEASE)
         self._delivered = redis.register_script(lua.MARK_DELIVERED)
-        self._mark_result = redis.register_script(lua.MARK_RESULT)
+        self._mark_results = redis.register_script(lua.MARK_RESULTS)
         self._retry_later = redis.register_script(lua.RETRY_LATER)
         self._set_field = redis.register_script(lua.SET_FIELD)
         self._take_due = redis.register_script(lua.TAKE_DUE)
@@ -165,7 +166,12 @@ class JobStore:
 
     async def mark_result(self, job_id: str, owner: str, index: int, mark: ResultMark) -> bool:
         """Record what became of one result; False when the caller no longer holds the lease."""
-        done = await self._mark_result(keys=[job_key(job_id)], args=[owner, index, mark.value])
+        return await self.mark_results(job_id, owner, {index: mark})
+
+    async def mark_results(self, job_id: str, owner: str, marks: Mapping[int, ResultMark]) -> bool:
+        """Record what became of several results at once (an album is one message)."""
+        pairs = [part for index, mark in marks.items() for part in (index, mark.value)]
+        done = await self._mark_results(keys=[job_key(job_id)], args=[owner, *pairs])
         return bool(done)
 
     async def retry_later(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.constants import TELEGRAM_PHOTO_MAX_BYTES
+from bot.constants import TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
 from bot.errors import MediaMismatch
 from bot.media.kinds import MediaKind
 from bot.media.sniff import MediaInfo
@@ -24,6 +24,7 @@ class SendAs(StrEnum):
     DOCUMENT = "document"
     VIDEO = "video"
     AUDIO = "audio"
+    LINK = "link"  # over Telegram's upload limit: a message with a link to our own copy
 
 
 def send_as(info: MediaInfo | None, size: int, expected: MediaKind) -> SendAs:
@@ -33,8 +34,10 @@ def send_as(info: MediaInfo | None, size: int, expected: MediaKind) -> SendAs:
     if info.kind is not expected:
         raise MediaMismatch(f"expected {expected}, got {info.mime_type}")
     if info.kind is MediaKind.IMAGE:
-        return _image(info, size)
-    return SendAs.VIDEO if info.kind is MediaKind.VIDEO else SendAs.AUDIO
+        how = _image(info, size)
+    else:
+        how = SendAs.VIDEO if info.kind is MediaKind.VIDEO else SendAs.AUDIO
+    return SendAs.LINK if size > TELEGRAM_UPLOAD_MAX_BYTES else how
 
 
 def _image(info: MediaInfo, size: int) -> SendAs:

@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from bot.constants import RESULT_DOWNLOAD_TIMEOUT_S, TELEGRAM_UPLOAD_MAX_BYTES
+from bot.constants import RESULT_DOWNLOAD_TIMEOUT_S, RESULT_MAX_BYTES
 from bot.errors import MediaFetchError, PermanentFetchError, TransientFetchError
 from bot.media.sniff import SNIFF_BYTES, MediaInfo, sniff
 from bot.media.spool import Spool
@@ -39,7 +39,7 @@ _TRANSIENT_STATUSES = frozenset({408, 429})
 class FetchPolicy:
     allowed_hosts: tuple[str, ...] = ("*",)
     allow_private: bool = False
-    max_bytes: int = TELEGRAM_UPLOAD_MAX_BYTES
+    max_bytes: int = RESULT_MAX_BYTES
     timeout_s: float = RESULT_DOWNLOAD_TIMEOUT_S
 
 
@@ -170,19 +170,21 @@ class MediaFetcher:
         self.policy = policy
         self._tmp_dir = tmp_dir
 
-    async def fetch(self, url: str) -> FetchedMedia:
-        """Raises TransientFetchError or PermanentFetchError; never anything else it expects."""
+    async def fetch(self, url: str, *, max_bytes: int | None = None) -> FetchedMedia:
+        """Raises TransientFetchError or PermanentFetchError; never anything else it expects.
+        `max_bytes` lowers the policy's size cap for this file."""
         try:
             target = URL(url)
         except (ValueError, TypeError) as exc:
             raise PermanentFetchError("malformed URL") from exc
+        limit = min(max_bytes or self.policy.max_bytes, self.policy.max_bytes)
         try:
             async with asyncio.timeout(self.policy.timeout_s):
-                return await self._follow(target)
+                return await self._follow(target, limit)
         except TimeoutError as exc:
             raise TransientFetchError("download timed out") from exc
 
-    async def _follow(self, url: URL) -> FetchedMedia:
+    async def _follow(self, url: URL, limit: int) -> FetchedMedia:
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 check_url(url, self.policy)
@@ -191,7 +193,7 @@ class MediaFetcher:
                         url = URL(urljoin(str(url), response.headers.get("Location", "")))
                         continue
                     _raise_for_status(response.status)
-                    return await self._save(response)
+                    return await self._save(response, limit)
             except MediaFetchError:
                 raise
             except aiohttp.InvalidURL as exc:  # a ValueError too, but never worth retrying
@@ -202,8 +204,7 @@ class MediaFetcher:
                 raise PermanentFetchError("malformed URL") from exc
         raise PermanentFetchError("too many redirects")
 
-    async def _save(self, response: aiohttp.ClientResponse) -> FetchedMedia:
-        limit = self.policy.max_bytes
+    async def _save(self, response: aiohttp.ClientResponse, limit: int) -> FetchedMedia:
         if response.content_length is not None and response.content_length > limit:
             raise PermanentFetchError("file too large")
         spool = await Spool.create(self._tmp_dir, SNIFF_BYTES)

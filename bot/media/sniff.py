@@ -1,7 +1,8 @@
 """Recognise a result file from its first bytes: its kind, format and, for images, dimensions.
 
 Pure: bytes in, a small record out. Image dimensions come from the header alone (PNG IHDR,
-JPEG SOFn, WebP VP8/VP8L/VP8X, GIF screen descriptor), so a 20000x20000 bomb costs nothing.
+JPEG SOFn, WebP VP8/VP8L/VP8X, GIF screen descriptor), so a 20000x20000 bomb costs nothing; an
+MP4's length and picture size come from its moov box when that comes first.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.media.kinds import MediaKind
+from bot.media.mp4 import movie_header
 
 # Enough for JPEG files whose EXIF and ICC segments come before the frame header.
 SNIFF_BYTES = 256 * 1024
@@ -18,13 +20,14 @@ SNIFF_BYTES = 256 * 1024
 
 @dataclass(frozen=True, slots=True)
 class MediaInfo:
-    """What the bytes are; width and height only for images whose header could be read."""
+    """What the bytes are; width, height and length only where a header could be read."""
 
     kind: MediaKind
     mime_type: str
     extension: str
     width: int | None = None
     height: int | None = None
+    duration_s: float | None = None  # movies and M4A audio whose moov box was in reach
 
 
 def sniff(head: bytes) -> MediaInfo | None:
@@ -137,11 +140,14 @@ def _iso_media(head: bytes) -> MediaInfo | None:
     if brand in _IMAGE_BRANDS:
         mime = _IMAGE_BRANDS[brand]
         return MediaInfo(MediaKind.IMAGE, mime, mime.removeprefix("image/"))
+    header = movie_header(head)
+    duration = header.duration_s if header else None
     if brand in _AUDIO_BRANDS:
-        return MediaInfo(MediaKind.AUDIO, "audio/mp4", "m4a")
+        return MediaInfo(MediaKind.AUDIO, "audio/mp4", "m4a", duration_s=duration)
+    width, height = (header.width, header.height) if header else (None, None)
     if brand == b"qt  ":
-        return MediaInfo(MediaKind.VIDEO, "video/quicktime", "mov")
-    return MediaInfo(MediaKind.VIDEO, "video/mp4", "mp4")
+        return MediaInfo(MediaKind.VIDEO, "video/quicktime", "mov", width, height, duration)
+    return MediaInfo(MediaKind.VIDEO, "video/mp4", "mp4", width, height, duration)
 
 
 def _matroska(head: bytes) -> MediaInfo | None:

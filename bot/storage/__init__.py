@@ -1,7 +1,9 @@
-"""Where input photos live: R2 (S3 API) or the local disk, behind one small interface."""
+"""Where input photos and oversized results live: R2 (S3 API) or the local disk, behind one
+small interface."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 
@@ -11,6 +13,10 @@ class Storage(Protocol):
     name: str
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """Store a file from disk, streamed (never read whole); raise StorageError."""
+        ...
 
     async def signed_url(self, key: str, ttl_s: int) -> str: ...
 

@@ -19,18 +19,20 @@ from pathlib import Path
 import pytest
 from aiohttp.abc import ResolveResult
 from redis.asyncio import Redis
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot import constants as k
 from bot import texts
 from bot.emulators.telegram import ApiCall, TelegramEmulator
 from bot.errors import FailureKind
+from bot.flood import SendRateLimiter
 from bot.jobs.delivery import Deliverer
 from bot.jobs.model import Job, JobState
 from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
 from bot.providers.base import ResultMedia
+from bot.storage.local import LocalStorage
 from tests.conftest import TOKEN
 from tests.harness import eventually, files_in
 from tests.images import png
@@ -60,14 +62,10 @@ class BuggyDns(StaticResolver):
 
 
 @pytest.fixture
-async def host() -> AsyncIterator[ResultHost]:
-    async with ResultHost() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(telegram: TelegramEmulator) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=f"{telegram.url}/bot") as ptb_bot:
+async def bot(telegram: TelegramEmulator) -> AsyncIterator[ExtBot[int]]:
+    """The bot as the app builds it: sends go through Photobot's flood control."""
+    limiter = SendRateLimiter(max_retries=1)
+    async with ExtBot(TOKEN, base_url=f"{telegram.url}/bot", rate_limiter=limiter) as ptb_bot:
         yield ptb_bot
 
 
@@ -77,12 +75,19 @@ def dns() -> BuggyDns:
 
 
 @pytest.fixture
+def storage(tmp_path_factory: pytest.TempPathFactory) -> LocalStorage:
+    """Where results too big for Telegram would go (none of these tests has one)."""
+    return LocalStorage(tmp_path_factory.mktemp("storage"), "http://127.0.0.1:9", b"key")
+
+
+@pytest.fixture
 async def deliverer(
-    redis: Redis, bot: Bot, dns: BuggyDns, tmp_path: Path
+    redis: Redis, bot: ExtBot[int], dns: BuggyDns, storage: LocalStorage, tmp_path: Path
 ) -> AsyncIterator[Deliverer]:
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
     async with make_media_session(policy, dns=dns) as session:
-        yield Deliverer(JobStore(redis), bot, MediaFetcher(session, policy, tmp_path), "me", FAST)
+        fetcher = MediaFetcher(session, policy, tmp_path)
+        yield Deliverer(JobStore(redis), bot, fetcher, storage, "me", FAST)
     assert await files_in(tmp_path) == []
 
 
@@ -138,6 +143,26 @@ async def test_results_sent_before_a_crash_are_not_sent_again(
     assert await redis.hget(f"job:{job.id}", "result:0") == "sent"
 
 
+async def test_an_album_sent_before_a_crash_is_not_sent_again(
+    deliverer: Deliverer, dns: BuggyDns, redis: Redis, telegram: TelegramEmulator,
+    host: ResultHost,
+) -> None:  # fmt: skip
+    images = [png(8, 8, text=f"album {n}".encode()) for n in range(2)]
+    good = [host.route(f"/{n}.png", ok(image)).replace("127.0.0.1", "good.test")
+            for n, image in enumerate(images)]  # fmt: skip
+    job = await final_job(redis, *good, "http://bug.test:9/c.png")
+
+    await eventually(lambda: deliverer.deliver(job.id))
+
+    assert dns.crashes == k.DELIVERY_MAX_CRASHES  # claimed four times: three crashes, a report
+    [album] = [c for c in telegram.sent_messages(job.chat_id) if c.method == "sendMediaGroup"]
+    assert len(album.params["media"]) == 2
+    assert host.statuses("/0.png") == host.statuses("/1.png") == [200]
+    assert said(telegram, job.chat_id) == [texts.some_results_missing(1, 3)]
+    marks = [await redis.hget(f"job:{job.id}", f"result:{n}") for n in range(3)]
+    assert marks == ["sent", "sent", None]
+
+
 async def test_transient_failures_are_retried_until_the_deadline_then_told(
     deliverer: Deliverer, redis: Redis, telegram: TelegramEmulator, host: ResultHost
 ) -> None:
@@ -171,14 +196,14 @@ async def test_at_the_deadline_what_went_out_stays_and_the_rest_is_counted(
 
 
 async def test_a_job_waiting_for_its_retry_is_not_handed_out_early(
-    redis: Redis, bot: Bot, tmp_path: Path, host: ResultHost
+    redis: Redis, bot: ExtBot[int], storage: LocalStorage, tmp_path: Path, host: ResultHost
 ) -> None:
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
     slow_retry = RetryPolicy(quick_delays_s=(0.01,), first_s=30.0)
     job = await final_job(redis, host.route("/down.png", status(503)))
     async with make_media_session(policy) as session:
         fetcher = MediaFetcher(session, policy, tmp_path)
-        deliverer = Deliverer(JobStore(redis), bot, fetcher, "me", slow_retry)
+        deliverer = Deliverer(JobStore(redis), bot, fetcher, storage, "me", slow_retry)
 
         first = await deliverer.deliver(job.id)
         again = await deliverer.deliver(job.id)  # as pub/sub catch-up or another replica would

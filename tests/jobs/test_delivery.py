@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +17,7 @@ import pytest
 from bot import texts
 from bot.emulators.telegram import ApiCall
 from bot.errors import FailureKind
-from tests.harness import BotHarness, StartBot, eventually, files_in
+from tests.harness import BotHarness, StartBot, eventually
 from tests.images import png
 from tests.result_host import ResultHost, ok, status
 
@@ -26,25 +25,6 @@ RESULT_PNG = png(16, 16, text=b"delivered")
 UPLOADS = ("sendPhoto", "sendDocument", "sendVideo", "sendAudio")
 DELIVERY_FAILED = texts.failure_text(FailureKind.DELIVERY)
 BAD_RESULT = texts.failure_text(FailureKind.BAD_RESULT)
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[ResultHost]:
-    async with ResultHost() as server:
-        yield server
-
-
-@pytest.fixture
-def spool_dir(tmp_path: Path) -> Path:
-    return tmp_path / "spool"
-
-
-@pytest.fixture
-async def results_bot(start_bot: StartBot, spool_dir: Path) -> AsyncIterator[BotHarness]:
-    """The bot, spooling downloads into a directory the test checks is empty afterwards."""
-    async with start_bot(media_tmp_dir=spool_dir) as bot:
-        yield bot
-    assert await files_in(spool_dir) == []  # every downloaded result was deleted after use
 
 
 def uploads_to(bot: BotHarness, chat: int) -> list[ApiCall]:

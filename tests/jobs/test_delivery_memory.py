@@ -1,5 +1,6 @@
 """Big results stream through a file: the real bot process's peak memory stays near one copy of
-each file being uploaded at that moment, however many results a job has.
+each file being uploaded at that moment, however many results a job has, and however many big
+videos go out at once.
 
 The bot runs as `python -m bot` in a child process with an environment built from scratch; its
 peak RSS is read from /proc (VmHWM, reset through clear_refs before each phase).
@@ -8,8 +9,10 @@ peak RSS is read from /proc (VmHWM, reset through clear_refs before each phase).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,15 +20,20 @@ from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
+from bot.jobs.model import Job, JobState
+from bot.jobs.store import JobStore, Outcome
+from bot.providers.base import ResultMedia
 from tests.child import BotHarnessView, child_env, running_bot
 from tests.conftest import free_port
 from tests.figures import record
 from tests.harness import eventually, files_in
-from tests.images import png
+from tests.images import mp4, png
 
 MB = 1024 * 1024
 RESULT_BYTES = 45 * MB
 RESULTS_PER_JOB = 4
+VIDEO_JOBS = 8
+VIDEO_MODEL = "grok-imagine/text-to-video"
 # Download buffers (1 MiB each), sockets, the allocator's working room: measured under 5 MB.
 SLACK_BYTES = 32 * MB
 
@@ -107,3 +115,48 @@ async def deliver_jobs(
 
 async def _none_undelivered(redis: Redis) -> bool:
     return await redis.zcard("jobs:undelivered") == 0
+
+
+async def test_eight_big_videos_at_once_are_held_once_each(
+    telegram: TelegramEmulator, kie: KieEmulator, redis: Redis, redis_url: str, tmp_path: Path
+) -> None:
+    env = child_env(telegram, kie, redis_url, free_port(), tmp_path / "data")
+    spool = tmp_path / "spool"
+    env |= {"MEDIA_TMP_DIR": str(spool), "POLL_AFTER_SECONDS": "30"}
+    video = mp4(1920, 1080, 30.0, size=RESULT_BYTES, text=b"a big video")
+    url = kie.add_result_file(video, name="big.mp4", content_type="video/mp4")
+
+    async with running_bot(env, tmp_path, tmp_path / "bot.log") as bot:
+        await deliver_videos(redis, telegram, 1, url)  # warm-up, as above
+        base = await reset_peak(bot.pid)
+        started = time.monotonic()
+        await deliver_videos(redis, telegram, VIDEO_JOBS, url)
+        elapsed = time.monotonic() - started
+        growth = await memory(bot.pid, "VmHWM") - base
+
+    assert await files_in(spool) == []
+    total = VIDEO_JOBS * RESULT_BYTES
+    record(f"big videos: {VIDEO_JOBS} x 45 MB at once",
+           f"peak RSS +{growth / MB:.0f} MB ({growth / total:.2f}x their size) in {elapsed:.0f} s",
+           f"< {(total + SLACK_BYTES) / MB:.0f} MB (one copy each)")  # fmt: skip
+    assert growth < total + SLACK_BYTES
+
+
+_video_chats = itertools.count(880_000)
+
+
+async def deliver_videos(redis: Redis, telegram: TelegramEmulator, count: int, url: str) -> None:
+    """`count` video jobs (new chats) finish with `url` at once; waits until all went out."""
+    store = JobStore(redis)
+    chats = [next(_video_chats) for _ in range(count)]
+    jobs = [Job(uuid.uuid4().hex, chat, chat, "a clip", VIDEO_MODEL, provider="kie",
+                task_id=f"task-{chat}", created_at=time.time()) for chat in chats]  # fmt: skip
+    for job in jobs:
+        await store.create(job, first_poll_at=job.created_at + 600)
+    for job in jobs:  # as callbacks store them: each wakes the bot's delivery
+        await store.record_outcome(job.id, Outcome(JobState.SUCCEEDED, (ResultMedia(url),)))
+    sent = await telegram.wait_for(
+        "sendVideo", lambda c: c.ok and c.params["chat_id"] in chats, count=count, timeout=120
+    )
+    assert all(len(call.params["video"]) == RESULT_BYTES for call in sent)
+    await eventually(lambda: _none_undelivered(redis), within=30)

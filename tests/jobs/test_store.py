@@ -72,3 +72,17 @@ async def test_a_delivered_job_cannot_be_put_back(redis: Redis) -> None:
     assert not await store.retry_later(job.id, "holder", time.time())
     assert not await store.mark_result(job.id, "holder", 0, ResultMark.SENT)
     assert await redis.zscore(k.UNDELIVERED_KEY, job.id) is None
+
+
+async def test_an_albums_results_are_marked_together(redis: Redis) -> None:
+    store = JobStore(redis)
+    job = await final_job(store)
+    assert await store.claim(job.id, "holder", 15) is not None
+    album = {0: ResultMark.SENT, 1: ResultMark.SENT}
+
+    assert not await store.mark_results(job.id, "someone-else", album)
+    assert await store.redis.hget(f"job:{job.id}", "result:0") is None
+    assert await store.mark_results(job.id, "holder", album)
+
+    read_back = await store.get(job.id)
+    assert read_back is not None and read_back.result_marks == album

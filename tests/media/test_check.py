@@ -1,10 +1,11 @@
-"""A result is checked against what the job produces, then sent as a photo or a document."""
+"""A result is checked against what the job produces, then sent as a photo, a document, a
+video, a track, or (over Telegram's upload limit) a link."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.constants import TELEGRAM_PHOTO_MAX_BYTES
+from bot.constants import TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
 from bot.errors import MediaMismatch
 from bot.media.check import MAX_IMAGE_PIXELS, SendAs, send_as
 from bot.media.sniff import MediaInfo, MediaKind
@@ -33,11 +34,16 @@ def image(width: int | None, height: int | None, mime: str = "image/png") -> Med
         (image(320, 200, "image/gif"), 100 * KB, SendAs.PHOTO),
         (MediaInfo(VIDEO, "video/mp4", "mp4"), 30_000 * KB, SendAs.VIDEO),
         (MediaInfo(AUDIO, "audio/mpeg", "mp3"), 5_000 * KB, SendAs.AUDIO),
+        (MediaInfo(VIDEO, "video/mp4", "mp4"), TELEGRAM_UPLOAD_MAX_BYTES, SendAs.VIDEO),
+        (MediaInfo(VIDEO, "video/mp4", "mp4"), TELEGRAM_UPLOAD_MAX_BYTES + 1, SendAs.LINK),
+        (MediaInfo(AUDIO, "audio/wav", "wav"), TELEGRAM_UPLOAD_MAX_BYTES + 1, SendAs.LINK),
+        (image(3000, 3000), TELEGRAM_UPLOAD_MAX_BYTES + 1, SendAs.LINK),
     ],
     ids=[
         "small-photo", "sides-at-limit", "sides-over-limit", "panorama", "ratio-at-limit",
         "ratio-over-limit", "tall", "bytes-at-limit", "bytes-over-limit", "pixels-at-cap", "gif",
-        "video", "audio",
+        "video", "audio", "video-at-upload-limit", "video-over-upload-limit",
+        "audio-over-upload-limit", "image-over-upload-limit",
     ],
 )  # fmt: skip
 def test_how_a_result_goes_out(info: MediaInfo, size: int, expected: SendAs) -> None:
@@ -55,11 +61,12 @@ def test_how_a_result_goes_out(info: MediaInfo, size: int, expected: SendAs) -> 
         (image(0, 480), IMAGE, "without readable dimensions"),
         (image(20_000, 20_000), IMAGE, "pixel cap"),
         (image(MAX_IMAGE_PIXELS + 1, 1), IMAGE, "pixel cap"),
+        (MediaInfo(AUDIO, "audio/mpeg", "mp3"), VIDEO, "audio/mpeg"),
         (MediaInfo(IMAGE, "image/heic", "heic"), IMAGE, "without readable dimensions"),
     ],
     ids=[
         "unrecognised", "video-for-image", "audio-for-image", "image-for-video", "no-dimensions",
-        "zero-width", "bomb", "one-pixel-over-cap", "heic",
+        "zero-width", "bomb", "one-pixel-over-cap", "audio-for-video", "heic",
     ],
 )  # fmt: skip
 def test_what_the_job_does_not_produce_is_a_mismatch(
@@ -67,5 +74,7 @@ def test_what_the_job_does_not_produce_is_a_mismatch(
 ) -> None:
     with pytest.raises(MediaMismatch, match=reason) as refused:
         send_as(info, 1000, expected_kind)
+    with pytest.raises(MediaMismatch, match=reason):  # a link is no way round the check
+        send_as(info, TELEGRAM_UPLOAD_MAX_BYTES + 1, expected_kind)
 
     assert not refused.value.transient

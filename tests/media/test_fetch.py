@@ -235,3 +235,21 @@ async def test_too_big_is_permanent(
     error = await refusal(fetcher, host.route("/x.png", ok(png(padding=2000))))
 
     assert isinstance(error, PermanentFetchError) and str(error) == "file too large"
+
+
+async def test_a_caller_may_lower_the_size_cap_for_one_file(
+    host: ResultHost, make_fetcher: Callable[..., MediaFetcher]
+) -> None:
+    fetcher = make_fetcher(FetchPolicy(allow_private=True, max_bytes=10_000, timeout_s=5.0))
+    small = host.route("/small.png", ok(png(padding=2000)))
+    big = host.route("/big.png", ok(png(padding=20_000)))
+
+    with pytest.raises(PermanentFetchError, match="file too large"):
+        await fetcher.fetch(small, max_bytes=1000)
+    with pytest.raises(PermanentFetchError, match="file too large"):
+        await fetcher.fetch(big, max_bytes=50_000)  # never above the policy's own cap
+    media = await fetcher.fetch(small, max_bytes=5000)
+    await discard(media)
+
+    assert 2000 < media.size <= 5000
+    assert host.statuses("/small.png") == [200, 200]
