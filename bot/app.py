@@ -194,7 +194,9 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     secret = await _callback_secret(settings, redis)
     storage = await _build_storage(settings, secret)
     store = JobStore(redis)
-    providers = build_providers(settings, app[HTTP])
+    providers = build_providers(
+        settings, app[HTTP], storage=storage, redis=redis, on_result=store.record_task_outcome
+    )
     progress = Progress(redis, store, application.bot, REGISTRY)
     notices = StatusNotices(
         application.bot, store, lambda job: texts.generating(progress.output(job))
@@ -219,6 +221,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
             poll_after_s=settings.poll_after_seconds,
             limits=UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour),
             admin_ids=settings.admin_ids,
+            provider_preference=settings.provider_preference,
         ),
     )
     return Deps(
@@ -310,3 +313,5 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_S)
         await subscriber.drain()
+        for provider in deps.providers.values():
+            await provider.aclose()

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     kie_webhook_hmac_key: SecretStr | None = None
     novita_api_key: SecretStr | None = None
     novita_base_url: AnyHttpUrl = AnyHttpUrl("https://api.novita.ai")
+    novita_seedream_mode: Literal["async", "sync"] = "async"
+    novita_test_mode: Literal["off", "succeed", "fail"] = "off"
+    # Providers tried first, in this order, for every capability they serve (empty: the
+    # catalog's order, Kie's models first).
+    provider_preference: Annotated[tuple[Literal["kie", "novita"], ...], NoDecode] = ()
 
     redis_url: str | None = None
     r2_endpoint_url: AnyHttpUrl | None = None
@@ -77,6 +82,13 @@ class Settings(BaseSettings):
     @field_validator("media_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("provider_preference", mode="before")
+    @classmethod
+    def _split_providers(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip().lower() for part in value.split(",") if part.strip())
         return value

@@ -54,6 +54,10 @@ NOT_AN_IMAGE = "That file isn't an image. Send a photo, or a JPEG, PNG or WebP f
 UNSUPPORTED_FORMAT = (
     "I can't use {kind} images. Send it as a photo, or as a JPEG, PNG or WebP file."
 )
+# An image the chosen model cannot take (WebP for some): JPEG and PNG suit every model.
+IMAGE_FORMAT_REFUSED = (
+    "I can't use that kind of image for this. Send it as a photo, or as a JPEG or PNG file."
+)
 TOO_BIG_FOR_TELEGRAM = (
     "That file is over 20 MB, the most Telegram lets bots download. "
     "Send a smaller file, or send it as a photo."
@@ -232,7 +236,7 @@ def limit_text(problem: Problem) -> str:
         case Breach.FORMAT if problem.kind is MediaKind.VIDEO:
             return "I can't use that video format. Send an MP4 or MOV video."
         case Breach.FORMAT:
-            return NOT_AN_IMAGE
+            return IMAGE_FORMAT_REFUSED
         case Breach.TOO_BIG if problem.kind is MediaKind.IMAGE:
             return TOO_BIG_FOR_MODEL.format(mb=f"{problem.limit / 2**20:g}")
         case Breach.TOO_BIG:

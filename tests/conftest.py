@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 from redis.asyncio import Redis
 
 from bot.emulators.kie import KieEmulator
+from bot.emulators.novita import NovitaEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.redis_server import RedisServer
 from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
@@ -24,6 +25,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 BUCKET = "photobot-test"
 TOKEN = "123456:TEST-token-abcdef"
+NOVITA_KEY = "novita-test-key"
 
 
 def free_port() -> int:
@@ -78,6 +80,14 @@ async def telegram() -> AsyncIterator[TelegramEmulator]:
 @pytest.fixture
 async def kie() -> AsyncIterator[KieEmulator]:
     emulator = KieEmulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def novita() -> AsyncIterator[NovitaEmulator]:
+    emulator = NovitaEmulator(api_key=NOVITA_KEY)
     await emulator.start()
     yield emulator
     await emulator.stop()

@@ -148,7 +148,8 @@ async def test_file_claiming_to_be_an_image_but_is_not_is_refused(bot: BotHarnes
 
     [reply] = await bot.wait_said(chat, lambda t: t != texts.WORKING)
 
-    assert reply.params["text"] == texts.NOT_AN_IMAGE
+    # The bytes are a GIF: an image, in a format the model does not take.
+    assert reply.params["text"] == texts.IMAGE_FORMAT_REFUSED
     assert bot.kie.tasks == {}
 
 

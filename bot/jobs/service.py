@@ -84,6 +84,7 @@ class SubmitConfig:
     poll_after_s: float
     limits: UserLimits = NO_LIMITS
     admin_ids: frozenset[int] = frozenset()
+    provider_preference: tuple[str, ...] = ()  # tried first, in order
 
 
 class JobService:
@@ -174,9 +175,11 @@ class JobService:
         return job
 
     def model_for(self, capability: Capability, settings: Mapping[str, str]) -> ModelSpec:
-        """The model that serves a capability for this user: their engine, a known provider."""
+        """The model that serves a capability for this user: a preferred provider's, their
+        engine's, a configured provider's."""
         engine = settings.get("video_engine", "")
-        for spec in self._registry.candidates(capability, engine=engine):
+        preference = self._config.provider_preference
+        for spec in self._registry.candidates(capability, engine=engine, providers=preference):
             if spec.provider in self._providers:
                 return spec
         raise InputRejected(InputProblem.UNAVAILABLE)

@@ -138,6 +138,12 @@ class JobStore:
         )
         return int(result)
 
+    async def record_task_outcome(self, job_id: str, task: TaskOutcome) -> int:
+        """A provider's final word on the job's own task, however it arrived."""
+        return await self.record_outcome(
+            job_id, Outcome.from_task(task), expected_task_id=task.task_id
+        )
+
     async def claim(self, job_id: str, owner: str, lease_s: float) -> Job | None:
         """Take the right to deliver a final job, unless someone holds an unexpired lease."""
         now = time.time()

@@ -23,10 +23,11 @@ class Registry:
     def candidates(
         self, capability: Capability, *, engine: str = "", providers: Iterable[str] = ()
     ) -> list[ModelSpec]:
-        """Models serving a capability, the user's engine first, then in provider order."""
+        """Models serving a capability: the preferred providers' first (in order; the rest
+        after), and within a provider the user's engine first."""
         found = [m for m in self.models if m.capability is capability]
         order = {name: rank for rank, name in enumerate(providers)}
-        found.sort(key=lambda m: (m.engine != engine, order.get(m.provider, len(order))))
+        found.sort(key=lambda m: (order.get(m.provider, len(order)), m.engine != engine))
         return found
 
     def setting(self, key: str) -> Setting:

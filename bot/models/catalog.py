@@ -45,6 +45,18 @@ _VIDEO_CADENCE = Cadence(steps=((60, 10), (600, 20)), then_every_s=30)
 _VIDEO_DEADLINE_S = 40 * 60  # video jobs can take well over 10 minutes
 _GROK = frozen({"mode": "normal", "resolution": "720p"})
 _SUNO_MODEL = Option("music_model", "model")
+# Seedream's recommended sizes per aspect ratio; "auto" is the seed's portrait 720x1280.
+_SEEDREAM_SIZE = Option(
+    "aspect_ratio",
+    "size",
+    {"auto": "720x1280", "1:1": "1024x1024", "3:4": "864x1152", "4:3": "1152x864",
+     "9:16": "720x1280", "16:9": "1280x720"},
+)  # fmt: skip
+_SEEDREAM_FIXED = frozen(
+    {"negative_prompt": "blurry, low quality", "image_num": 1, "guidance_scale": 2.5,
+     "steps": 20, "seed": -1}
+)  # fmt: skip
+_KLING_LENGTH = Option("video_length", "duration", {"short": "5", "long": "10"})
 
 
 def _kie_image(key: str, capability: Capability, title: str, **fields: Any) -> ModelSpec:
@@ -58,6 +70,13 @@ def _kie_video(key: str, capability: Capability, title: str, **fields: Any) -> M
         key, "kie", "jobs", capability, MediaKind.VIDEO, title,
         cadence=_VIDEO_CADENCE, deadline_s=_VIDEO_DEADLINE_S, **fields,
     )  # fmt: skip
+
+
+def _novita(
+    key: str, family: str, capability: Capability, output: MediaKind, title: str, **fields: Any
+) -> ModelSpec:
+    """A Novita AI model; none has a Kie video engine."""
+    return ModelSpec(key, "novita", family, capability, output, title, **fields)
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -197,5 +216,37 @@ MODELS: tuple[ModelSpec, ...] = (
         options=(_SUNO_MODEL,),
         fixed=frozen({"customMode": True}),
         cadence=Cadence(steps=((60, 5), (300, 15))),
+    ),
+    _novita(
+        "seedream_3_0",
+        "seedream",
+        Capability.TEXT_TO_IMAGE,
+        MediaKind.IMAGE,
+        "Seedream 3.0",
+        # Novita's reference states no prompt limit; 2000 is what other Seedream 3.0 hosts take.
+        texts=(TextSlot("prompt", "prompt", 2000),),
+        options=(_SEEDREAM_SIZE,),
+        fixed=_SEEDREAM_FIXED,
+    ),
+    _novita(
+        "kling-v2.1-i2v-master",
+        "kling-i2v",
+        Capability.IMAGE_TO_VIDEO,
+        MediaKind.VIDEO,
+        "Kling 2.1 Master",
+        media=(
+            MediaSlot(
+                MediaKind.IMAGE,
+                "image",
+                mime_types=frozenset({"image/jpeg", "image/png"}),
+                min_side_px=300,
+                single=True,
+            ),
+        ),
+        texts=(TextSlot("prompt", "prompt", 2500),),
+        options=(_KLING_LENGTH,),
+        fixed=frozen({"negative_prompt": "blurry, distorted", "cfg_scale": 0.5}),
+        cadence=_VIDEO_CADENCE,
+        deadline_s=_VIDEO_DEADLINE_S,
     ),
 )

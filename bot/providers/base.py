@@ -130,3 +130,7 @@ class Provider(Protocol):
     async def balance(self) -> float | None:
         """Credits left, where the provider tells; raises ProviderError."""
         ...
+
+    async def aclose(self) -> None:
+        """Stop background work the provider owns (at shutdown)."""
+        ...

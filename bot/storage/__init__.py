@@ -8,7 +8,7 @@ from typing import Protocol
 
 
 class Storage(Protocol):
-    """Stores bytes under a key and hands out expiring URLs for providers to fetch them."""
+    """Stores bytes under a key, reads them back, and hands out expiring URLs for providers."""
 
     name: str
 
@@ -16,6 +16,10 @@ class Storage(Protocol):
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         """Store a file from disk, streamed (never read whole); raise StorageError."""
+        ...
+
+    async def read(self, key: str) -> bytes:
+        """The stored bytes, for providers that take uploads rather than URLs."""
         ...
 
     async def signed_url(self, key: str, ttl_s: int) -> str: ...

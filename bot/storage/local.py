@@ -60,6 +60,13 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"write failed: {type(exc).__name__}") from exc
 
+    async def read(self, key: str) -> bytes:
+        path = self.path_for(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise StorageError(f"read failed: {type(exc).__name__}") from exc
+
     async def signed_url(self, key: str, ttl_s: int) -> str:
         expires = int(time.time()) + ttl_s
         signature = media_signature(self._secret, key, expires)

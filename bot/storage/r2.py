@@ -75,6 +75,21 @@ class R2Storage:
         except (BotoCoreError, ClientError, Boto3Error, OSError) as exc:
             raise StorageError(f"upload failed: {type(exc).__name__}") from exc
 
+    async def read(self, key: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._get, key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"download failed: {type(exc).__name__}") from exc
+
+    def _get(self, key: str) -> bytes:
+        """One blocking call in the worker thread: the object and its whole body."""
+        body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+        try:
+            data: bytes = body.read()
+        finally:
+            body.close()
+        return data
+
     async def signed_url(self, key: str, ttl_s: int) -> str:
         url: str = self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=ttl_s

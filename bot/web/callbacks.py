@@ -43,7 +43,10 @@ def provider_callback(name: str) -> Callable[[web.Request], Awaitable[web.Respon
     """The route handler for one provider's callbacks."""
 
     async def callback(request: web.Request) -> web.Response:
-        return await _callback(request, request.app[DEPS].providers[name])
+        provider = request.app[DEPS].providers.get(name)
+        if provider is None:  # the route exists, the provider is not configured
+            return _refuse(request, 404, "not found", "provider not configured")
+        return await _callback(request, provider)
 
     return callback
 

@@ -66,3 +66,24 @@ def test_suno_custom_limits_depend_on_the_music_model() -> None:
     assert isinstance(style, TextSlot)
     assert style.limit({"music_model": "V4"}) == 200
     assert style.limit({"music_model": "V5"}) == 1000
+
+
+def test_preferred_providers_come_before_the_users_engine() -> None:
+    [first, *_] = REGISTRY.candidates(
+        Capability.IMAGE_TO_VIDEO, engine="grok", providers=["novita", "kie"]
+    )
+    assert (first.provider, first.engine) == ("novita", "")
+    kie_first = REGISTRY.candidates(Capability.IMAGE_TO_VIDEO, engine="sora", providers=["kie"])
+    assert [m.engine for m in kie_first] == ["sora", "grok", ""]
+    # Without a preference the catalog's order stands: Kie's models, the user's engine first.
+    assert REGISTRY.candidates(Capability.TEXT_TO_IMAGE)[0].provider == "kie"
+
+
+def test_novita_models_declare_novitas_limits() -> None:
+    kling = REGISTRY.candidates(Capability.IMAGE_TO_VIDEO, providers=["novita"])[0]
+    slot = kling.slot(MediaKind.IMAGE)
+    assert slot is not None
+    assert (slot.min_side_px, slot.max_bytes) == (300, 10 * 1024 * 1024)
+    assert slot.mime_types == {"image/jpeg", "image/png"}
+    seedream = REGISTRY.candidates(Capability.TEXT_TO_IMAGE, providers=["novita"])[0]
+    assert seedream.engine == "" and seedream.output is MediaKind.IMAGE

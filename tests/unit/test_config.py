@@ -244,3 +244,24 @@ def test_settings_from_values_alone_ignore_the_environment(
     assert settings.user_max_jobs_in_flight == 3
     assert settings.log_level == "INFO"
     assert load_settings(**BASE).kie_webhook_hmac_key is not None  # the default does read it
+
+
+def test_novita_settings_default_to_async_without_test_mode() -> None:
+    settings = load(**BASE)
+    assert settings.novita_api_key is None
+    assert (settings.novita_seedream_mode, settings.novita_test_mode) == ("async", "off")
+    assert settings.provider_preference == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("novita_seedream_mode", "later"), ("novita_test_mode", "maybe"),
+     ("provider_preference", "kie,openai")],
+)  # fmt: skip
+def test_bad_novita_and_preference_values_are_named(name: str, value: str) -> None:
+    assert config_error(**BASE, **{name: value}).startswith(name.upper())
+
+
+def test_provider_preference_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVIDER_PREFERENCE", " Novita, kie ")
+    assert load(**BASE).provider_preference == ("novita", "kie")

@@ -59,3 +59,6 @@ class KieProvider:
 
     async def balance(self) -> float | None:
         return float(await self.client.credit())
+
+    async def aclose(self) -> None:
+        """Kie runs nothing in the background."""
