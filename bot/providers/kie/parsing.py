@@ -12,6 +12,7 @@ from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
 from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
 from bot.providers.kie.errors import kind_for_code
+from bot.providers.text import encodable, printable
 
 SUCCESS_WORDS = frozenset({"success", "succeeded", "completed", "complete"})
 FAILURE_WORDS = frozenset(
@@ -52,7 +53,7 @@ def parse_kie_callback(raw: bytes | str) -> TaskOutcome:
 def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     """Read task id, status, results and error from a decoded callback or status body."""
     task_id = _first_string(body, _TASK_ID_PATHS)
-    if not task_id or len(task_id) > _MAX_TASK_ID_CHARS or not _encodable(task_id):
+    if not task_id or len(task_id) > _MAX_TASK_ID_CHARS or not encodable(task_id):
         raise CallbackParseError("no task id")
     status = _status(body)
     stage = next(iter(_strings_at(body, _STAGE_PATHS)), "").lower()
@@ -60,13 +61,13 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     if status is TaskStatus.FAILED:
         code, message = _error(body)
         return TaskOutcome(
-            task_id, status, (), _printable(code), _printable(message), _fail_kind(code, body)
+            task_id, status, (), printable(code), printable(message), _fail_kind(code, body)
         )
     results = tuple(_dedupe_results(_results(body)))
     if status is TaskStatus.SUCCEEDED and not results:
         return TaskOutcome(task_id, TaskStatus.FAILED, (), "no_result", "no result files")
     if status is TaskStatus.PENDING:
-        return TaskOutcome(task_id, status, stage=_printable(stage))
+        return TaskOutcome(task_id, status, stage=printable(stage))
     return TaskOutcome(task_id, status, results)
 
 
@@ -153,7 +154,7 @@ def _track(track: dict[str, Any], audio_field: str, image_field: str) -> Iterato
     yield ResultMedia(
         audio,
         MediaKind.AUDIO,
-        title=_printable(_text(track.get("title")))[:_MAX_TITLE_CHARS],
+        title=printable(_text(track.get("title")))[:_MAX_TITLE_CHARS],
         duration_s=float(duration) if duration is not None else None,
         cover_url=image,
     )
@@ -212,23 +213,10 @@ def _text(value: Any) -> str:
     return str(value).strip() if isinstance(value, str | int) else ""
 
 
-def _encodable(text: str) -> bool:
-    """JSON allows lone surrogates; Redis and Telegram need real UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _printable(text: str) -> str:
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
 def _dedupe_results(items: Iterable[ResultMedia]) -> Iterator[ResultMedia]:
     seen: set[str] = set()
     for item in items:
-        if item.url not in seen and _encodable(item.url) and _encodable(item.cover_url):
+        if item.url not in seen and encodable(item.url) and encodable(item.cover_url):
             seen.add(item.url)
             yield item
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
 from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
+from bot.providers.text import encodable
 
 RESULT_EVENT = "ASYNC_TASK_RESULT"
 SUCCEEDED = "TASK_STATUS_SUCCEED"
@@ -95,7 +96,7 @@ def _task_id(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CallbackParseError("no task id")
     task_id = value.strip()
-    if len(task_id) > _MAX_TASK_ID_CHARS or not _encodable(task_id):
+    if len(task_id) > _MAX_TASK_ID_CHARS or not encodable(task_id):
         raise CallbackParseError("no task id")
     return task_id
 
@@ -118,7 +119,7 @@ def _dicts(value: Any) -> Iterator[dict[str, Any]]:
 
 def _urls(value: Any) -> Iterator[str]:
     for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, str) and item.startswith(("https://", "http://")) and _encodable(item):
+        if isinstance(item, str) and item.startswith(("https://", "http://")) and encodable(item):
             yield item
 
 
@@ -140,12 +141,3 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     return value.strip().encode("utf-8", "replace").decode("utf-8")
-
-
-def _encodable(text: str) -> bool:
-    """JSON allows lone surrogates; Redis and Telegram need real UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
