@@ -125,10 +125,10 @@ async def test_video_on_a_photo_uploads_its_exact_bytes_to_kling(
     clip = novita.add_result_file(CLIP, name="v.mp4", content_type="video/mp4")
     novita.finish(task.task_id, videos=[clip])
     assert (await novita.send_webhook(task.task_id, shape="seed"))[0] == 200
-    # Stored as a video result (sending videos to the chat is the delivery's, by result kind).
     job = f"job:{job_of(task)}"
-    assert await nbot.redis.hget(job, "outcome") == "succeeded"
     assert json.loads(await nbot.redis.hget(job, "results")) == [{"url": clip, "kind": "video"}]
+    [video] = await nbot.wait_sent(chat, "sendVideo")
+    assert video.params["video"] == CLIP and video.params["supports_streaming"] is True
 
 
 async def test_a_failure_reason_reaches_the_user_plainly(
