@@ -260,14 +260,16 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(subscriber.run(), name="subscriber"),
         asyncio.create_task(reconciler.run(), name="reconciler"),
-        asyncio.create_task(deps.notices.run(), name="status-notices"),
     ]
+    notices = asyncio.create_task(deps.notices.run(), name="status-notices")
     try:
         yield
     finally:
         subscriber.stopping.set()
         reconciler.stopping.set()
+        deps.notices.stop()  # ends by itself: a cancel could land inside a Redis command
         for task in tasks:
             task.cancel()
-        await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_S)
+        await asyncio.wait([*tasks, notices], timeout=SHUTDOWN_WAIT_S)
+        notices.cancel()  # a no-op unless it outlived the wait
         await subscriber.drain()
