@@ -291,6 +291,9 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(subscriber.run(), name="subscriber"),
         asyncio.create_task(reconciler.run(), name="reconciler"),
+    ]
+    # These end by themselves once told to stop: a cancel could land inside a Redis command.
+    self_stopping = [
         asyncio.create_task(deps.notices.run(), name="status-notices"),
         asyncio.create_task(deps.progress.run(), name="progress"),
         asyncio.create_task(
@@ -309,9 +312,12 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         reconciler.stopping.set()
         flows_stopping.set()
         deps.progress.stopping.set()
+        deps.notices.stop()
         for task in tasks:
             task.cancel()
-        await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT_S)
+        await asyncio.wait([*tasks, *self_stopping], timeout=SHUTDOWN_WAIT_S)
+        for task in self_stopping:
+            task.cancel()  # a no-op unless it outlived the wait
         await subscriber.drain()
         for provider in deps.providers.values():
             await provider.aclose()

@@ -22,6 +22,7 @@ from bot.jobs.store import JobStore
 log = logging.getLogger(__name__)
 
 WORKERS = 4
+_STOP = ""  # never a job id
 
 
 class StatusNotices:
@@ -32,16 +33,31 @@ class StatusNotices:
         self._store = store
         self._generating = generating  # what a running job's status says (by what it makes)
         self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._stopping = False
 
     def post(self, job_id: str) -> None:
-        self._queue.put_nowait(job_id)
+        if not self._stopping:
+            self._queue.put_nowait(job_id)
 
     async def run(self) -> None:
+        """Until `stop`: the workers then end by themselves."""
         await asyncio.gather(*(self._work() for _ in range(WORKERS)))
+
+    def stop(self) -> None:
+        """Each worker finishes the message in hand and ends; those still waiting are dropped.
+        Status messages wait behind results, so at shutdown some usually do; and a worker
+        cancelled inside a Redis command may swallow the cancel and never end."""
+        self._stopping = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        for _ in range(WORKERS):
+            self._queue.put_nowait(_STOP)
 
     async def _work(self) -> None:
         while True:
             job_id = await self._queue.get()
+            if job_id == _STOP:
+                return
             try:
                 await self._send(job_id)
             except (TelegramError, OSError) as exc:

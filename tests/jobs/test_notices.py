@@ -1,0 +1,57 @@
+"""Status messages: stopping the queue drops what waits and lets its workers end by themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from redis.asyncio import Redis
+from telegram.ext import ExtBot
+
+from bot.emulators.telegram import TelegramEmulator
+from bot.flood import SendRateLimiter
+from bot.jobs.model import Job
+from bot.jobs.notices import StatusNotices
+from bot.jobs.store import JobStore
+from tests.conftest import TOKEN
+
+
+async def test_stopping_drops_waiting_messages_and_the_workers_end(
+    redis: Redis, telegram: TelegramEmulator
+) -> None:
+    store = JobStore(redis)
+    limiter = SendRateLimiter(max_retries=1)
+    async with ExtBot(TOKEN, base_url=f"{telegram.url}/bot", rate_limiter=limiter) as bot:
+        notices = StatusNotices(bot, store)
+        for chat in range(61_000, 61_010):  # jobs still waiting for a status message
+            job = Job(uuid.uuid4().hex, chat, chat, "prompt", "m", created_at=time.time())
+            await store.create(job, first_poll_at=job.created_at + 60)
+            notices.post(job.id)
+
+        notices.stop()
+        notices.post("posted-after-stop")
+        await asyncio.wait_for(notices.run(), timeout=5)  # ends without a cancel
+
+    assert telegram.calls_to("sendMessage") == []
+
+
+async def test_a_running_queue_sends_each_waiting_jobs_status(
+    redis: Redis, telegram: TelegramEmulator
+) -> None:
+    store = JobStore(redis)
+    limiter = SendRateLimiter(max_retries=1)
+    async with ExtBot(TOKEN, base_url=f"{telegram.url}/bot", rate_limiter=limiter) as bot:
+        notices = StatusNotices(bot, store)
+        running = asyncio.create_task(notices.run())
+        chats = list(range(62_000, 62_003))
+        for chat in chats:
+            job = Job(uuid.uuid4().hex, chat, chat, "prompt", "m", created_at=time.time())
+            await store.create(job, first_poll_at=job.created_at + 60)
+            notices.post(job.id)
+
+        sent = await telegram.wait_for("sendMessage", lambda c: c.ok, count=len(chats))
+        notices.stop()
+        await asyncio.wait_for(running, timeout=5)
+
+    assert sorted(c.params["chat_id"] for c in sent) == chats
