@@ -32,6 +32,7 @@ from bot.jobs.admission import Admissions, UserLimits
 from bot.jobs.albums import AlbumCollector
 from bot.jobs.alerts import AdminAlerts
 from bot.jobs.delivery import Deliverer
+from bot.jobs.failover import Failover
 from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingStore
 from bot.jobs.progress import Progress
@@ -43,6 +44,7 @@ from bot.jobs.subscriber import Subscriber
 from bot.jobs.user_settings import UserSettings
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
 from bot.models import REGISTRY
+from bot.models.spec import Capability
 from bot.providers import CALLBACK_ROUTES, build_providers
 from bot.redis_server import RedisServer
 from bot.storage import Storage
@@ -202,6 +204,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         application.bot, store, lambda job: texts.generating(progress.output(job))
     )
     user_settings = UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine})
+    failover = Failover(redis, settings.failover_cooldown_seconds)
     service = JobService(
         store=store,
         admissions=Admissions(redis, max(m.deadline_s for m in REGISTRY.models)),
@@ -214,6 +217,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         progress=progress,
         alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
         user_settings=user_settings,
+        failover=failover,
         config=SubmitConfig(
             public_base_url=settings.base_url(),
             callback_secret=secret,
@@ -221,7 +225,10 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
             poll_after_s=settings.poll_after_seconds,
             limits=UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour),
             admin_ids=settings.admin_ids,
-            provider_preference=settings.provider_preference,
+            provider_order={
+                Capability.TEXT_TO_IMAGE: settings.text_to_image_providers,
+                Capability.IMAGE_TO_VIDEO: settings.image_to_video_providers,
+            },
         ),
     )
     return Deps(
@@ -238,6 +245,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         notices=notices,
         progress=progress,
         providers=providers,
+        failover=failover,
         storage=storage,
         callback_secret=secret,
     )

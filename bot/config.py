@@ -17,6 +17,8 @@ from pydantic_settings import (
 
 EXIT_CONFIG_ERROR = 2
 
+ProviderName = Literal["kie", "novita"]
+
 
 class Settings(BaseSettings):
     """Every setting Photobot reads; names match the environment variables."""
@@ -44,9 +46,11 @@ class Settings(BaseSettings):
     novita_base_url: AnyHttpUrl = AnyHttpUrl("https://api.novita.ai")
     novita_seedream_mode: Literal["async", "sync"] = "async"
     novita_test_mode: Literal["off", "succeed", "fail"] = "off"
-    # Providers tried first, in this order, for every capability they serve (empty: the
-    # catalog's order, Kie's models first).
-    provider_preference: Annotated[tuple[Literal["kie", "novita"], ...], NoDecode] = ()
+    # Providers allowed for /imagine and for /video on a photo, in order of preference; a
+    # provider failing for a reason the user did not cause is skipped for the cool-down.
+    text_to_image_providers: Annotated[tuple[ProviderName, ...], NoDecode] = ("kie", "novita")
+    image_to_video_providers: Annotated[tuple[ProviderName, ...], NoDecode] = ("kie", "novita")
+    failover_cooldown_seconds: float = Field(300.0, gt=0)
 
     redis_url: str | None = None
     r2_endpoint_url: AnyHttpUrl | None = None
@@ -86,11 +90,15 @@ class Settings(BaseSettings):
             return tuple(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("provider_preference", mode="before")
+    @field_validator("text_to_image_providers", "image_to_video_providers", mode="before")
     @classmethod
     def _split_providers(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+            value = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        if not value:
+            raise ValueError("expected at least one of kie, novita")
+        if len(set(value)) != len(value):
+            raise ValueError("a provider is listed twice")
         return value
 
     @field_validator("redis_url")

@@ -12,6 +12,7 @@ from telegram.ext import CallbackContext
 from bot.config import Settings
 from bot.flows.store import FlowStore
 from bot.jobs.albums import AlbumCollector
+from bot.jobs.failover import Failover
 from bot.jobs.notices import StatusNotices
 from bot.jobs.pending import PendingStore
 from bot.jobs.progress import Progress
@@ -41,6 +42,7 @@ class Deps:
     notices: StatusNotices
     progress: Progress
     providers: Mapping[str, Provider]
+    failover: Failover
     storage: Storage
     callback_secret: bytes
 

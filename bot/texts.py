@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 
 from bot.constants import PROMPT_MAX_CHARS
-from bot.errors import FailureKind
+from bot.errors import FailureKind, ProviderError
+from bot.jobs.failover import ProviderHealth
 from bot.jobs.stats import ModelStats
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
@@ -107,6 +109,30 @@ REJECTED_NO_REASON = "it didn't pass the content checks"
 MAX_REASON_CHARS = 300
 
 ADMIN_ALERT = "Photobot alert: {what}. Provider said: {reason}"
+# Why a provider is passed over, as admins read it in an alert and in /stats.
+PROVIDER_TROUBLE = {
+    FailureKind.MISCONFIGURED: "refused the API key",
+    FailureKind.NO_CREDITS: "is out of credits",
+    FailureKind.MAINTENANCE: "is down for maintenance",
+    FailureKind.BUSY: "is not answering (outage or rate limit)",
+}
+FAILOVER_ALERT = (
+    "Photobot alert: {provider} {trouble}, so new jobs go to {to}; {provider} is tried first "
+    "again in {minutes:g} min. Provider said: {reason}"
+)
+FAILOVER_BACK = "Photobot: {provider} is taking jobs again."
+
+
+def failover_alert(exc: ProviderError, to: str, minutes: float) -> str:
+    trouble = PROVIDER_TROUBLE.get(exc.kind, "failed")
+    reason = clean_reason(exc.message) or str(exc.code)
+    return FAILOVER_ALERT.format(
+        provider=exc.provider, trouble=trouble, to=to, minutes=round(minutes, 1), reason=reason
+    )
+
+
+def failover_back(provider: str) -> str:
+    return FAILOVER_BACK.format(provider=provider)
 
 
 def failure_text(kind: str, reason: str = "") -> str:
@@ -175,7 +201,7 @@ def stats_text(
     in_progress: int,
     mean_s: float | None,
     p95_s: float | None,
-    balances: Mapping[str, float | None],
+    providers: Sequence[tuple[ProviderHealth, float | None]],
     by_model: Sequence[tuple[str, ModelStats]] = (),
 ) -> str:
     def secs(value: float | None) -> str:
@@ -188,7 +214,8 @@ def stats_text(
             f"Jobs today: {jobs_today}  (total {jobs_total})",
             f"Succeeded: {succeeded}  Failed: {failed}  In progress: {in_progress}",
             f"Time to result: mean {secs(mean_s)}, p95 {secs(p95_s)}",
-            *(f"{name.capitalize()} balance: {_amount(value)}" for name, value in balances.items()),
+            "Providers:",
+            *(_provider_line(health, balance) for health, balance in providers),
             *(["By model:"] if by_model else []),
             *(_model_line(title, figures) for title, figures in by_model),
         ]
@@ -201,6 +228,18 @@ def _model_line(title: str, figures: ModelStats) -> str:
     p50 = "n/a" if figures.p50_s is None else f"{figures.p50_s:.1f} s"
     p95 = "n/a" if figures.p95_s is None else f"{figures.p95_s:.1f} s"
     return f"  {title}: {figures.started} jobs, {ok} succeeded, p50 {p50}, p95 {p95}"
+
+
+def _provider_line(health: ProviderHealth, balance: float | None) -> str:
+    """One provider's state, balance and submit errors over the last hour."""
+    if health.cooldown is None:
+        state = "ok"
+    else:
+        until = datetime.fromtimestamp(health.cooldown.until, UTC).strftime("%H:%M UTC")
+        trouble = PROVIDER_TROUBLE.get(health.cooldown.why, "failed")
+        state = f"passed over until {until} ({trouble})"
+    errors = f"{health.errors} of {health.submits} submits failed in the last hour"
+    return f"  {health.provider.capitalize()}: {state}, balance {_amount(balance)}, {errors}"
 
 
 def _amount(value: float | None) -> str:

@@ -29,7 +29,7 @@ async def test_stats_for_admin_counts_jobs_and_reads_credits(bot: BotHarness) ->
     assert "Jobs today: 2  (total 2)" in text
     assert "Succeeded: 1  Failed: 0  In progress: 1" in text
     assert "p95" in text
-    assert "Kie balance: 777" in text
+    assert "Kie: ok, balance 777, 0 of 2 submits failed in the last hour" in text
 
 
 async def test_stats_break_jobs_down_by_model(bot: BotHarness) -> None:
@@ -75,7 +75,7 @@ async def test_stats_survive_a_credit_outage(bot: BotHarness) -> None:
 
     [reply] = await bot.wait_sent(ADMIN, "sendMessage")
 
-    assert "Kie balance: unavailable" in reply.params["text"]
+    assert "Kie: ok, balance unavailable," in reply.params["text"]
 
 
 async def test_healthz_is_ok_when_everything_runs(bot: BotHarness) -> None:

@@ -38,7 +38,8 @@ async def nbot(start_bot: StartBot, novita: NovitaEmulator) -> AsyncIterator[Bot
 
 def start_novita(start_bot: StartBot, novita: NovitaEmulator, **overrides: Any) -> BotHarness:
     settings = {"novita_api_key": NOVITA_KEY, "novita_base_url": novita.url,
-                "provider_preference": "novita,kie"}  # fmt: skip
+                "text_to_image_providers": "novita,kie",
+                "image_to_video_providers": "novita,kie"}  # fmt: skip
     return start_bot(**{**settings, **overrides})
 
 
@@ -332,7 +333,8 @@ async def test_a_prompt_over_seedreams_limit_is_refused_before_any_call(
 async def test_a_wrong_key_is_refused_by_novita_and_heard_as_misconfiguration(
     start_bot: StartBot, novita: NovitaEmulator
 ) -> None:
-    async with start_novita(start_bot, novita, novita_api_key="not-the-key") as bot:
+    only_novita = {"novita_api_key": "not-the-key", "text_to_image_providers": "novita"}
+    async with start_novita(start_bot, novita, **only_novita) as bot:
         chat = bot.new_user()
         command(bot, chat, "/imagine a key that does not fit")
 

@@ -13,6 +13,7 @@ from bot import texts
 from bot.deps import Deps, deps_of
 from bot.errors import ProviderError
 from bot.jobs.stats import read_stats
+from bot.providers.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,10 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _stats_text(deps: Deps) -> str:
     titles = {m.key: m.title for m in deps.registry.models}
     figures = await read_stats(deps.redis, list(titles))
-    balances: dict[str, float | None] = {}
-    for name, provider in deps.providers.items():
-        try:
-            balances[name] = await provider.balance()
-        except ProviderError as exc:
-            log.warning("%s balance unavailable: %s", name, exc.code)
-            balances[name] = None
+    providers = [
+        (await deps.failover.health(name), await _balance(name, provider))
+        for name, provider in deps.providers.items()
+    ]
     return texts.stats_text(
         users=figures.users,
         jobs_today=figures.jobs_today,
@@ -57,6 +55,14 @@ async def _stats_text(deps: Deps) -> str:
         in_progress=figures.in_progress,
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,
-        balances=balances,
+        providers=providers,
         by_model=[(titles[m.model], m) for m in figures.by_model],
     )
+
+
+async def _balance(name: str, provider: Provider) -> float | None:
+    try:
+        return await provider.balance()
+    except ProviderError as exc:
+        log.warning("%s balance unavailable: %s", name, exc.code)
+        return None

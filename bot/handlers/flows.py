@@ -130,7 +130,7 @@ async def _file_problem(deps: Deps, state: FlowState, file: SentFile) -> Problem
     """A file's limits, checked as it arrives (from Telegram's metadata) so the user can send
     another one at once."""
     settings = await deps.user_settings.of(state.user_id)
-    spec = deps.service.model_for(state.spec.capability, settings)
+    spec = await deps.service.model_for(state.spec.capability, settings)
     slot = spec.slot(file.kind)
     return check_file(slot, file.meta()) if slot else None
 

@@ -1,4 +1,5 @@
-"""Tell admins about operator problems (bad key, no credits), at most once per interval."""
+"""Tell admins about operator problems: a bad key or no credits (at most once per interval),
+a provider failover (once per switch)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ class AdminAlerts:
         )
         if not fresh:
             return
-        text = texts.ADMIN_ALERT.format(what=what, reason=texts.clean_reason(provider_reason))
+        await self.tell(
+            texts.ADMIN_ALERT.format(what=what, reason=texts.clean_reason(provider_reason))
+        )
+
+    async def tell(self, text: str) -> None:
+        """Send every admin `text` now: for events that happen once (a failover)."""
         for admin_id in self._admin_ids:
             try:
                 await self._bot.send_message(admin_id, text)

@@ -114,6 +114,18 @@ return 1
 """
 
 # KEYS: job. ARGV: field, value. Only on a job that exists (never recreates an expired one).
+# KEYS: job, the old model's counts, the new model's. ARGV: model, provider, params JSON.
+# A job moves to another provider only before any task exists for it. Returns 1 moved, else 0.
+SWITCH_MODEL = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return 0 end
+local task = redis.call('HGET', KEYS[1], 'task_id')
+if task and task ~= '' then return 0 end
+redis.call('HSET', KEYS[1], 'model', ARGV[1], 'provider', ARGV[2], 'params', ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'started', -1)
+redis.call('HINCRBY', KEYS[3], 'started', 1)
+return 1
+"""
+
 SET_FIELD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

@@ -21,20 +21,23 @@ class ResultMark(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StoredMedia:
-    """An input file in Photobot's storage: its kind, storage key, type, size and length."""
+    """An input file in Photobot's storage: its kind, storage key, type, size, length and
+    pixels (what another model's limits are checked against, at a failover)."""
 
     kind: MediaKind
     key: str
     mime_type: str
     size: int
     seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "kind": self.kind.value, "key": self.key, "mime": self.mime_type, "size": self.size,
         }  # fmt: skip
-        if self.seconds is not None:
-            data["seconds"] = self.seconds
+        optional = {"seconds": self.seconds, "width": self.width, "height": self.height}
+        data.update((name, value) for name, value in optional.items() if value is not None)
         return data
 
     @classmethod
@@ -45,6 +48,8 @@ class StoredMedia:
             str(data["mime"]),
             int(data["size"]),
             data.get("seconds"),
+            data.get("width"),
+            data.get("height"),
         )
 
 

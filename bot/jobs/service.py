@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -15,12 +15,14 @@ from redis.exceptions import RedisError
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot import texts
 from bot.callback_tokens import callback_url
 from bot.constants import TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
 from bot.flood import SendPriority
 from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
+from bot.jobs.failover import Failover, alternates, by_health, fails_over
 from bot.jobs.model import Job, JobState, StoredMedia
 from bot.jobs.notices import StatusNotices, edit_status
 from bot.jobs.progress import Progress
@@ -84,7 +86,9 @@ class SubmitConfig:
     poll_after_s: float
     limits: UserLimits = NO_LIMITS
     admin_ids: frozenset[int] = frozenset()
-    provider_preference: tuple[str, ...] = ()  # tried first, in order
+    # The providers allowed for a capability, in order; a capability not listed: any, in the
+    # catalog's order.
+    provider_order: Mapping[Capability, tuple[str, ...]] = field(default_factory=dict)
 
 
 class JobService:
@@ -104,6 +108,7 @@ class JobService:
         notices: StatusNotices,
         progress: Progress,
         alerts: AdminAlerts,
+        failover: Failover,
         config: SubmitConfig,
     ) -> None:
         self._http = http
@@ -117,6 +122,7 @@ class JobService:
         self._user_settings = user_settings
         self._bot = bot
         self._alerts = alerts
+        self._failover = failover
         self._config = config
 
     async def start_job(self, request: JobRequest) -> Job:
@@ -128,7 +134,8 @@ class JobService:
         the upload waits on Telegram's flood control.
         """
         settings = await self._user_settings.of(request.user_id)
-        spec = self.model_for(request.capability, settings)
+        specs = await self.models_for(request.capability, settings)
+        spec = specs[0]
         problem = check_files(spec, [f.meta() for f in request.files]) or check_texts(
             spec, request.texts, settings
         )
@@ -159,7 +166,7 @@ class JobService:
             created_at=time.time(),
             inputs=tuple(inputs),
             texts={k: v for k, v in request.texts.items() if k != "prompt"},
-            params={o.setting: settings[o.setting] for o in spec.options},
+            params=_params(spec, settings),
         )
         await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
         log.info("job %s created for chat %s (%s)", job.id, job.chat_id, spec.key)
@@ -167,22 +174,38 @@ class JobService:
         if job.status_message_id is None:
             self._notices.post(job.id)
         try:
-            await self._submit(job, spec, request.texts)
+            await self._submit_with_failover(
+                job, [spec, *alternates(specs)], settings, request.texts
+            )
         except PhotobotError as exc:
             await self._fail(job, exc)
             return job
         await self._show_generating(job)
         return job
 
-    def model_for(self, capability: Capability, settings: Mapping[str, str]) -> ModelSpec:
-        """The model that serves a capability for this user: a preferred provider's, their
-        engine's, a configured provider's."""
-        engine = settings.get("video_engine", "")
-        preference = self._config.provider_preference
-        for spec in self._registry.candidates(capability, engine=engine, providers=preference):
-            if spec.provider in self._providers:
-                return spec
-        raise InputRejected(InputProblem.UNAVAILABLE)
+    async def model_for(self, capability: Capability, settings: Mapping[str, str]) -> ModelSpec:
+        """The model a job for this capability goes to first."""
+        return (await self.models_for(capability, settings))[0]
+
+    async def models_for(
+        self, capability: Capability, settings: Mapping[str, str]
+    ) -> list[ModelSpec]:
+        """The models that may serve a capability for this user, best first: allowed and
+        configured providers in the configured order, healthy ones before those cooling down,
+        the user's engine first within a provider."""
+        allowed = self._config.provider_order.get(capability)
+        specs = [
+            spec
+            for spec in self._registry.candidates(
+                capability, engine=settings.get("video_engine", ""), providers=allowed or ()
+            )
+            if spec.provider in self._providers and (allowed is None or spec.provider in allowed)
+        ]
+        if not specs:
+            raise InputRejected(InputProblem.UNAVAILABLE)
+        if len({spec.provider for spec in specs}) == 1:
+            return specs
+        return by_health(specs, await self._failover.cooling({s.provider for s in specs}))
 
     async def _show_generating(self, job: Job) -> None:
         """Edit the status message if it is out already; a queued one will say it itself."""
@@ -211,7 +234,8 @@ class JobService:
             raise InputRejected(InputProblem.OVER_LIMIT, problem=problem)
         key = f"inputs/{job_id}-{index + 1}.{info.extension}"
         await self._storage.put(key, data, info.mime_type)
-        return StoredMedia(info.kind, key, info.mime_type, len(data), file.seconds)
+        return StoredMedia(info.kind, key, info.mime_type, len(data), file.seconds,
+                           info.width, info.height)  # fmt: skip
 
     async def _fetch(self, file_id: str) -> bytes:
         try:
@@ -239,6 +263,69 @@ class JobService:
             log.warning("input download failed: %s", type(exc).__name__)
             raise InputRejected(InputProblem.DOWNLOAD_FAILED) from exc
         return b"".join(chunks)
+
+    async def _submit_with_failover(
+        self,
+        job: Job,
+        specs: Sequence[ModelSpec],
+        settings: Mapping[str, str],
+        job_texts: Mapping[str, str],
+    ) -> None:
+        """Submit to the first model; when its provider fails for a reason the user did not
+        cause, move the job to the next provider that can take its inputs, at once."""
+        spec: ModelSpec | None = specs[0]
+        rest = list(specs[1:])
+        while spec is not None:
+            try:
+                await self._submit(job, spec, job_texts)
+            except ProviderError as exc:
+                await self._failover.record(spec.provider, ok=exc.kind is FailureKind.REJECTED)
+                spec = await self._fail_over(job, exc, rest, settings, job_texts)
+                if spec is None:
+                    raise
+                continue
+            await self._failover.record(spec.provider, ok=True)
+            if await self._failover.returned(spec.provider):
+                await self._alerts.tell(texts.failover_back(spec.provider))
+            return
+
+    async def _fail_over(
+        self,
+        job: Job,
+        exc: ProviderError,
+        rest: list[ModelSpec],
+        settings: Mapping[str, str],
+        job_texts: Mapping[str, str],
+    ) -> ModelSpec | None:
+        """Move the job to the next model that can take it; None when there is none."""
+        if not fails_over(exc):
+            return None
+        while rest:
+            spec = rest.pop(0)
+            if not self._fits(job, spec, settings, job_texts):
+                continue
+            params = _params(spec, settings)
+            if not await self._store.switch_model(job, spec.key, spec.provider, params):
+                return None
+            log.warning(
+                "job %s: %s failed (%s %s), moved to %s",
+                job.id, exc.provider, exc.kind, exc.code, spec.provider,
+            )  # fmt: skip
+            if await self._failover.trip(exc.provider, exc.kind):
+                minutes = self._failover.cooldown_s / 60
+                await self._alerts.tell(texts.failover_alert(exc, spec.provider, minutes))
+            job.model, job.provider, job.params = spec.key, spec.provider, params
+            return spec
+        return None
+
+    @staticmethod
+    def _fits(
+        job: Job, spec: ModelSpec, settings: Mapping[str, str], job_texts: Mapping[str, str]
+    ) -> bool:
+        """Whether another model takes the job's stored inputs and texts as they are."""
+        files = [InputFile(m.kind, m.mime_type, m.size, m.seconds, m.width, m.height)
+                 for m in job.inputs]  # fmt: skip
+        return check_files(spec, files) is None and check_texts(spec, job_texts, settings) is None
 
     async def _submit(self, job: Job, spec: ModelSpec, job_texts: Mapping[str, str]) -> None:
         cfg = self._config
@@ -308,3 +395,8 @@ class JobService:
             )
         elif exc.kind is FailureKind.NO_CREDITS:
             await self._alerts.notify(f"{name}_credits", f"{name} credits are used up", exc.message)
+
+
+def _params(spec: ModelSpec, settings: Mapping[str, str]) -> dict[str, str]:
+    """The user's settings the model reads."""
+    return {option.setting: settings[option.setting] for option in spec.options}

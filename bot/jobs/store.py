@@ -72,6 +72,7 @@ class JobStore:
         self._mark_results = redis.register_script(lua.MARK_RESULTS)
         self._retry_later = redis.register_script(lua.RETRY_LATER)
         self._set_field = redis.register_script(lua.SET_FIELD)
+        self._switch_model = redis.register_script(lua.SWITCH_MODEL)
         self._take_due = redis.register_script(lua.TAKE_DUE)
 
     async def create(self, job: Job, first_poll_at: float) -> None:
@@ -100,6 +101,14 @@ class JobStore:
 
     async def set_task(self, job: Job, task_id: str) -> None:
         await self._set_field(keys=[job_key(job.id)], args=["task_id", task_id])
+
+    async def switch_model(
+        self, job: Job, model: str, provider: str, params: Mapping[str, str]
+    ) -> bool:
+        """Move a job that has no task yet to another model (a failover); False if too late."""
+        keys = [job_key(job.id), *(k.MODEL_COUNTS_KEY.format(model=m) for m in (job.model, model))]
+        moved = await self._switch_model(keys=keys, args=[model, provider, json.dumps(params)])
+        return bool(moved)
 
     async def set_stage(self, job_id: str, stage: str) -> None:
         """A provider's intermediate stage (Suno's "text", "first"), shown in the status."""

@@ -250,18 +250,25 @@ def test_novita_settings_default_to_async_without_test_mode() -> None:
     settings = load(**BASE)
     assert settings.novita_api_key is None
     assert (settings.novita_seedream_mode, settings.novita_test_mode) == ("async", "off")
-    assert settings.provider_preference == ()
+    assert (
+        settings.text_to_image_providers == settings.image_to_video_providers == ("kie", "novita")
+    )
+    assert settings.failover_cooldown_seconds == 300
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [("novita_seedream_mode", "later"), ("novita_test_mode", "maybe"),
-     ("provider_preference", "kie,openai")],
+     ("text_to_image_providers", "kie,openai"), ("image_to_video_providers", ""),
+     ("text_to_image_providers", "kie,kie"), ("failover_cooldown_seconds", "0")],
 )  # fmt: skip
 def test_bad_novita_and_preference_values_are_named(name: str, value: str) -> None:
     assert config_error(**BASE, **{name: value}).startswith(name.upper())
 
 
-def test_provider_preference_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PROVIDER_PREFERENCE", " Novita, kie ")
-    assert load(**BASE).provider_preference == ("novita", "kie")
+def test_provider_lists_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEXT_TO_IMAGE_PROVIDERS", " Novita, kie ")
+    monkeypatch.setenv("IMAGE_TO_VIDEO_PROVIDERS", "novita")
+    settings = load(**BASE)
+    assert settings.text_to_image_providers == ("novita", "kie")
+    assert settings.image_to_video_providers == ("novita",)
