@@ -191,3 +191,17 @@ async def test_stats_show_each_providers_health(fbot: BotHarness, novita: Novita
     assert kie.endswith("(is out of credits), balance 0, 1 of 1 submits failed in the last hour")
     assert nov.startswith("Novita: ok, balance ")
     assert nov.endswith(", 0 of 1 submits failed in the last hour")
+
+
+async def test_a_photo_too_small_for_kling_goes_to_kie_even_with_novita_first(
+    start_bot: StartBot, novita: NovitaEmulator
+) -> None:
+    settings = {"novita_api_key": NOVITA_KEY, "novita_base_url": novita.url,
+                "image_to_video_providers": "novita,kie"}  # fmt: skip
+    async with start_bot(**settings) as bot:
+        chat = bot.new_user()
+        bot.send_photo(chat, caption="/video make it move", data=jpeg(200, 280))
+
+        task = await bot.submitted_task()
+        assert task.model == "grok-imagine/image-to-video"
+        assert novita.requests == []

@@ -36,6 +36,14 @@ async def nbot(start_bot: StartBot, novita: NovitaEmulator) -> AsyncIterator[Bot
         yield harness
 
 
+@pytest.fixture
+async def only_novita(start_bot: StartBot, novita: NovitaEmulator) -> AsyncIterator[BotHarness]:
+    """Novita alone serves /imagine and /video on a photo: its limits are the only ones."""
+    lists = {"text_to_image_providers": "novita", "image_to_video_providers": "novita"}
+    async with start_novita(start_bot, novita, **lists) as harness:
+        yield harness
+
+
 def start_novita(start_bot: StartBot, novita: NovitaEmulator, **overrides: Any) -> BotHarness:
     settings = {"novita_api_key": NOVITA_KEY, "novita_base_url": novita.url,
                 "text_to_image_providers": "novita,kie",
@@ -299,34 +307,37 @@ def _webp_document(bot: BotHarness) -> dict[str, Any]:
 
 
 async def test_a_too_small_photo_is_refused_before_any_call(
-    nbot: BotHarness, novita: NovitaEmulator
+    only_novita: BotHarness, novita: NovitaEmulator
 ) -> None:
-    chat = nbot.new_user()
-    nbot.send_photo(chat, caption="/video make it move", data=jpeg(200, 280))
+    chat = only_novita.new_user()
+    only_novita.send_photo(chat, caption="/video make it move", data=jpeg(200, 280))
 
-    await nbot.wait_said(chat, lambda t: "too small" in t and "300 by 300" in t)
+    await only_novita.wait_said(chat, lambda t: "too small" in t and "300 by 300" in t)
     assert novita.requests == []
 
 
 async def test_a_webp_image_is_refused_before_any_call(
-    nbot: BotHarness, novita: NovitaEmulator
+    only_novita: BotHarness, novita: NovitaEmulator
 ) -> None:
-    chat = nbot.new_user()
-    nbot.telegram.message_update(
-        chat_id=chat, user_id=chat, document=_webp_document(nbot), caption="/video drift away"
+    chat = only_novita.new_user()
+    only_novita.telegram.message_update(
+        chat_id=chat,
+        user_id=chat,
+        document=_webp_document(only_novita),
+        caption="/video drift away",
     )
 
-    await nbot.wait_said(chat, lambda t: t == texts.IMAGE_FORMAT_REFUSED)
+    await only_novita.wait_said(chat, lambda t: t == texts.IMAGE_FORMAT_REFUSED)
     assert novita.requests == []
 
 
 async def test_a_prompt_over_seedreams_limit_is_refused_before_any_call(
-    nbot: BotHarness, novita: NovitaEmulator
+    only_novita: BotHarness, novita: NovitaEmulator
 ) -> None:
-    chat = nbot.new_user()
-    command(nbot, chat, "/imagine " + "a very long description " * 90)
+    chat = only_novita.new_user()
+    command(only_novita, chat, "/imagine " + "a very long description " * 90)
 
-    await nbot.wait_said(chat, lambda t: "too long" in t and "2000" in t)
+    await only_novita.wait_said(chat, lambda t: "too long" in t and "2000" in t)
     assert novita.requests == []
 
 

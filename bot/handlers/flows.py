@@ -18,7 +18,7 @@ from bot.jobs.intake import normalize_prompt
 from bot.jobs.sent_files import SentFile
 from bot.jobs.service import JobRequest
 from bot.media.kinds import MediaKind
-from bot.models.limits import Problem, check_file
+from bot.models.limits import Problem
 from bot.models.spec import Capability
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+|$)(.*)$", re.DOTALL)
@@ -130,9 +130,7 @@ async def _file_problem(deps: Deps, state: FlowState, file: SentFile) -> Problem
     """A file's limits, checked as it arrives (from Telegram's metadata) so the user can send
     another one at once."""
     settings = await deps.user_settings.of(state.user_id)
-    spec = await deps.service.model_for(state.spec.capability, settings)
-    slot = spec.slot(file.kind)
-    return check_file(slot, file.meta()) if slot else None
+    return await deps.service.file_problem(state.spec.capability, settings, file.meta())
 
 
 async def _advance(deps: Deps, message: Message, state: FlowState, *, intro: bool = False) -> None:

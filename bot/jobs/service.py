@@ -32,7 +32,7 @@ from bot.jobs.user_settings import UserSettings
 from bot.media.kinds import MediaKind
 from bot.media.sniff import sniff
 from bot.models import Registry
-from bot.models.limits import InputFile, check_file, check_files, check_texts
+from bot.models.limits import InputFile, Problem, check_file, check_files, check_texts
 from bot.models.requests import ModelInputs, provider_fields
 from bot.models.spec import Capability, ModelSpec
 from bot.providers.base import Provider, StoredInput, SubmitRequest
@@ -134,26 +134,21 @@ class JobService:
         the upload waits on Telegram's flood control.
         """
         settings = await self._user_settings.of(request.user_id)
-        specs = await self.models_for(request.capability, settings)
-        spec = specs[0]
-        problem = check_files(spec, [f.meta() for f in request.files]) or check_texts(
-            spec, request.texts, settings
-        )
-        if problem is not None:
-            raise InputRejected(InputProblem.OVER_LIMIT, problem=problem)
+        route = await self._route(request, settings)
         limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
         admission = await self._admissions.admit(request.user_id, limits)
         if admission.verdict is not Verdict.ADMITTED:
             raise InputRejected(_REFUSALS[admission.verdict], tell=admission.tell)
         job_id = uuid.uuid4().hex
+        inputs = []
         try:
-            inputs = [
-                await self._store_input(job_id, index, file, spec)
-                for index, file in enumerate(request.files)
-            ]
+            for index, file in enumerate(request.files):
+                stored, route = await self._store_input(job_id, index, file, route)
+                inputs.append(stored)
         except BaseException:
             await self._admissions.release(admission)
             raise
+        spec = route[0]
         job = Job(
             id=job_id,
             chat_id=request.chat_id,
@@ -174,18 +169,35 @@ class JobService:
         if job.status_message_id is None:
             self._notices.post(job.id)
         try:
-            await self._submit_with_failover(
-                job, [spec, *alternates(specs)], settings, request.texts
-            )
+            await self._submit_with_failover(job, route, settings, request.texts)
         except PhotobotError as exc:
             await self._fail(job, exc)
             return job
         await self._show_generating(job)
         return job
 
-    async def model_for(self, capability: Capability, settings: Mapping[str, str]) -> ModelSpec:
-        """The model a job for this capability goes to first."""
-        return (await self.models_for(capability, settings))[0]
+    async def file_problem(
+        self, capability: Capability, settings: Mapping[str, str], file: InputFile
+    ) -> Problem | None:
+        """A file's problem with every model that may serve it (the first model's), or None
+        when one of them takes it."""
+        specs = await self.models_for(capability, settings)
+        problems = [_file_problem(spec, file) for spec in [specs[0], *alternates(specs)]]
+        return None if None in problems else problems[0]
+
+    async def _route(self, request: JobRequest, settings: Mapping[str, str]) -> list[ModelSpec]:
+        """The models a job may go to, in order: the first whose limits the inputs meet (one
+        per provider), then those after it; raises InputRejected with the first's problem."""
+        specs = await self.models_for(request.capability, settings)
+        route = [specs[0], *alternates(specs)]
+        files = [f.meta() for f in request.files]
+        first_problem = None
+        for index, spec in enumerate(route):
+            problem = check_files(spec, files) or check_texts(spec, request.texts, settings)
+            if problem is None:
+                return route[index:]
+            first_problem = first_problem or problem
+        raise InputRejected(InputProblem.OVER_LIMIT, problem=first_problem)
 
     async def models_for(
         self, capability: Capability, settings: Mapping[str, str]
@@ -215,9 +227,10 @@ class JobService:
         await edit_status(self._bot, job, self._notices.generating(job), SendPriority.STATUS)
 
     async def _store_input(
-        self, job_id: str, index: int, file: SentFile, spec: ModelSpec
-    ) -> StoredMedia:
-        """Download one input from Telegram, check what it really is, store it.
+        self, job_id: str, index: int, file: SentFile, route: list[ModelSpec]
+    ) -> tuple[StoredMedia, list[ModelSpec]]:
+        """Download one input from Telegram, check what it really is, store it; returns it
+        and the models on the route that take it (Telegram's metadata can be wrong).
 
         Inputs are handled one at a time, so an album never sits in memory all at once.
         """
@@ -225,17 +238,17 @@ class JobService:
         info = sniff(data)
         if info is None or info.kind is not file.kind:
             raise InputRejected(_NOT_A.get(file.kind, InputProblem.NOT_AN_IMAGE))
-        slot = spec.slot(file.kind)
         actual = InputFile(
             info.kind, info.mime_type, len(data), file.seconds, info.width, info.height
         )
-        problem = check_file(slot, actual) if slot else None
-        if problem is not None:
-            raise InputRejected(InputProblem.OVER_LIMIT, problem=problem)
+        problems = [_file_problem(spec, actual) for spec in route]
+        if None not in problems:
+            raise InputRejected(InputProblem.OVER_LIMIT, problem=problems[0])
         key = f"inputs/{job_id}-{index + 1}.{info.extension}"
         await self._storage.put(key, data, info.mime_type)
-        return StoredMedia(info.kind, key, info.mime_type, len(data), file.seconds,
-                           info.width, info.height)  # fmt: skip
+        stored = StoredMedia(info.kind, key, info.mime_type, len(data), file.seconds,
+                             info.width, info.height)  # fmt: skip
+        return stored, [spec for spec, problem in zip(route, problems, strict=True) if not problem]
 
     async def _fetch(self, file_id: str) -> bytes:
         try:
@@ -400,3 +413,8 @@ class JobService:
 def _params(spec: ModelSpec, settings: Mapping[str, str]) -> dict[str, str]:
     """The user's settings the model reads."""
     return {option.setting: settings[option.setting] for option in spec.options}
+
+
+def _file_problem(spec: ModelSpec, file: InputFile) -> Problem | None:
+    slot = spec.slot(file.kind)
+    return check_file(slot, file) if slot else None
