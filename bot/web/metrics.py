@@ -43,9 +43,9 @@ def metrics_endpoint(token: SecretStr | None) -> Callable[[web.Request], Awaitab
         figures = await read_redis(deps.redis) if deps is not None else None
         refresh(request.app[METRICS], figures)
         encode, content_type = choose_encoder(request.headers.get("Accept", ""))
-        return web.Response(
-            body=encode(request.app[METRICS].registry), headers={"Content-Type": content_type}
-        )
+        # Rendering every series takes milliseconds; the registry's locks make a thread safe.
+        body = await asyncio.to_thread(encode, request.app[METRICS].registry)
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     return metrics
 
