@@ -92,8 +92,8 @@ class Metrics:
         )  # fmt: skip
         self._provider_errors = Counter(
             "photobot_provider_errors",
-            "Provider failures by kind: jobs a provider failed or refused (counted when the "
-            "user is told) and status checks that failed.",
+            "Provider failures by kind, each once: a failed job (when its user is told), a "
+            "submit moved to another provider, a status check that failed.",
             ["provider", "kind"],
             registry=r,
         )

@@ -299,7 +299,8 @@ class JobService:
                 await self._failover.record(spec.provider, ok=exc.kind is FailureKind.REJECTED)
                 spec = await self._fail_over(job, exc, rest, settings, job_texts)
                 if spec is None:
-                    raise
+                    raise  # the job fails: counted when its user is told
+                self._metrics.provider_error(exc.provider, exc.kind)
                 continue
             await self._failover.record(spec.provider, ok=True)
             if await self._failover.returned(spec.provider):
