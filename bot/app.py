@@ -43,6 +43,7 @@ from bot.jobs.store import JobStore
 from bot.jobs.subscriber import Subscriber
 from bot.jobs.user_settings import UserSettings
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
+from bot.metrics import Metrics
 from bot.models import REGISTRY
 from bot.models.spec import Capability
 from bot.providers import CALLBACK_ROUTES, build_providers
@@ -52,8 +53,9 @@ from bot.storage.local import MEDIA_ROUTE, LocalStorage
 from bot.storage.r2 import R2Storage, make_s3_client
 from bot.web.callbacks import provider_callback
 from bot.web.health import healthz
-from bot.web.keys import CLIENT_LIMITS, DEPS, PTB_APP, REFUSALS
+from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, PTB_APP, REFUSALS
 from bot.web.media import media
+from bot.web.metrics import metrics_endpoint
 from bot.web.refusals import RefusalLog
 from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
 from bot.web.telegram_webhook import telegram_webhook
@@ -80,12 +82,14 @@ def create_app(settings: Settings, *, limits: ClientLimits = DEFAULT_LIMITS) -> 
     app[SETTINGS] = settings
     app[CLIENT_LIMITS] = limits
     app[REFUSALS] = RefusalLog(logging.getLogger("bot.web.refusals"))
+    app[METRICS] = Metrics()  # this application's own registry: several may share a process
     app.cleanup_ctx.extend([_redis_ctx, _http_ctx, _bot_ctx, _background_ctx])
     app.on_cleanup.append(_flush_refusals)
     for name, route in CALLBACK_ROUTES.items():
         app.router.add_post(route, provider_callback(name), name=name)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint(settings.metrics_token))
     app.router.add_get(MEDIA_ROUTE + "/{key:.+}", media)
     return app
 
@@ -127,7 +131,7 @@ async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    application = build_ptb_application(settings)
+    application = build_ptb_application(settings, app[METRICS])
     deps = await _build_deps(app, application)
     application.bot_data[BOT_DATA_KEY] = deps
     app[DEPS] = deps
@@ -150,7 +154,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
             await application.stop()
 
 
-def build_ptb_application(settings: Settings) -> PtbApp:
+def build_ptb_application(settings: Settings, metrics: Metrics) -> PtbApp:
     api = str(settings.telegram_api_base_url).rstrip("/")
     builder = (
         Application.builder()
@@ -158,7 +162,7 @@ def build_ptb_application(settings: Settings) -> PtbApp:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         # Honour Telegram's 429 retry_after instead of dropping the message.
-        .rate_limiter(SendRateLimiter(max_retries=MAX_FLOOD_RETRIES))
+        .rate_limiter(SendRateLimiter(max_retries=MAX_FLOOD_RETRIES, metrics=metrics))
         # One slow upload must not hold up everyone else's updates; one person's updates are
         # handled in the order they were sent.
         .concurrent_updates(InOrderPerSender(MAX_CONCURRENT_UPDATES))
@@ -218,6 +222,7 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
         user_settings=user_settings,
         failover=failover,
+        metrics=app[METRICS],
         config=SubmitConfig(
             public_base_url=settings.base_url(),
             callback_secret=secret,
@@ -284,7 +289,12 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         tmp_dir.mkdir(parents=True, exist_ok=True)
     fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings), tmp_dir)
     deliverer = Deliverer(
-        deps.store, application.bot, fetcher, deps.storage, owner=uuid.uuid4().hex
+        deps.store,
+        application.bot,
+        fetcher,
+        deps.storage,
+        owner=uuid.uuid4().hex,
+        metrics=app[METRICS],
     )
     subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(
@@ -293,6 +303,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         deps.registry,
         deliverer,
         reconcile_interval(deps.settings.poll_after_seconds),
+        metrics=app[METRICS],
     )
     app[SUBSCRIBER], app[RECONCILER] = subscriber, reconciler
     flows_stopping = asyncio.Event()

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     r2_bucket: str | None = None
     signed_url_ttl: int = Field(3600, ge=60, le=7 * 24 * 3600)
     callback_secret: SecretStr | None = None
+    # When set, GET /metrics needs `Authorization: Bearer <this>`.
+    metrics_token: SecretStr | None = None
 
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     media_hosts: Annotated[tuple[str, ...], NoDecode] = ("*",)
@@ -138,6 +140,7 @@ class Settings(BaseSettings):
             self.r2_secret_access_key,
             self.callback_secret,
             self.telegram_webhook_secret,
+            self.metrics_token,
         )
         return [s.get_secret_value() for s in secrets if s is not None]
 

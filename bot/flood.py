@@ -14,7 +14,10 @@ from collections.abc import Callable, Coroutine
 from enum import IntEnum
 from typing import Any
 
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
+
+from bot.metrics import Metrics
 
 JSONDict = dict[str, Any]
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
@@ -88,11 +91,12 @@ class SendSlots:
 
 class SendRateLimiter(AIORateLimiter):
     """PTB's AIORateLimiter for its 429 retries and group limits, with the overall throttle
-    replaced by SendSlots and applied only to sending methods."""
+    replaced by SendSlots and applied only to sending methods; 429s and retries are counted."""
 
-    def __init__(self, max_retries: int) -> None:
+    def __init__(self, max_retries: int, metrics: Metrics | None = None) -> None:
         super().__init__(overall_max_rate=0, max_retries=max_retries)
         self._slots = SendSlots(1 / SENDS_PER_SECOND)
+        self._metrics = metrics or Metrics()
 
     async def process_request(
         self,
@@ -103,6 +107,7 @@ class SendRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
+        callback = self._counted(callback, endpoint)
         if endpoint in THROTTLED_METHODS:
             priority = SendPriority(rate_limit_args or SendPriority.RESULT)
             callback = self._after_a_slot(callback, priority)
@@ -112,6 +117,23 @@ class SendRateLimiter(AIORateLimiter):
             data = {key: value for key, value in data.items() if key != "chat_id"}
         # `rate_limit_args` means retries to PTB's limiter; ours is a priority, so not passed on.
         return await super().process_request(callback, args, kwargs, endpoint, data, None)
+
+    def _counted(self, callback: Callback, endpoint: str) -> Callback:
+        """The request, counting the 429s PTB's limiter sees and the calls it sends again."""
+        calls = 0
+
+        async def send(*args: Any, **kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+            nonlocal calls
+            calls += 1
+            if calls > 1:
+                self._metrics.telegram_retry(endpoint)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter:
+                self._metrics.telegram_429(endpoint)
+                raise
+
+        return send
 
     def _after_a_slot(self, callback: Callback, priority: SendPriority) -> Callback:
         """The request, sent once it has a slot; PTB calls it again (for a new slot) after a 429."""

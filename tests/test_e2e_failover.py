@@ -11,6 +11,7 @@ import pytest
 from bot import texts
 from bot.emulators.novita import NovitaEmulator, NovitaTask
 from bot.errors import FailureKind
+from bot.web.keys import METRICS
 from tests.conftest import NOVITA_KEY
 from tests.flows.test_commands import command
 from tests.harness import BotHarness, StartBot, eventually
@@ -205,3 +206,23 @@ async def test_a_photo_too_small_for_kling_goes_to_kie_even_with_novita_first(
         task = await bot.submitted_task()
         assert task.model == "grok-imagine/image-to-video"
         assert novita.requests == []
+
+
+async def test_a_moved_job_counts_the_first_providers_error_and_the_second_ones_result(
+    fbot: BotHarness, novita: NovitaEmulator
+) -> None:
+    fbot.kie.credits = 0
+    chat = fbot.new_user()
+    command(fbot, chat, "/imagine a heron")
+    [task] = await novita.wait_for_task(count=1)
+    await deliver(fbot, novita, task, chat)
+
+    registry = fbot.app[METRICS].registry
+    finished = {"model": "seedream_3_0", "provider": "novita", "outcome": "succeeded"}
+    await eventually(lambda: registry.get_sample_value("photobot_jobs_finished_total", finished))
+
+    assert kie_creates(fbot)  # Kie really was asked first
+    errors = "photobot_provider_errors_total"
+    kie_error = {"provider": "kie", "kind": FailureKind.NO_CREDITS.value}
+    assert registry.get_sample_value(errors, kie_error) == 1
+    assert registry.get_sample_value(errors, {**kie_error, "provider": "novita"}) is None

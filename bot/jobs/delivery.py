@@ -29,6 +29,7 @@ from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore
 from bot.keyed_locks import KeyedLocks
 from bot.media.fetch import MediaFetcher
+from bot.metrics import DeliveryRetry, Finish, Metrics
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class Deliverer:
         storage: Storage,
         owner: str,
         policy: RetryPolicy | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._bot = bot
         self._owner = owner
         self._policy = policy or RetryPolicy()
@@ -100,8 +103,10 @@ class Deliverer:
             # The lease runs out and the reconciler tries again; results already sent are
             # marked, so only the rest go out then.
             log.warning("job %s: delivery failed, will retry: %s", job.id, exc)
+            self._metrics.delivery_retry(DeliveryRetry.TELEGRAM)
             return False
-        await self._store.mark_delivered(job.id, self._owner)
+        if await self._store.mark_delivered(job.id, self._owner):
+            self._metrics.job_finished(job, _finish(job), time.time())
         log.info("job %s delivered (%s)", job.id, job.outcome)
         if _sent(job) and job.status_message_id is not None:
             # The result (captioned "Done…") replaces the status message. After the mark, so
@@ -119,6 +124,7 @@ class Deliverer:
         if waiting and now < self._policy.deadline(job):
             retry_at = now + self._policy.delay_s(job.attempts)
             if await self._store.retry_later(job.id, self._owner, retry_at):
+                self._metrics.delivery_retry(DeliveryRetry.DOWNLOAD)
                 log.info("job %s: %d result(s) to retry at %.0f", job.id, len(waiting), retry_at)
             return False
         await self._report(job)
@@ -152,6 +158,7 @@ class Deliverer:
         retry_at = time.time() + self._policy.delay_s(job.crashes)
         try:
             await self._store.retry_later(job.id, self._owner, retry_at, crashed=True)
+            self._metrics.delivery_retry(DeliveryRetry.CRASH)
         except RedisError:
             log.warning("job %s: crash not recorded; its lease will run out", job.id)
 
@@ -165,6 +172,13 @@ class Deliverer:
         await self._bot.send_message(
             job.chat_id, text, reply_parameters=reply_to(job), rate_limit_args=SendPriority.RESULT
         )
+
+
+def _finish(job: Job) -> Finish:
+    """How the job ended for its user, once delivered."""
+    if job.outcome != JobState.SUCCEEDED:
+        return Finish.FAILED
+    return Finish.SUCCEEDED if _sent(job) else Finish.UNDELIVERED
 
 
 def _sent(job: Job) -> int:

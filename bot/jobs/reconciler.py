@@ -13,6 +13,7 @@ from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S
 from bot.errors import FailureKind, ProviderError
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore, Outcome
+from bot.metrics import Metrics
 from bot.models import Registry
 from bot.models.spec import ModelSpec
 from bot.providers.base import Provider
@@ -42,12 +43,14 @@ class Reconciler:
         registry: Registry,
         deliverer: Delivers,
         interval_s: float,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self._providers = providers
         self._registry = registry
         self._deliverer = deliverer
         self.interval_s = interval_s
+        self._metrics = metrics or Metrics()
         self.stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -109,6 +112,7 @@ class Reconciler:
             task = await provider.poll(spec, job.task_id)
         except ProviderError as exc:
             log.warning("job %s: status poll failed: %s", job.id, exc.code)
+            self._metrics.provider_error(provider.name, exc.kind)
             await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
             return
         if task.final:

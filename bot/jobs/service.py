@@ -31,6 +31,7 @@ from bot.jobs.store import JobStore, Outcome
 from bot.jobs.user_settings import UserSettings
 from bot.media.kinds import MediaKind
 from bot.media.sniff import sniff
+from bot.metrics import Metrics
 from bot.models import Registry
 from bot.models.limits import InputFile, Problem, check_file, check_files, check_texts
 from bot.models.requests import ModelInputs, provider_fields
@@ -110,6 +111,7 @@ class JobService:
         alerts: AdminAlerts,
         failover: Failover,
         config: SubmitConfig,
+        metrics: Metrics | None = None,
     ) -> None:
         self._http = http
         self._notices = notices
@@ -124,6 +126,7 @@ class JobService:
         self._alerts = alerts
         self._failover = failover
         self._config = config
+        self._metrics = metrics or Metrics()
 
     async def start_job(self, request: JobRequest) -> Job:
         """Raises InputRejected before a job exists; after that, failures land on the job.
@@ -165,6 +168,7 @@ class JobService:
         )
         await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
         log.info("job %s created for chat %s (%s)", job.id, job.chat_id, spec.key)
+        self._metrics.job_started(spec.key, spec.provider)
         await self._progress.track(job)
         if job.status_message_id is None:
             self._notices.post(job.id)
@@ -295,7 +299,8 @@ class JobService:
                 await self._failover.record(spec.provider, ok=exc.kind is FailureKind.REJECTED)
                 spec = await self._fail_over(job, exc, rest, settings, job_texts)
                 if spec is None:
-                    raise
+                    raise  # the job fails: counted when its user is told
+                self._metrics.provider_error(exc.provider, exc.kind)
                 continue
             await self._failover.record(spec.provider, ok=True)
             if await self._failover.returned(spec.provider):

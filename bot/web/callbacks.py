@@ -14,8 +14,9 @@ from bot.callback_tokens import verify_callback_token
 from bot.deps import Deps
 from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
+from bot.metrics import Metrics
 from bot.providers.base import CallbackParseError, Provider
-from bot.web.keys import CLIENT_LIMITS, DEPS, REFUSALS
+from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, REFUSALS
 from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,28 @@ def _refuse(
 
 
 def provider_callback(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The route handler for one provider's callbacks."""
+    """The route handler for one provider's callbacks; every answer is counted."""
 
     async def callback(request: web.Request) -> web.Response:
-        provider = request.app[DEPS].providers.get(name)
-        if provider is None:  # the route exists, the provider is not configured
-            return _refuse(request, 404, "not found", "provider not configured")
-        return await _callback(request, provider)
+        status = 500  # an exception escaping the pipeline becomes aiohttp's 500
+        try:
+            response = await _route(request, name)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            request.app[METRICS].callback_answered(name, status)
 
     return callback
+
+
+async def _route(request: web.Request, name: str) -> web.Response:
+    provider = request.app[DEPS].providers.get(name)
+    if provider is None:  # the route exists, the provider is not configured
+        return _refuse(request, 404, "not found", "provider not configured")
+    return await _callback(request, provider)
 
 
 async def _callback(request: web.Request, provider: Provider) -> web.Response:
@@ -76,7 +90,9 @@ async def _callback(request: web.Request, provider: Provider) -> web.Response:
         return await _stage(deps, job_id, outcome.stage)
     try:
         if provider.confirm_callbacks:
-            result = await _confirm_and_record(deps, provider, job_id, outcome.task_id)
+            result = await _confirm_and_record(
+                deps, request.app[METRICS], provider, job_id, outcome.task_id
+            )
         else:
             result = await deps.store.record_outcome(
                 job_id, Outcome.from_task(outcome), expected_task_id=outcome.task_id
@@ -101,7 +117,7 @@ async def _stage(deps: Deps, job_id: str, stage: str) -> web.Response:
 
 
 async def _confirm_and_record(
-    deps: Deps, provider: Provider, job_id: str, claimed_task_id: str
+    deps: Deps, metrics: Metrics, provider: Provider, job_id: str, claimed_task_id: str
 ) -> int:
     """A callback body is not signed: believe only what a status query says about our task."""
     job = await deps.store.get(job_id)
@@ -116,6 +132,7 @@ async def _confirm_and_record(
         task = await provider.poll(spec, job.task_id or claimed_task_id, quick=True)
     except ProviderError as exc:
         log.warning("job %s: confirmation failed (%s); polling instead", job_id, exc.code)
+        metrics.provider_error(provider.name, exc.kind)
         await deps.store.reschedule_poll(job_id, time.time())
         return RecordResult.DUPLICATE
     if not task.final:

@@ -12,9 +12,11 @@ from redis.asyncio import Redis
 
 from bot import constants as k
 from bot.emulators.kie import KieEmulator
+from bot.errors import FailureKind
 from bot.jobs.model import Job, JobState
 from bot.jobs.reconciler import Reconciler
 from bot.jobs.store import JobStore, Outcome
+from bot.metrics import Metrics
 from bot.models import REGISTRY
 from bot.providers.base import ResultMedia
 from bot.providers.kie import KieClient, KieProvider
@@ -67,3 +69,24 @@ async def test_a_failing_job_does_not_stop_the_rest_of_its_batch(
     assert checked == ["task-still-running"]  # polled although the job before it failed
     failures = {r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and r.exc_info}
     assert failures == {"job corrupt: status check failed", f"job {broken}: delivery failed"}
+
+
+async def test_a_failed_status_check_is_counted_as_a_provider_error(
+    redis: Redis, kie: KieEmulator
+) -> None:
+    store, metrics = JobStore(redis), Metrics()
+    job_id = await new_job(store, task_id="task-in-maintenance")
+    kie.fail_next_record_info(455, "Service under maintenance")
+
+    async with aiohttp.ClientSession() as http:
+        provider = KieProvider(KieClient(http, kie.url, "kie-test-key", attempts=1))
+        reconciler = Reconciler(
+            store, {"kie": provider}, REGISTRY, Deliveries(""), interval_s=1, metrics=metrics
+        )
+        await reconciler.tick()
+
+    polls = [r for r in kie.requests if r.path.endswith("/recordInfo")]
+    assert len(polls) == 1  # one status check, answered with the staged 455 (in the body)
+    labels = {"provider": "kie", "kind": FailureKind.MAINTENANCE.value}
+    assert metrics.registry.get_sample_value("photobot_provider_errors_total", labels) == 1
+    assert await store.redis.zscore(k.POLL_QUEUE_KEY, job_id)  # still waiting for a result
