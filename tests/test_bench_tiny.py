@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.bench.__main__ import render, run_benchmark
 from bot.bench.rows import TINY
+from bot.bench.run import render, run_benchmark
 
 
 async def test_tiny_benchmark_completes_every_job() -> None:

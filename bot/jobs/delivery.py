@@ -28,6 +28,7 @@ from bot.jobs.results import ResultSender, results_to_send
 from bot.jobs.retry import RetryPolicy
 from bot.jobs.store import JobStore
 from bot.keyed_locks import KeyedLocks
+from bot.log_context import bind_job_id
 from bot.media.fetch import MediaFetcher
 from bot.metrics import DeliveryRetry, Finish, Metrics
 from bot.storage import Storage
@@ -59,6 +60,7 @@ class Deliverer:
     async def deliver(self, job_id: str) -> bool:
         """True when this call delivered the job; False when another holder has it, it waits
         for a retry, or it failed."""
+        bind_job_id(job_id)
         job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
         if job is None:
             return False

@@ -18,6 +18,7 @@ from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore
+from bot.log_context import bind_job_id
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class StatusNotices:
             job_id = await self._queue.get()
             if job_id == _STOP:
                 return
+            bind_job_id(job_id)
             try:
                 await self._send(job_id)
             except (TelegramError, OSError) as exc:

@@ -13,6 +13,7 @@ from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S
 from bot.errors import FailureKind, ProviderError
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore, Outcome
+from bot.log_context import bind_job_id
 from bot.metrics import Metrics
 from bot.models import Registry
 from bot.models.spec import ModelSpec
@@ -130,7 +131,9 @@ async def _each(job_ids: list[str], what: str, handle: Callable[[str], Awaitable
     """Handle each job on its own: one that fails is logged and the batch goes on (it comes
     due again later, since taking it pushed its time forward)."""
     for job_id in job_ids:
+        bind_job_id(job_id)
         try:
             await handle(job_id)
         except Exception:
             log.exception("job %s: %s failed", job_id, what)
+    bind_job_id(None)  # the reconciler's own lines are about no job

@@ -29,6 +29,7 @@ from bot.jobs.progress import Progress
 from bot.jobs.sent_files import SentFile
 from bot.jobs.store import JobStore, Outcome
 from bot.jobs.user_settings import UserSettings
+from bot.log_context import bind_job_id
 from bot.media.kinds import MediaKind
 from bot.media.sniff import sniff
 from bot.metrics import Metrics
@@ -143,6 +144,7 @@ class JobService:
         if admission.verdict is not Verdict.ADMITTED:
             raise InputRejected(_REFUSALS[admission.verdict], tell=admission.tell)
         job_id = uuid.uuid4().hex
+        bind_job_id(job_id)
         inputs = []
         try:
             for index, file in enumerate(request.files):

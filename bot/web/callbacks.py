@@ -14,6 +14,7 @@ from bot.callback_tokens import verify_callback_token
 from bot.deps import Deps
 from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
+from bot.log_context import bind_job_id
 from bot.metrics import Metrics
 from bot.providers.base import CallbackParseError, Provider
 from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, REFUSALS
@@ -73,6 +74,7 @@ async def _callback(request: web.Request, provider: Provider) -> web.Response:
         return _refuse(request, 401, "missing token", "missing token")
     if not verify_callback_token(deps.callback_secret, provider.name, job_id, token):
         return _refuse(request, 403, "forbidden", "wrong token")
+    bind_job_id(job_id)  # only once the token shows the job is ours
     try:
         # The app's client_max_size (1 MiB) stops reading as soon as the body goes past it.
         raw = await read_body(request, request.app[CLIENT_LIMITS].body_timeout_s)

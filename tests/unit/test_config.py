@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -280,9 +279,3 @@ def test_metrics_token_is_a_secret_for_the_log_scrubber() -> None:
     assert "metrics-token-0123456789" in settings.secret_values()
     assert "metrics-token-0123456789" not in repr(settings)
     assert load(**BASE).metrics_token is None  # unset: /metrics is open
-
-
-def test_env_example_lists_every_setting() -> None:
-    example = Path(__file__).resolve().parents[2] / ".env.example"
-    listed = set(re.findall(r"^([A-Z0-9_]+)=", example.read_text(), flags=re.MULTILINE))
-    assert listed == {name.upper() for name in Settings.model_fields}
