@@ -60,7 +60,8 @@ async def animating(novita: NovitaEmulator) -> NovitaTask:
     return kling
 
 
-async def finish_video(bot: BotHarness, novita: NovitaEmulator, kling: NovitaTask) -> None:
+async def finish_video(novita: NovitaEmulator, kling: NovitaTask) -> None:
+    """Kling made CLIP and says so by webhook."""
     clip = novita.add_result_file(CLIP, name="v.mp4", content_type="video/mp4")
     novita.finish(kling.task_id, videos=[clip])
     assert (await novita.send_webhook(kling.task_id))[0] == 200
@@ -96,7 +97,7 @@ async def test_sketch_draws_shows_the_image_then_animates_exactly_it(
     assert_tokened_webhook(sbot, kling)
     await sbot.wait_said(chat, lambda t: t == ANIMATING_STATUS)
 
-    await finish_video(sbot, novita, kling)
+    await finish_video(novita, kling)
 
     [video] = await sbot.wait_sent(chat, "sendVideo")
     assert video.params["video"] == CLIP and video.params["caption"] == texts.DONE
@@ -112,7 +113,7 @@ async def test_stats_count_a_sketch_once(sbot: BotHarness, novita: NovitaEmulato
     chat = sbot.new_user()
     seed, _ = await drawn(sbot, novita, chat)
     await novita.send_webhook(seed.task_id)
-    await finish_video(sbot, novita, await animating(novita))
+    await finish_video(novita, await animating(novita))
     await sbot.wait_sent(chat, "sendVideo")
 
     sbot.telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="/stats")
@@ -139,7 +140,7 @@ async def test_five_repeats_of_the_image_event_make_one_preview_and_one_video_ta
     # Novita's later retries of the image event change nothing either.
     late = [await novita.send_webhook(seed.task_id, shape="seed") for _ in range(5)]
     assert [status for status, _ in late] == [200] * 5
-    await finish_video(sbot, novita, kling)
+    await finish_video(novita, kling)
     await sbot.wait_sent(chat, "sendVideo")
     await eventually(lambda: delivered(sbot, kling))
 
@@ -257,7 +258,7 @@ async def test_two_replicas_hearing_the_image_event_start_the_video_once(
         answers = await asyncio.gather(*(novita.send_webhook(seed.task_id, url=u) for u in urls))
         assert [status for status, _ in answers] == [200] * 6
         kling = await animating(novita)
-        await finish_video(sbot, novita, kling)
+        await finish_video(novita, kling)
         await eventually(lambda: delivered(sbot, kling))
 
         previews = sbot.photos_sent()[chat] + other.photos_sent()[chat]
