@@ -266,3 +266,22 @@ async def test_two_replicas_hearing_the_image_event_start_the_video_once(
             c for t in (sbot.telegram, other_telegram) for c in t.calls_to("sendVideo") if c.ok
         ]
         assert (previews, len(videos), len(kling_tasks(novita))) == (1, 1, 1)
+
+
+async def test_a_synchronous_seedream_image_is_animated_the_same_way(
+    start_bot: StartBot, novita: NovitaEmulator
+) -> None:
+    novita.sync_image = DRAWING
+    async with start_bot(**novita_settings(novita), novita_seedream_mode="sync") as bot:
+        chat = bot.new_user()
+        command(bot, chat, f"/sketch {PROMPT}")
+
+        [preview] = await bot.wait_sent(chat)
+        assert preview.params["photo"] == DRAWING
+        kling = await animating(novita)
+        assert kling.image == DRAWING and kling.image_source is not None
+        await finish_video(novita, kling)
+        [video] = await bot.wait_sent(chat, "sendVideo")
+
+        assert video.params["video"] == CLIP
+        assert [t.endpoint for t in novita.tasks.values()] == ["seedream-sync", "kling"]

@@ -72,7 +72,9 @@ class ChainSteps:
             return
         key = f"inputs/{job.id}-step{job.step + 2}-{index + 1}.{info.extension}"
         await self._storage.put_file(key, media.path, info.mime_type)
-        stored = StoredMedia(info.kind, key, info.mime_type, media.size)
+        stored = StoredMedia(
+            info.kind, key, info.mime_type, media.size, None, info.width, info.height
+        )
         if not await self._store.keep_input(job.id, owner, index, stored):
             raise LeaseLost(job.id)
         job.next_inputs[index] = stored
@@ -101,7 +103,8 @@ class ChainSteps:
         if not await self._store.claim_step(job.id, job.step, self._owner):
             return False
         spec = self._registry.find(job.model)
-        files = [InputFile(m.kind, m.mime_type, m.size) for m in job.inputs]
+        files = [InputFile(m.kind, m.mime_type, m.size, m.seconds, m.width, m.height)
+                 for m in job.inputs]  # fmt: skip
         if spec is not None and check_files(spec, files) is not None:
             log.warning("job %s: step %d has no usable input", job.id, job.step + 1)
             failed = Outcome(JobState.FAILED, fail_kind=FailureKind.INPUT, error_code="step_input")
