@@ -31,6 +31,7 @@ from bot.handlers.ordering import InOrderPerSender
 from bot.jobs.admission import Admissions, UserLimits
 from bot.jobs.albums import AlbumCollector
 from bot.jobs.alerts import AdminAlerts
+from bot.jobs.chains import ChainSteps
 from bot.jobs.delivery import Deliverer
 from bot.jobs.failover import Failover
 from bot.jobs.notices import StatusNotices
@@ -205,13 +206,15 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     )
     progress = Progress(redis, store, application.bot, REGISTRY)
     notices = StatusNotices(
-        application.bot, store, lambda job: texts.generating(progress.output(job))
+        application.bot,
+        store,
+        lambda job: texts.generating(progress.output(job), job.step, job.steps),
     )
     user_settings = UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine})
     failover = Failover(redis, settings.failover_cooldown_seconds)
     service = JobService(
         store=store,
-        admissions=Admissions(redis, max(m.deadline_s for m in REGISTRY.models)),
+        admissions=Admissions(redis, REGISTRY.longest_job_s),
         storage=storage,
         providers=providers,
         registry=REGISTRY,
@@ -288,13 +291,23 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     if tmp_dir is not None:
         tmp_dir.mkdir(parents=True, exist_ok=True)
     fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings), tmp_dir)
+    owner = uuid.uuid4().hex
+    steps = ChainSteps(
+        deps.store,
+        deps.storage,
+        deps.registry,
+        deps.service.submit_step,
+        poll_after_s=deps.settings.poll_after_seconds,
+        owner=owner,
+    )
     deliverer = Deliverer(
         deps.store,
         application.bot,
         fetcher,
         deps.storage,
-        owner=uuid.uuid4().hex,
+        owner=owner,
         metrics=app[METRICS],
+        steps=steps,
     )
     subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(
@@ -304,6 +317,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         deliverer,
         reconcile_interval(deps.settings.poll_after_seconds),
         metrics=app[METRICS],
+        steps=steps,
     )
     app[SUBSCRIBER], app[RECONCILER] = subscriber, reconciler
     flows_stopping = asyncio.Event()

@@ -21,6 +21,7 @@ START = (
     "/imagine <description> - an image from words\n"
     "/edit <instruction> - as a photo's caption, or in reply to a photo\n"
     "/video <description> - a short video; as a photo's caption, it animates the photo\n"
+    "/sketch <description> - an image from words, then a video of that image\n"
     "/dance - make a person in a photo move like a video\n"
     "/animate - bring a still to life with a driving video\n"
     "/music <description> - a song; /music alone to write lyrics, style and title\n"
@@ -34,6 +35,7 @@ COMMAND_MENU = (
     ("imagine", "An image from a description"),
     ("edit", "Change a photo: use as its caption, or reply to it"),
     ("video", "A short video from words, or from a photo"),
+    ("sketch", "An image from words, then a video of it"),
     ("dance", "Make a person in a photo move like a video"),
     ("animate", "Bring a still to life with a driving video"),
     ("music", "A song from a description, or your own lyrics"),
@@ -300,6 +302,8 @@ FLOW_INTROS = {
     "imagine": "Describe the image you want, e.g. “a red fox in the snow”.",
     "edit": "Send the photo (or an album) to edit, with what to change as the caption.",
     "video": "Describe the video you want, or send a photo with /video as its caption.",
+    "sketch": "Describe the scene, e.g. “a paper boat on a rainy street”. I'll draw it, "
+    "show you the image, then turn it into a video.",
     "dance": "Send a photo of a person and a video of the moves (3 to 30 s), in either order.",
     "animate": "Send a still photo and a video whose motion it should copy, in either order.",
     "music": "Let's write a song. First the lyrics, or the word “instrumental” for no vocals.",
@@ -334,17 +338,66 @@ _STAGES = {
 _PROGRESS = {MediaKind.VIDEO: "Making your video…", MediaKind.AUDIO: "Writing your song…"}
 
 
-def generating(kind: MediaKind) -> str:
-    """The status once the provider has the job."""
+def generating(kind: MediaKind, step: int = 0, steps: int = 1) -> str:
+    """The status once the provider has the job (a chain's job: which step is running)."""
+    if steps > 1:
+        return step_status(kind, step, steps)
     return _GENERATING.get(kind, GENERATING)
 
 
-def progress(kind: MediaKind, stage: str, elapsed_s: float) -> str:
-    """The status while a long job runs: the stage when known, and the time so far."""
+def progress(kind: MediaKind, stage: str, elapsed_s: float, step: int = 0, steps: int = 1) -> str:
+    """The status while a long job runs: the stage (or step) when known, and the time so far."""
     minutes, seconds = divmod(int(elapsed_s) // 10 * 10, 60)
     so_far = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
     doing = _STAGES.get(stage, _PROGRESS.get(kind, "Working on it…"))
+    if steps > 1:
+        doing = step_status(kind, step, steps)
     return f"{doing} {so_far} so far."
+
+
+# --- Chains (/sketch): one job, its steps in turn ------------------------------------------
+
+_STEP_DOING = {MediaKind.IMAGE: "drawing…", MediaKind.VIDEO: "animating…",
+               MediaKind.AUDIO: "composing…"}  # fmt: skip
+_PREVIEW = {
+    MediaKind.VIDEO: "Here's your image. Next I'll turn it into a video; "
+    "it will appear here in a few minutes.",
+}
+_PREVIEW_ANY = "Here's the first part. The rest is on its way and will appear here."
+_STEP_FAILED = "The {output} step failed: {why}"
+_STEP_WHY: dict[str, str] = {
+    FailureKind.MISCONFIGURED: "the service is misconfigured right now. The admins have been told.",
+    FailureKind.NO_CREDITS: "the service is temporarily unavailable.",
+    FailureKind.BUSY: "the service is busy.",
+    FailureKind.MAINTENANCE: "the service is under maintenance.",
+    FailureKind.TIMEOUT: "it took too long, so I stopped waiting.",
+    FailureKind.INPUT: "the result of the step before couldn't be used for it.",
+    FailureKind.DELIVERY: "the {output} was made but I couldn't fetch it.",
+    FailureKind.BAD_RESULT: "the service sent back something that isn't a usable {output}.",
+    FailureKind.FAILED: "the service couldn't make it.",
+}
+_STEP_AGAIN = "Send /{chain} to try again."
+
+
+def step_status(kind: MediaKind, step: int, steps: int) -> str:
+    """Which step of a chain's job is running, e.g. "Step 2 of 2: animating…"."""
+    return f"Step {step + 1} of {steps}: {_STEP_DOING.get(kind, 'working…')}"
+
+
+def preview_caption(following: MediaKind) -> str:
+    """The caption of a step's result when another step follows (what comes next)."""
+    return _PREVIEW.get(following, _PREVIEW_ANY)
+
+
+def step_failed(output: MediaKind, kind: str, reason: str, chain: str) -> str:
+    """Which step of a chain failed and why; what the earlier steps sent stays in the chat.
+    As for single jobs, only a refusal shows the provider's reason."""
+    if kind == FailureKind.REJECTED:
+        why = (clean_reason(reason) or REJECTED_NO_REASON).rstrip(".") + "."
+    else:
+        why = _STEP_WHY.get(kind, _STEP_WHY[FailureKind.FAILED]).format(output=output.value)
+    text = _STEP_FAILED.format(output=output.value, why=why)
+    return f"{text} {_STEP_AGAIN.format(chain=chain)}" if chain else text
 
 
 # --- Results by kind: videos, tracks, albums and links (bot/jobs/results.py and friends) ------

@@ -20,7 +20,7 @@ import re
 import secrets
 import struct
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +62,9 @@ class NovitaTask:
     webhook_url: str | None = None
     test_mode: dict[str, Any] | None = None
     image: bytes | None = None  # Kling: the uploaded file, exactly as received
+    # Kling: the result file (its URL) this emulator served with exactly the uploaded bytes,
+    # e.g. the image a Seedream task produced (the /sketch chain); None when none matches.
+    image_source: str | None = None
     image_filename: str = ""
     image_content_type: str = ""
     status: str = QUEUED
@@ -119,6 +122,7 @@ class NovitaEmulator:
         self.tasks: dict[str, NovitaTask] = {}
         self.requests: list[RecordedRequest] = []
         self.webhook_answers: list[tuple[str, int]] = []  # (task id, HTTP status) per event
+        self.downloads: Counter[str] = Counter()  # result file URL -> times it was fetched
         self.balance = balance  # in 1/10000 USD, as Novita counts
         self.sync_image = TINY_PNG
         self._api_key = api_key
@@ -326,6 +330,7 @@ class NovitaEmulator:
         task = NovitaTask(
             _new_id(), "kling", dict(form), dict(form), "official", *_webhook(extra),
             image=data, image_filename=filename, image_content_type=content_type,
+            image_source=self._served_as(data),
         )  # fmt: skip
         return await self._created(task)
 
@@ -351,6 +356,7 @@ class NovitaEmulator:
         found = self._files.get(request.match_info["name"])
         if found is None:
             raise web.HTTPNotFound()
+        self.downloads[f"{self.url}/files/{request.match_info['name']}"] += 1
         return web.Response(body=found[0], headers={"Content-Type": found[1]})
 
     # -- internals -------------------------------------------------------------------------
@@ -362,6 +368,14 @@ class NovitaEmulator:
         elif self._auto_complete:
             self._spawn(self._complete(task))
         return web.json_response({"task_id": task.task_id})
+
+    def _served_as(self, data: bytes) -> str | None:
+        """The URL of a result file with exactly these bytes, if one was served."""
+        for key, (content, _) in self._files.items():
+            url = f"{self.url}/files/{key}"
+            if self.downloads[url] and content == data:
+                return url
+        return None
 
     async def _add(self, task: NovitaTask) -> None:
         self.tasks[task.task_id] = task

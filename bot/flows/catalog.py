@@ -26,6 +26,8 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec(
         "video", Capability.TEXT_TO_VIDEO, texts=("prompt",), with_photo=Capability.IMAGE_TO_VIDEO
     ),
+    # A chain (bot/models/chains.py): the image goes out as a preview, then the video.
+    FlowSpec("sketch", Capability.SKETCH, texts=("prompt",)),
     FlowSpec("dance", Capability.MOTION_TRANSFER, media=(MediaKind.IMAGE, MediaKind.VIDEO)),
     FlowSpec("animate", Capability.ANIMATE, media=(MediaKind.IMAGE, MediaKind.VIDEO)),
     # /music with a description starts at once; alone, it asks for lyrics, a style and a title.

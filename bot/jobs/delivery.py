@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from enum import Enum
 
 from redis.exceptions import RedisError
 from telegram.error import Forbidden, TelegramError
@@ -21,6 +22,7 @@ from bot import texts
 from bot.constants import DELIVERY_LEASE_S
 from bot.errors import FailureKind, LeaseLost
 from bot.flood import SendPriority
+from bot.jobs.chains import ChainSteps
 from bot.jobs.model import Job, JobState, ResultMark
 from bot.jobs.notices import edit_status, reply_to
 from bot.jobs.outputs import output_kind
@@ -36,6 +38,14 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 
+class Handled(Enum):
+    """How a claimed delivery ended."""
+
+    NOT_YET = "not yet"  # given back for a retry, or left to another holder
+    DELIVERED = "delivered"
+    NEXT_STEP = "next step"  # a chain's step went out; the job moved on to its next step
+
+
 class Deliverer:
     """Sends results and failure messages. Only the holder of a job's lease sends it."""
 
@@ -48,13 +58,16 @@ class Deliverer:
         owner: str,
         policy: RetryPolicy | None = None,
         metrics: Metrics | None = None,
+        steps: ChainSteps | None = None,
     ) -> None:
         self._store = store
         self._metrics = metrics or Metrics()
         self._bot = bot
         self._owner = owner
         self._policy = policy or RetryPolicy()
-        self._results = ResultSender(store, bot, fetcher, storage, owner, self._policy)
+        self._steps = steps
+        keep = steps.keep if steps is not None else None
+        self._results = ResultSender(store, bot, fetcher, storage, owner, self._policy, keep)
         self._chat_locks = KeyedLocks()
 
     async def deliver(self, job_id: str) -> bool:
@@ -68,7 +81,7 @@ class Deliverer:
         try:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
             async with self._chat_locks.hold(job.chat_id):
-                return await self._deliver_claimed(job)
+                handled = await self._deliver_claimed(job)
         except (RedisError, LeaseLost) as exc:
             # Not the job's fault: its lease runs out and it is tried again, as after a kill.
             log.warning("job %s: delivery interrupted (%s)", job.id, type(exc).__name__)
@@ -79,6 +92,18 @@ class Deliverer:
             return False
         finally:
             renewer.cancel()
+        if handled is Handled.NEXT_STEP:
+            await self._start_next_step(job.id)
+        return handled is not Handled.NOT_YET
+
+    async def _start_next_step(self, job_id: str) -> None:
+        """Outside the chat's lock: an upload to the provider must not hold up the chat. If
+        this fails, the reconciler submits the step (or fails it, if it was claimed)."""
+        assert self._steps is not None
+        try:
+            await self._steps.start(job_id)
+        except Exception:
+            log.exception("job %s: next step not started; the reconciler will see to it", job_id)
 
     async def _keep_lease(self, job_id: str) -> None:
         """Renew the lease while a slow download or a flood-control wait runs."""
@@ -90,15 +115,17 @@ class Deliverer:
             except RedisError:
                 log.warning("job %s: lease renewal failed", job_id)
 
-    async def _deliver_claimed(self, job: Job) -> bool:
+    async def _deliver_claimed(self, job: Job) -> Handled:
         try:
             if job.crashes >= self._policy.max_crashes:
                 await self._give_up(job)
             elif job.outcome == JobState.SUCCEEDED:
                 if not await self._send_results(job):
-                    return False
+                    return Handled.NOT_YET
+                if _sent(job) and self._steps and await self._steps.advance(job, self._owner):
+                    return Handled.NEXT_STEP  # the status message stays, for the next step
             else:
-                await self._send_failure(job, texts.failure_text(job.fail_kind, job.error_message))
+                await self._send_failure(job, failure_text(job))
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
@@ -106,7 +133,7 @@ class Deliverer:
             # marked, so only the rest go out then.
             log.warning("job %s: delivery failed, will retry: %s", job.id, exc)
             self._metrics.delivery_retry(DeliveryRetry.TELEGRAM)
-            return False
+            return Handled.NOT_YET
         if await self._store.mark_delivered(job.id, self._owner):
             self._metrics.job_finished(job, _finish(job), time.time())
         log.info("job %s delivered (%s)", job.id, job.outcome)
@@ -117,7 +144,7 @@ class Deliverer:
                 await self._bot.delete_message(
                     job.chat_id, job.status_message_id, rate_limit_args=SendPriority.STATUS
                 )
-        return True
+        return Handled.DELIVERED
 
     async def _send_results(self, job: Job) -> bool:
         """False when the job went back for a retry; True when it is ready to be closed."""
@@ -141,7 +168,7 @@ class Deliverer:
         if sent == 0:
             unusable = ResultMark.UNUSABLE in job.result_marks.values()
             kind = FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY
-            await self._send_failure(job, texts.delivery_failure_text(kind, output))
+            await self._send_failure(job, failure_text(job, kind))
         elif sent < total:
             await self._say(job, texts.results_missing(total - sent, total, output))
 
@@ -152,7 +179,7 @@ class Deliverer:
             if job.outcome == JobState.SUCCEEDED:
                 await self._report(job)
             else:
-                await self._send_failure(job, texts.failure_text(job.fail_kind, job.error_message))
+                await self._send_failure(job, failure_text(job))
         except Exception:  # whatever broke the deliveries may break this too
             log.exception("job %s: could not tell the user", job.id)
 
@@ -185,3 +212,15 @@ def _finish(job: Job) -> Finish:
 
 def _sent(job: Job) -> int:
     return sum(1 for mark in job.result_marks.values() if mark is ResultMark.SENT)
+
+
+def failure_text(job: Job, found: FailureKind | None = None) -> str:
+    """What the user hears of a failed job, or of one whose results could not be sent
+    (`found`); a chain's job names the step that failed."""
+    output = output_kind(job)
+    if job.steps > 1:
+        reason = job.error_message if found is None else ""
+        return texts.step_failed(output, found or job.fail_kind, reason, job.chain)
+    if found is not None:
+        return texts.delivery_failure_text(found, output)
+    return texts.failure_text(job.fail_kind, job.error_message)

@@ -22,31 +22,44 @@ return 0
 # KEYS: job, poll, undelivered, outcome counter, durations
 # ARGV: state, results json, fail kind, error code, error message, now, channel, job id,
 #       durations kept, expected task id ("" = any)
-# Returns 1 stored, 0 duplicate (already final), -1 unknown job, -2 another job's task.
+# Returns 1 stored, 0 duplicate (already final, or a chain's earlier step's task calling
+# again), -1 unknown job, -2 another job's task. A chain's job is counted once: its outcome,
+# its user's slot and its time to result when it ends (a failure, or its last step).
 RECORD_OUTCOME = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
-local task = redis.call('HGET', KEYS[1], 'task_id')
-if ARGV[10] ~= '' and task and task ~= '' and task ~= ARGV[10] then return -2 end
+local task, step_s, steps_s = unpack(redis.call('HMGET', KEYS[1], 'task_id', 'step', 'steps'))
+local step = tonumber(step_s) or 0
+if ARGV[10] ~= '' then
+  for i = 0, step - 1 do
+    if redis.call('HGET', KEYS[1], 'step_task:' .. i) == ARGV[10] then return 0 end
+  end
+  if task and task ~= '' and task ~= ARGV[10] then return -2 end
+end
 if state ~= 'submitted' then return 0 end
+local ends = ARGV[1] ~= 'succeeded' or step + 1 >= (tonumber(steps_s) or 1)
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[1], 'results', ARGV[2],
   'fail_kind', ARGV[3], 'error_code', ARGV[4], 'error_message', ARGV[5], 'completed_at', ARGV[6])
 redis.call('ZREM', KEYS[2], ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
-redis.call('INCR', KEYS[4])
 local user = redis.call('HGET', KEYS[1], 'user_id')
-if user and tonumber(redis.call('HGET', 'user:' .. user, 'inflight') or '0') > 0 then
-  redis.call('HINCRBY', 'user:' .. user, 'inflight', -1)
+if ends then
+  redis.call('INCR', KEYS[4])
+  if user and tonumber(redis.call('HGET', 'user:' .. user, 'inflight') or '0') > 0 then
+    redis.call('HINCRBY', 'user:' .. user, 'inflight', -1)
+  end
 end
 local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
+local started = tonumber(redis.call('HGET', KEYS[1], 'step_started_at')) or created
 local model = redis.call('HGET', KEYS[1], 'model')
 if model then redis.call('HINCRBY', 'stats:model:' .. model, ARGV[1], 1) end
 if ARGV[1] == 'succeeded' and created then
-  local took = tostring(tonumber(ARGV[6]) - created)
-  redis.call('LPUSH', KEYS[5], took)
-  redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[9]) - 1)
+  if ends then
+    redis.call('LPUSH', KEYS[5], tostring(tonumber(ARGV[6]) - created))
+    redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[9]) - 1)
+  end
   if model then
-    redis.call('LPUSH', 'stats:durations:' .. model, took)
+    redis.call('LPUSH', 'stats:durations:' .. model, tostring(tonumber(ARGV[6]) - started))
     redis.call('LTRIM', 'stats:durations:' .. model, 0, tonumber(ARGV[9]) - 1)
   end
 end
@@ -141,4 +154,54 @@ for _, id in ipairs(due) do
   redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), id)
 end
 return due
+"""
+
+
+# --- Chains: one job, its steps in turn (bot/jobs/chains.py) -------------------------------
+
+# KEYS: job. ARGV: owner, result index, the stored input as JSON. The lease owner records a
+# result it put in storage for the next step (again after a crash: the same index, the same key).
+KEEP_INPUT = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'succeeded' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'next_input:' .. ARGV[2], ARGV[3])
+return 1
+"""
+
+# KEYS: job, undelivered, poll queue, the next model's counters
+# ARGV: owner, current step, next model, next provider, next inputs json, now, first poll at,
+#       job id
+# Moves a delivered step on to the next one, once: only the lease owner, only from this step
+# (compare-and-set), only after its results went out. The step's task id is kept, so its late
+# callbacks stay harmless duplicates; the job waits in the poll queue, so a reconciler submits
+# the step if this process dies before it does.
+ADVANCE = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'succeeded' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+if (redis.call('HGET', KEYS[1], 'step') or '0') ~= ARGV[2] then return 0 end
+local task = redis.call('HGET', KEYS[1], 'task_id') or ''
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 7) == 'result:' or string.sub(name, 1, 11) == 'next_input:' then
+    redis.call('HDEL', KEYS[1], name)
+  end
+end
+redis.call('HDEL', KEYS[1], 'task_id', 'results', 'outcome', 'fail_kind', 'error_code',
+  'error_message', 'completed_at', 'lease_owner', 'lease_until', 'retry_at', 'attempts',
+  'crashes', 'stage', 'progress_shown')
+redis.call('HSET', KEYS[1], 'step_task:' .. ARGV[2], task, 'state', 'submitted',
+  'step', tostring(tonumber(ARGV[2]) + 1), 'model', ARGV[3], 'provider', ARGV[4],
+  'inputs', ARGV[5], 'step_started_at', ARGV[6])
+redis.call('ZREM', KEYS[2], ARGV[8])
+redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
+redis.call('HINCRBY', KEYS[4], 'started', 1)
+return 1
+"""
+
+# KEYS: job. ARGV: step, owner. The right to submit a later step, taken once: whoever holds it
+# submits; a job whose claim never led to a task id is failed, never submitted again.
+CLAIM_STEP = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return 0 end
+if (redis.call('HGET', KEYS[1], 'step') or '0') ~= ARGV[1] then return 0 end
+if (redis.call('HGET', KEYS[1], 'task_id') or '') ~= '' then return 0 end
+return redis.call('HSETNX', KEYS[1], 'submit:' .. ARGV[1], ARGV[2])
 """

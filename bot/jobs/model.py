@@ -94,6 +94,23 @@ class Job:
     progress_shown: int = 0  # the last step of the running time the status message showed
     attempts: int = 0  # delivery attempts that ended in a retry
     crashes: int = 0  # delivery attempts that ended in an unexpected exception
+    # A chain's job (/sketch) runs its steps in turn; `model`, `task_id`, `results` and the
+    # delivery fields are the current step's. Absent on single-step records.
+    chain: str = ""
+    step: int = 0  # the current step, from 0
+    steps: int = 1
+    step_started_at: float | None = None  # when the current step (after the first) began
+    # Results of this step kept in storage as the next step's inputs, by result index.
+    next_inputs: dict[int, StoredMedia] = field(default_factory=dict)
+
+    @property
+    def has_next_step(self) -> bool:
+        return self.step + 1 < self.steps
+
+    @property
+    def started_at(self) -> float:
+        """When the current step began: deadlines and lost submissions count from here."""
+        return self.step_started_at or self.created_at
 
     def to_redis(self) -> dict[str, str]:
         return {
@@ -112,6 +129,7 @@ class Job:
             **_json_fields(
                 inputs=[m.to_json() for m in self.inputs], texts=self.texts, params=self.params
             ),
+            **_chain_fields(self),
         }
 
     @classmethod
@@ -142,10 +160,16 @@ class Job:
             params=json.loads(raw.get("params") or "{}"),
             stage=raw.get("stage", ""),
             progress_shown=int(raw.get("progress_shown") or 0),
+            chain=raw.get("chain", ""),
+            step=int(raw.get("step") or 0),
+            steps=int(raw.get("steps") or 1),
+            step_started_at=_float_or_none(raw.get("step_started_at")),
+            next_inputs=_next_inputs(raw),
         )
 
 
 RESULT_MARK_PREFIX = "result:"
+NEXT_INPUT_PREFIX = "next_input:"  # the shape is repeated in lua.ADVANCE
 
 
 def _results(raw: dict[str, str]) -> tuple[ResultMedia, ...]:
@@ -161,6 +185,20 @@ def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:
         for name, value in raw.items()
         if name.startswith(RESULT_MARK_PREFIX)
     }
+
+
+def _next_inputs(raw: dict[str, str]) -> dict[int, StoredMedia]:
+    return {
+        int(name.removeprefix(NEXT_INPUT_PREFIX)): StoredMedia.from_json(json.loads(value))
+        for name, value in raw.items()
+        if name.startswith(NEXT_INPUT_PREFIX)
+    }
+
+
+def _chain_fields(job: Job) -> dict[str, str]:
+    if not job.chain:
+        return {}
+    return {"chain": job.chain, "step": str(job.step), "steps": str(job.steps)}
 
 
 def _json_fields(**values: Any) -> dict[str, str]:

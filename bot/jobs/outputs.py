@@ -15,6 +15,15 @@ def output_kind(job: Job) -> MediaKind:
     return spec.output if spec is not None else MediaKind.IMAGE
 
 
+def next_output_kind(job: Job) -> MediaKind | None:
+    """What a chain's next step makes, when the job has one."""
+    chain = REGISTRY.chain(job.chain) if job.has_next_step else None
+    if chain is None or job.step + 1 >= len(chain.steps):
+        return None
+    spec = REGISTRY.find(chain.steps[job.step + 1].model)
+    return spec.output if spec is not None else None
+
+
 def result_kind(job: Job, result: ResultMedia) -> MediaKind:
     """The kind one result must be: its own where the provider said, else the job's."""
     return result.kind or output_kind(job)

@@ -78,9 +78,9 @@ class Progress:
             return
         kind = self.output(job)
         await self._bot.send_chat_action(job.chat_id, LONG_OUTPUTS[kind])
-        elapsed = now - job.created_at
+        elapsed = now - job.started_at  # a chain's job: this step's time
         bucket = int(elapsed // EDIT_EVERY_S)  # the status shows the time in these steps
         if job.task_id and bucket > job.progress_shown:
             await self._store.set_progress_shown(job.id, bucket)
-            text = texts.progress(kind, job.stage, elapsed)
+            text = texts.progress(kind, job.stage, elapsed, job.step, job.steps)
             await edit_status(self._bot, job, text, SendPriority.STATUS)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S
 from bot.errors import FailureKind, ProviderError
+from bot.jobs.chains import ChainSteps
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.log_context import bind_job_id
@@ -45,7 +46,10 @@ class Reconciler:
         deliverer: Delivers,
         interval_s: float,
         metrics: Metrics | None = None,
+        *,
+        steps: ChainSteps | None = None,
     ) -> None:
+        self._steps = steps  # submits a chain's step a process advanced to and died
         self._store = store
         self._providers = providers
         self._registry = registry
@@ -83,7 +87,7 @@ class Reconciler:
         spec = self._registry.find(job.model)
         # Records from before jobs named their provider: the model's own provider served them.
         provider = self._providers.get(job.provider or (spec.provider if spec else ""))
-        age = now - job.created_at
+        age = now - job.started_at  # a chain's job: its current step's age
         if spec is None or provider is None:
             log.warning("job %s: model %s of %s is not available", job.id, job.model, job.provider)
             await self._fail(job, FailureKind.FAILED, "unavailable")
@@ -101,6 +105,10 @@ class Reconciler:
         )
 
     async def _without_task(self, job: Job, spec: ModelSpec, age: float, now: float) -> None:
+        # A chain's later step nobody claimed is submitted here; one claimed that never got a
+        # task id may have reached the provider, so it is failed below rather than paid twice.
+        if job.step and self._steps is not None and await self._steps.start(job.id):
+            return
         if age > SUBMIT_GRACE_S:
             await self._fail(job, FailureKind.FAILED, "lost")
         else:

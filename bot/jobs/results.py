@@ -4,7 +4,7 @@ and mark each right after Telegram accepts it (an album's items together)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
@@ -25,13 +25,15 @@ from bot.jobs.retry import RetryPolicy, fetch_with_retries
 from bot.jobs.store import JobStore
 from bot.jobs.upload import send_album, send_file
 from bot.media.check import SendAs, send_as
-from bot.media.fetch import MediaFetcher, discard
+from bot.media.fetch import FetchedMedia, MediaFetcher, discard
 from bot.providers.base import ResultMedia
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
 MAX_RESULTS_SENT = 10  # a full album; a provider's longer list is cut here
+# Stores a result a chain's next step takes (bot/jobs/chains.py): job, owner, index, file.
+KeepForNextStep = Callable[[Job, str, int, FetchedMedia], Awaitable[None]]
 
 
 def results_to_send(job: Job) -> tuple[ResultMedia, ...]:
@@ -49,6 +51,7 @@ class ResultSender:
         storage: Storage,
         owner: str,
         policy: RetryPolicy,
+        keep: KeepForNextStep | None = None,
     ) -> None:
         self._store = store
         self._bot = bot
@@ -56,6 +59,7 @@ class ResultSender:
         self._storage = storage
         self._owner = owner
         self._policy = policy
+        self._keep = keep
 
     async def send_pending(self, job: Job) -> list[int]:
         """Send each unmarked result and mark it; returns those worth trying again later."""
@@ -118,7 +122,25 @@ class ResultSender:
                 "job %s: result %d refused: %s (declared %r)", job.id, number, exc, declared
             )
             return ResultMark.UNUSABLE
+        if not await self._kept(job, index, media):
+            return None
         return Ready(index, result, media, how)
+
+    async def _kept(self, job: Job, index: int, media: FetchedMedia) -> bool:
+        """A result a chain's next step takes is stored before it is sent (False: not this
+        time; the result is tried again later)."""
+        if self._keep is None or not job.has_next_step:
+            return True
+        try:
+            await self._keep(job, self._owner, index, media)
+        except StorageError as exc:
+            await discard(media)
+            log.warning("job %s: result %d not kept for the next step: %s", job.id, index + 1, exc)
+            return False
+        except BaseException:
+            await discard(media)
+            raise
+        return True
 
     async def _send(self, job: Job, send: Send) -> list[int]:
         """Send and mark; returns the results to try again later."""

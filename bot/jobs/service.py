@@ -34,6 +34,7 @@ from bot.media.kinds import MediaKind
 from bot.media.sniff import sniff
 from bot.metrics import Metrics
 from bot.models import Registry
+from bot.models.chains import Chain
 from bot.models.limits import InputFile, Problem, check_file, check_files, check_texts
 from bot.models.requests import ModelInputs, provider_fields
 from bot.models.spec import Capability, ModelSpec
@@ -138,7 +139,9 @@ class JobService:
         the upload waits on Telegram's flood control.
         """
         settings = await self._user_settings.of(request.user_id)
-        route = await self._route(request, settings)
+        chain = self._registry.chain_for(request.capability)
+        steps = self._chain_models(chain, request, settings)  # every step's model, checked now
+        route = steps[:1] or await self._route(request, settings)
         limits = NO_LIMITS if request.user_id in self._config.admin_ids else self._config.limits
         admission = await self._admissions.admit(request.user_id, limits)
         if admission.verdict is not Verdict.ADMITTED:
@@ -166,7 +169,9 @@ class JobService:
             created_at=time.time(),
             inputs=tuple(inputs),
             texts={k: v for k, v in request.texts.items() if k != "prompt"},
-            params=_params(spec, settings),
+            params={k: v for m in steps or [spec] for k, v in _params(m, settings).items()},
+            chain=chain.key if chain else "",
+            steps=len(steps) or 1,
         )
         await self._store.create(job, first_poll_at=job.created_at + self._config.poll_after_s)
         log.info("job %s created for chat %s (%s)", job.id, job.chat_id, spec.key)
@@ -224,6 +229,39 @@ class JobService:
         if len({spec.provider for spec in specs}) == 1:
             return specs
         return by_health(specs, await self._failover.cooling({s.provider for s in specs}))
+
+    async def submit_step(self, job: Job) -> None:
+        """Submit a chain's later step, claimed by the caller (bot/jobs/chains.py); as for a
+        new job, a failure lands on the job."""
+        spec = self._registry.find(job.model)
+        await self._progress.track(job)
+        try:
+            if spec is None or spec.provider not in self._providers:
+                raise InputRejected(InputProblem.UNAVAILABLE)
+            # A step names its model: no other provider to move to, but health is recorded.
+            texts = {"prompt": job.prompt, **job.texts}
+            await self._submit_with_failover(job, [spec], job.params, texts)
+        except PhotobotError as exc:
+            await self._fail(job, exc)
+            return
+        await self._show_generating(job)
+
+    def _chain_models(
+        self, chain: Chain | None, request: JobRequest, settings: Mapping[str, str]
+    ) -> list[ModelSpec]:
+        """A chain's models, one per step: each step's provider configured, the files within
+        the first's limits and the texts (the prompt reaches every step) within each one's."""
+        if chain is None:
+            return []
+        models = self._registry.step_models(chain)
+        if any(m.provider not in self._providers for m in models):
+            raise InputRejected(InputProblem.UNAVAILABLE)
+        problem = check_files(models[0], [f.meta() for f in request.files])
+        for spec in models:
+            problem = problem or check_texts(spec, request.texts, settings)
+        if problem is not None:
+            raise InputRejected(InputProblem.OVER_LIMIT, problem=problem)
+        return models
 
     async def _show_generating(self, job: Job) -> None:
         """Edit the status message if it is out already; a queued one will say it itself."""

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot import constants as k
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
-from bot.jobs.model import Job, JobState, ResultMark
+from bot.jobs.model import Job, JobState, ResultMark, StoredMedia
 from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
 
 
@@ -74,6 +74,9 @@ class JobStore:
         self._set_field = redis.register_script(lua.SET_FIELD)
         self._switch_model = redis.register_script(lua.SWITCH_MODEL)
         self._take_due = redis.register_script(lua.TAKE_DUE)
+        self._keep_input = redis.register_script(lua.KEEP_INPUT)
+        self._advance = redis.register_script(lua.ADVANCE)
+        self._claim_step = redis.register_script(lua.CLAIM_STEP)
 
     async def create(self, job: Job, first_poll_at: float) -> None:
         """Store a new job (its user's slot was taken by jobs/admission.py)."""
@@ -201,6 +204,29 @@ class JobStore:
             args=[owner, repr(retry_at), repr(score), job_id, "crashes" if crashed else "attempts"],
         )
         return bool(done)
+
+    async def keep_input(self, job_id: str, owner: str, index: int, media: StoredMedia) -> bool:
+        """Record a result stored as the next step's input; False without the lease."""
+        args: list[str | int] = [owner, index, json.dumps(media.to_json())]
+        return bool(await self._keep_input(keys=[job_key(job_id)], args=args))
+
+    async def advance(
+        self, job: Job, owner: str, next_model: str, next_provider: str, first_poll_at: float
+    ) -> bool:
+        """Move a chain's job from its delivered step to the next, once (see lua.ADVANCE)."""
+        inputs = [job.next_inputs[index].to_json() for index in sorted(job.next_inputs)]
+        args: list[str | int] = [
+            owner, job.step, next_model, next_provider, json.dumps(inputs),
+            repr(time.time()), repr(first_poll_at), job.id,
+        ]  # fmt: skip
+        keys = [job_key(job.id), k.UNDELIVERED_KEY, k.POLL_QUEUE_KEY,
+                k.MODEL_COUNTS_KEY.format(model=next_model)]  # fmt: skip
+        done = await self._advance(keys=keys, args=args)
+        return bool(done)
+
+    async def claim_step(self, job_id: str, step: int, owner: str) -> bool:
+        """The one right to submit this step of a chain's job (see lua.CLAIM_STEP)."""
+        return bool(await self._claim_step(keys=[job_key(job_id)], args=[step, owner]))
 
     async def take_due_polls(self, now: float, limit: int, lease_s: float) -> list[str]:
         return await self._take_due_ids(k.POLL_QUEUE_KEY, now, limit, lease_s)

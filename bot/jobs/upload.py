@@ -20,6 +20,7 @@ from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.model import Job
 from bot.jobs.notices import reply_to
+from bot.jobs.outputs import next_output_kind
 from bot.jobs.render import Ready, details, filename
 from bot.media.check import SendAs
 
@@ -55,7 +56,7 @@ async def send_album(bot: ExtBot[int], job: Job, items: Sequence[Ready]) -> None
         media = [
             InputMediaPhoto(
                 _streamed(content, filename(job, item), attach=True),
-                caption=texts.DONE if number == 0 else None,
+                caption=_caption(job) if number == 0 else None,
             )
             for number, (item, content) in enumerate(zip(items, contents, strict=True))
         ]
@@ -89,10 +90,17 @@ async def _send_as(
         await bot.send_document(job.chat_id, file, **_common(job))
 
 
+def _caption(job: Job) -> str:
+    """The results' caption: "Done…", or before a chain's last step, what comes next."""
+    following = next_output_kind(job)
+    return texts.DONE if following is None else texts.preview_caption(following)
+
+
 def _common(job: Job) -> dict[str, Any]:
-    """Every result says "Done…", replies to the user's message, and comes before status edits."""
+    """Every result is captioned, replies to the user's message, and comes before status
+    edits."""
     return {
-        "caption": texts.DONE,
+        "caption": _caption(job),
         "reply_parameters": reply_to(job),
         "rate_limit_args": SendPriority.RESULT,
     }

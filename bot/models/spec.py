@@ -26,6 +26,7 @@ class Capability(StrEnum):
     ANIMATE = "animate"  # /animate: a still driven by a video
     MUSIC = "music"  # a description -> tracks
     MUSIC_CUSTOM = "music_custom"  # lyrics, style and title -> tracks
+    SKETCH = "sketch"  # a description -> an image (shown as a preview) -> that image, moving
 
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})

@@ -20,8 +20,8 @@ def test_every_option_maps_every_choice_of_its_setting(model: ModelSpec) -> None
 
 
 @pytest.mark.parametrize("capability", list(Capability))
-def test_every_capability_has_a_model(capability: Capability) -> None:
-    assert REGISTRY.candidates(capability)
+def test_every_capability_has_a_model_or_a_chain(capability: Capability) -> None:
+    assert REGISTRY.candidates(capability) or REGISTRY.chain_for(capability)
 
 
 @pytest.mark.parametrize("model", REGISTRY.models, ids=lambda m: m.key)
