@@ -15,3 +15,5 @@ DEPS: web.AppKey[Deps] = web.AppKey("deps", Deps)
 PTB_APP: web.AppKey[Application[Any, Any, Any, Any, Any, Any]] = web.AppKey("ptb_app", Application)
 REFUSALS: web.AppKey[RefusalLog] = web.AppKey("refusals", RefusalLog)
 CLIENT_LIMITS: web.AppKey[ClientLimits] = web.AppKey("client_limits", ClientLimits)
+# "live", or "sandbox" when the offline sandbox runs the bot against its emulators.
+MODE: web.AppKey[str] = web.AppKey("mode", str)
