@@ -191,6 +191,7 @@ async def file(request: web.Request) -> web.StreamResponse:
         mime = "application/octet-stream"
         headers["Content-Disposition"] = "attachment"
     headers["Accept-Ranges"] = "bytes"
+    headers["Cache-Control"] = "private, max-age=86400"  # a file id never changes its bytes
     span = _byte_range(request.headers.get("Range"), len(data))
     if span is None:
         return web.Response(body=data, content_type=mime, headers=headers)

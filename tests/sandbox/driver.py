@@ -4,6 +4,7 @@ page's API the way the page does."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -45,7 +46,7 @@ class SandboxClient:
         form.add_field("user", str(user))
         form.add_field("caption", caption)
         for name, data in files:
-            form.add_field("file", data, filename=name)
+            form.add_field("file", io.BytesIO(data), filename=name)
         return await self._post("/uploads", form, {})
 
     async def press(self, user: int, message_id: int, data: str) -> tuple[int, Any]:
