@@ -4,7 +4,6 @@ answered (the bot's sends, edits, deletions, chat actions) and what the page's u
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -31,6 +30,8 @@ class ChatFeed:
         self._seq = 0
         self._wake = asyncio.Event()
         self._query_chats: OrderedDict[str, int] = OrderedDict()
+        self._closing = False
+        self.waiting = 0  # long polls under way
 
     def add_user_message(self, message: JsonDict) -> None:
         """A message a page user sent (the emulator does not see it as a call)."""
@@ -66,6 +67,11 @@ class ChatFeed:
             if chat_id is not None:
                 self._publish(chat_id, "toast", {"text": str(call.params["text"])})
 
+    def close(self) -> None:
+        """Ends every long poll now, so a shutdown does not wait for them."""
+        self._closing = True
+        self._wake.set()
+
     def events(self, chat_id: int, after: int) -> list[JsonDict]:
         return [event for event in self._chats.get(chat_id, ()) if event["seq"] > after]
 
@@ -74,12 +80,17 @@ class ChatFeed:
         deadline = time.monotonic() + timeout_s
         while not (found := self.events(chat_id, after)):
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._closing:
                 return []
             wake = self._wake
-            with contextlib.suppress(TimeoutError):
+            self.waiting += 1
+            try:
                 async with asyncio.timeout(remaining):
                     await wake.wait()
+            except TimeoutError:
+                pass
+            finally:
+                self.waiting -= 1
         return found
 
     def _publish(self, chat_id: Any, kind: str, body: JsonDict) -> None:

@@ -56,6 +56,7 @@ CHAT_PAGE: web.AppKey[ChatPage] = web.AppKey("chat_page", ChatPage)
 
 def add_chat_page(app: web.Application, page: ChatPage) -> None:
     app[CHAT_PAGE] = page
+    app.on_shutdown.append(_end_long_polls)
     app.router.add_get("/", index)
     app.router.add_get(STATIC + "/{name}", static)
     app.router.add_get(API + "/config", config)
@@ -64,6 +65,10 @@ def add_chat_page(app: web.Application, page: ChatPage) -> None:
     app.router.add_post(API + "/uploads", send_files)
     app.router.add_post(API + "/presses", press_button)
     app.router.add_get(API + "/files/{file_id}", file)
+
+
+async def _end_long_polls(app: web.Application) -> None:
+    app[CHAT_PAGE].feed.close()
 
 
 def _page(request: web.Request, *, posting: bool = False) -> ChatPage:

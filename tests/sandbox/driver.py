@@ -16,7 +16,8 @@ import aiohttp
 
 from bot.app import SUBSCRIBER
 from bot.sandbox import png
-from bot.sandbox.page import API, PAGE_HEADER
+from bot.sandbox.feed import ChatFeed
+from bot.sandbox.page import API, CHAT_PAGE, PAGE_HEADER
 from bot.sandbox.run import HOST, Emulators, running_emulators, sandbox_app, sandbox_settings
 from bot.sandbox.samples import SampleMedia, pattern
 from bot.serve import listen_socket, serving
@@ -32,8 +33,10 @@ VIDEO = SampleMedia().video()
 class SandboxClient:
     """Speaks to a running sandbox as its chat page does."""
 
-    def __init__(self, url: str, emulators: Emulators, http: aiohttp.ClientSession) -> None:
-        self.url, self.emulators, self.http = url, emulators, http
+    def __init__(
+        self, url: str, emulators: Emulators, http: aiohttp.ClientSession, feed: ChatFeed
+    ) -> None:
+        self.url, self.emulators, self.http, self.feed = url, emulators, http, feed
 
     async def say(self, user: int, text: str) -> tuple[int, Any]:
         return await self._post("/messages", json.dumps({"user": user, "text": text}),
@@ -94,7 +97,7 @@ async def running_sandbox(data_dir: Path, **overrides: Any) -> AsyncIterator[San
         sock = await listen_socket(HOST, port)
         async with serving(app, sock), aiohttp.ClientSession() as http:
             await asyncio.wait_for(app[SUBSCRIBER].subscribed.wait(), 10)
-            yield SandboxClient(f"http://{HOST}:{port}", emulators, http)
+            yield SandboxClient(f"http://{HOST}:{port}", emulators, http, app[CHAT_PAGE].feed)
 
 
 def bot_said(text: str) -> Callable[[Event], bool]:

@@ -4,6 +4,7 @@ ranges, and many users; each refusal says why and pushes nothing to the bot."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +13,7 @@ import pytest
 from bot.sandbox.feed import MAX_CHATS
 from bot.sandbox.page import API, PAGE_HEADER
 from bot.sandbox.uploads import MAX_UPLOAD_BYTES
+from tests.harness import eventually
 from tests.sandbox.driver import BEN, PHOTO, VIDEO, Event, SandboxClient, bot_said, running_sandbox
 
 
@@ -183,3 +185,15 @@ async def test_the_feed_long_polls_until_something_happens(sandbox: SandboxClien
         async with await asyncio.wait_for(waiting, 10) as answer:
             events = (await answer.json())["events"]
     assert events and events[0]["text"] == "hello"
+
+
+async def test_a_waiting_long_poll_ends_at_shutdown(tmp_path: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with running_sandbox(tmp_path / "data") as sandbox:
+            url = f"{sandbox.url}{API}/events?chat={BEN}&after=0&wait=1"
+            waiting = asyncio.create_task(http.get(url))
+            await eventually(lambda: sandbox.feed.waiting == 1)
+            started = time.monotonic()
+        async with await asyncio.wait_for(waiting, 10) as answer:
+            assert (answer.status, await answer.json()) == (200, {"events": []})
+    assert time.monotonic() - started < 5  # not the 25 s a long poll lasts
