@@ -134,7 +134,7 @@ async def send_files(request: web.Request) -> web.Response:
     try:
         form = await read_upload(request)
     except UploadRefused as exc:
-        return _refused(str(exc), status=413 if "MB" in str(exc) else 400)
+        return _refused(str(exc), status=exc.status)
     user = _user(page, form.user)
     if not form.files:
         return _refused("choose a file first")

@@ -26,6 +26,10 @@ _TOO_BIG = f"uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB at on
 class UploadRefused(Exception):
     """An upload the page should show as refused; the message says why, for the user."""
 
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status  # 413 when too big
+
 
 @dataclass(frozen=True, slots=True)
 class Upload:
@@ -57,12 +61,12 @@ async def read_upload(request: web.Request) -> UploadForm:
         if not isinstance(part, BodyPartReader):
             raise UploadRefused("unexpected nested form")
         if part.filename is None:
-            value = await _read_part(part, MAX_FIELD_BYTES, "a form field is too long")
+            value = await _read_part(part, MAX_FIELD_BYTES, "a form field is too long", status=413)
             _set_field(form, part.name or "", value)
             continue
         if len(raw_files) == MAX_FILES:
             raise UploadRefused(f"at most {MAX_FILES} files at once")
-        data = await _read_part(part, MAX_UPLOAD_BYTES - total, _TOO_BIG)
+        data = await _read_part(part, MAX_UPLOAD_BYTES - total, _TOO_BIG, status=413)
         total += len(data)
         raw_files.append((part.filename, data))
     if len(form.caption) > MAX_CAPTION_CHARS:
@@ -112,10 +116,10 @@ def _set_field(form: UploadForm, name: str, value: bytes) -> None:
         form.durations = [float(v) if isinstance(v, int | float) else 0.0 for v in parsed]
 
 
-async def _read_part(part: BodyPartReader, limit: int, too_big: str) -> bytes:
+async def _read_part(part: BodyPartReader, limit: int, too_big: str, *, status: int) -> bytes:
     data = bytearray()
     while chunk := await part.read_chunk(_CHUNK_BYTES):
         data += chunk
         if len(data) > limit:
-            raise UploadRefused(too_big)
+            raise UploadRefused(too_big, status)
     return bytes(data)

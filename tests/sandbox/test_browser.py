@@ -26,6 +26,16 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RESULT_WAIT_MS = 20_000
+# Bot messages deleted from the chat (status messages), however briefly they were shown; an
+# edit replaces a node too, but only a deletion marks it "gone".
+WATCH_STATUS_MESSAGES = """() => {
+  window.removedBotTexts = [];
+  new MutationObserver((changes) => {
+    for (const change of changes) for (const node of change.removedNodes)
+      if (node.classList && node.classList.contains("bot") && node.classList.contains("gone"))
+        window.removedBotTexts.push(node.querySelector(".text")?.textContent || "");
+  }).observe(document.getElementById("messages"), { childList: true });
+}"""
 INJECTED = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
 
 try:
@@ -102,12 +112,15 @@ async def test_a_chat_in_the_browser(page: Page, tmp_path: Path) -> None:
     await page.click('.user-switch[data-user="1002"]')
     await expect(page.locator("#me")).to_have_text("you are Ben")
 
-    # A captioned photo: the status message, then the result replacing it.
+    # A captioned photo: a status message, then the result, and the status message removed.
+    await page.evaluate(WATCH_STATUS_MESSAGES)
     await send_photo(page, photo, f"make it neon {INJECTED}")
     await expect(page.locator(".msg.user img.photo")).to_have_count(1)
-    await expect(bot.filter(has_text="Working on it")).to_be_visible(timeout=RESULT_WAIT_MS)
     await expect(bot.locator("img.photo")).to_have_count(1, timeout=RESULT_WAIT_MS)
-    await expect(bot.filter(has_text="Working on it")).to_have_count(0, timeout=RESULT_WAIT_MS)
+    await page.wait_for_function("() => window.removedBotTexts.length > 0", timeout=RESULT_WAIT_MS)
+    [status] = await page.evaluate("window.removedBotTexts")
+    assert status.startswith(("Working on it", "Generating")), status
+    await expect(bot.filter(has_text=status)).to_have_count(0)
     # The caption's HTML is shown as typed, never run or rendered.
     await expect(page.locator(".msg.user .caption")).to_have_text(f"make it neon {INJECTED}")
     assert await page.locator('img[src="x"], .bubble b').count() == 0
