@@ -54,7 +54,7 @@ from bot.storage.local import MEDIA_ROUTE, LocalStorage
 from bot.storage.r2 import R2Storage, make_s3_client
 from bot.web.callbacks import provider_callback
 from bot.web.health import healthz
-from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, PTB_APP, REFUSALS
+from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, MODE, PTB_APP, REFUSALS
 from bot.web.media import media
 from bot.web.metrics import metrics_endpoint
 from bot.web.refusals import RefusalLog
@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, limits: ClientLimits = DEFAULT_LIMITS) -> 
     app = web.Application(client_max_size=k.CALLBACK_MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[CLIENT_LIMITS] = limits
+    app[MODE] = "live"
     app[REFUSALS] = RefusalLog(logging.getLogger("bot.web.refusals"))
     app[METRICS] = Metrics()  # this application's own registry: several may share a process
     app.cleanup_ctx.extend([_redis_ctx, _http_ctx, _bot_ctx, _background_ctx])

@@ -55,15 +55,16 @@ async def serving(
         sock.close()
 
 
-async def serve(settings: Settings) -> None:
-    """Serves until SIGINT or SIGTERM; start-up failures are raised to the caller."""
+async def serve(settings: Settings, *, app: web.Application | None = None) -> None:
+    """Serves until SIGINT or SIGTERM; start-up failures are raised to the caller. `app` is
+    `create_app(settings)` unless given (the sandbox adds its chat page to one)."""
     stop = _stop_on_signals()
     await asyncio.to_thread(check_data_dir, settings)
     # Bound before the app starts, so the port is taken (or the clash reported) before polling.
     sock = await listen_socket(settings.http_host, settings.http_port)
     # One log line per request costs more than the request itself at callback rates.
     access_log = access_logger if settings.log_level == "DEBUG" else None
-    async with serving(create_app(settings), sock, access_log=access_log):
+    async with serving(app or create_app(settings), sock, access_log=access_log):
         await stop.wait()
 
 

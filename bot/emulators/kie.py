@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import re
 import secrets
 import time
@@ -28,6 +29,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.emulators.kie_rules import JOB_MODELS, InputRejected, check_job_input, check_suno_body
+from bot.emulators.samples import Samples
 
 __all__ = [
     "FINAL_STATES",
@@ -298,18 +300,26 @@ class KieEmulator:
         credits: int = 1000,
         auto_complete: bool = False,
         auto_complete_delay_s: float = 0.0,
+        auto_complete_jitter_s: float = 0.0,
         rate_limit: bool = False,
+        samples: Samples | None = None,
     ) -> None:
-        """Configure the emulator; nothing listens until :meth:`start`."""
+        """Configure the emulator; nothing listens until :meth:`start`. With ``auto_complete``
+        tasks (Suno's in stages) finish after the delay plus up to the jitter, with results
+        from ``samples`` when given."""
         self.url = ""
         self.tasks: dict[str, KieTask] = {}
         self.requests: list[RecordedRequest] = []
+        #: Callbacks auto-completion sent: (task id, Suno stage or task state, HTTP status).
+        self.auto_callbacks: list[tuple[str, str, int]] = []
         self.credits = credits
         self._api_key = api_key
         self._host = host
         self._port = port
         self._auto_complete = auto_complete
         self._auto_complete_delay_s = auto_complete_delay_s
+        self._auto_complete_jitter_s = auto_complete_jitter_s
+        self._samples = samples
         self._rate_limit = rate_limit
         self._recent_creates: deque[float] = deque()
         self._create_failures: deque[_ForcedFailure] = deque()
@@ -619,6 +629,8 @@ class KieEmulator:
         )  # fmt: skip
         async with self._task_created:
             self._task_created.notify_all()
+        if self._auto_complete:
+            self._spawn(self._auto_music(task))
         return _reply(200, "success", {"taskId": task.task_id})
 
     async def _handle_music_record_info(self, request: web.Request) -> web.Response:
@@ -647,10 +659,17 @@ class KieEmulator:
 
     def _sample_track(self, task: KieTask, number: int) -> SunoTrack:
         title = str(task.input.get("title") or f"Photobot song {number}")
+        if self._samples is None:
+            song, cover = TINY_MP3, self.add_result_file(TINY_PNG, name="cover.png")
+        else:
+            song = self._samples.audio()
+            cover = self.add_result_file(
+                self._samples.cover(), name="cover.jpg", content_type="image/jpeg"
+            )
         return SunoTrack(
             id=f"{task.task_id}-{number}",
-            audio_url=self.add_result_file(TINY_MP3, name="song.mp3", content_type="audio/mpeg"),
-            image_url=self.add_result_file(TINY_PNG, name="cover.png"),
+            audio_url=self.add_result_file(song, name="song.mp3", content_type="audio/mpeg"),
+            image_url=cover,
             title=title,
             duration=30.0 * number,
         )
@@ -691,26 +710,51 @@ class KieEmulator:
     async def _auto_finish(self, task: KieTask) -> None:
         """Sandbox mode: succeed the task after the delay and deliver its callback."""
         task.state = "generating"
-        if self._auto_complete_delay_s > 0:
-            await asyncio.sleep(self._auto_complete_delay_s)
+        await self._auto_delay()
         if task.state in FINAL_STATES:
             return  # finished by hand in the meantime
-        data, content_type = await self._result_image(task)
-        url = self.add_result_file(data, content_type=content_type)
+        if task.output == "video" and self._samples is not None:
+            data, content_type, name = self._samples.video(), "video/mp4", "result.mp4"
+        else:
+            (data, content_type), name = await self._result_image(task), "result.png"
+        url = self.add_result_file(data, name=name, content_type=content_type)
         self.finish(task.task_id, result_urls=[url])
         if task.callback_url is not None:
             await self._deliver_callback(task)
 
+    async def _auto_music(self, task: KieTask) -> None:
+        """Sandbox mode: a Suno task moves through its stages, with a callback for each."""
+        for stage in ("text", "first", "complete"):
+            await self._auto_delay()
+            if task.stage in ("complete", "error"):
+                return  # finished by hand in the meantime
+            self.finish_music(task.task_id, stage=stage)
+            await self._deliver_callback(task)
+
+    async def _auto_delay(self) -> None:
+        delay_s = self._auto_complete_delay_s + random.uniform(0, self._auto_complete_jitter_s)
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+
     async def _result_image(self, task: KieTask) -> tuple[bytes, str]:
-        """The task's first input image, or :data:`TINY_PNG` if there is none or it fails."""
+        """From `samples` when given (made from the input image and prompt), else the task's
+        first input image, else :data:`TINY_PNG`."""
+        source = await self._input_image(task)
+        if self._samples is not None:
+            prompt = str(task.input.get("prompt") or "")
+            image = source[0] if source else None
+            return await asyncio.to_thread(self._samples.image, image, prompt)
+        return source or (TINY_PNG, "image/png")
+
+    async def _input_image(self, task: KieTask) -> tuple[bytes, str] | None:
         url = _first_input_image(task.input)
         if url is None:
-            return TINY_PNG, "image/png"
+            return None
         try:
             return await _fetch_image(url)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             logger.warning("Kie emulator: fetching input image %s failed: %r", url, exc)
-            return TINY_PNG, "image/png"
+            return None
 
     async def _deliver_callback(self, task: KieTask) -> None:
         """POST the task's callback, logging (never raising) any failure."""
@@ -722,6 +766,7 @@ class KieEmulator:
         except Exception:
             logger.exception("Kie emulator: callback for %s failed", task.task_id)
             return
+        self.auto_callbacks.append((task.task_id, task.stage or task.state, status))
         if status >= 400:
             logger.warning(
                 "Kie emulator: callback for %s got HTTP %s: %r", task.task_id, status, answer

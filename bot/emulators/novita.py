@@ -16,6 +16,7 @@ import base64
 import hmac
 import json
 import logging
+import random
 import re
 import secrets
 import struct
@@ -28,6 +29,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from bot.emulators.samples import Samples
 
 __all__ = ["TINY_MP4", "TINY_PNG", "NovitaEmulator", "NovitaTask", "RecordedRequest"]
 
@@ -117,7 +120,11 @@ class NovitaEmulator:
         port: int = 0,
         balance: int = 1_000_000,
         auto_complete: bool = False,
+        auto_complete_delay_s: tuple[float, float] = (0.0, 0.0),
+        samples: Samples | None = None,
     ) -> None:
+        """With ``auto_complete`` tasks finish after a delay drawn from the range, with results
+        from ``samples`` when given."""
         self.url = ""
         self.tasks: dict[str, NovitaTask] = {}
         self.requests: list[RecordedRequest] = []
@@ -129,6 +136,8 @@ class NovitaEmulator:
         self._host = host
         self._port = port
         self._auto_complete = auto_complete
+        self._auto_complete_delay_s = auto_complete_delay_s
+        self._samples = samples
         self._failures: deque[_Failure] = deque()
         self._sync_open = asyncio.Event()
         self._sync_open.set()
@@ -313,7 +322,11 @@ class NovitaEmulator:
         task = NovitaTask(_new_id(), "seedream-sync", body, dict(body))
         await self._add(task)
         await self._sync_open.wait()
-        self.finish(task.task_id, images=[self.add_result_file(self.sync_image)])
+        image = self.sync_image
+        if self._samples is not None:
+            await asyncio.sleep(random.uniform(*self._auto_complete_delay_s))
+            image, _ = await asyncio.to_thread(self._samples.image, None, str(body["prompt"]))
+        self.finish(task.task_id, images=[self.add_result_file(image)])
         return web.json_response({"image_urls": task.images, "binary_data_base64": []})
 
     async def _kling(self, request: web.Request) -> web.Response:
@@ -410,7 +423,22 @@ class NovitaEmulator:
         await self._deliver(task)
 
     async def _complete(self, task: NovitaTask) -> None:
-        self.finish(task.task_id)
+        await asyncio.sleep(random.uniform(*self._auto_complete_delay_s))
+        if task.finished_at is not None:
+            return  # finished by hand in the meantime
+        if self._samples is None:
+            self.finish(task.task_id)
+        elif task.output == "video":
+            video = self.add_result_file(
+                self._samples.video(), name="r.mp4", content_type="video/mp4"
+            )
+            self.finish(task.task_id, videos=[video])
+        else:
+            prompt = str(task.fields.get("prompt", ""))
+            data, content_type = await asyncio.to_thread(self._samples.image, None, prompt)
+            self.finish(
+                task.task_id, images=[self.add_result_file(data, content_type=content_type)]
+            )
         await self._deliver(task)
 
     async def _deliver(self, task: NovitaTask) -> None:

@@ -458,6 +458,8 @@ def _media_object(kind: str, stored: _StoredFile, params: JsonDict) -> Any:
         media["duration"] = params.get("duration", 1)
     if kind == "video":
         media.update(width=params.get("width", 1280), height=params.get("height", 720))
+    if kind == "audio":
+        media.update({name: params[name] for name in ("title", "performer") if params.get(name)})
     return media
 
 
@@ -510,7 +512,11 @@ class TelegramEmulator:
         bot_username: str = "photobot_test_bot",
         flood_limit_per_s: float | None = None,
         per_chat_limit_per_s: float | None = None,
+        max_calls: int | None = None,
+        max_file_bytes: int | None = None,
     ) -> None:
+        """``max_calls`` and ``max_file_bytes`` bound what a long-running emulator (the
+        sandbox) keeps: the oldest calls and files are forgotten first."""
         self.token = token
         self.host = host
         self.port = port
@@ -518,6 +524,11 @@ class TelegramEmulator:
         self.bot_username = bot_username
         self.url = ""
         self.calls: list[ApiCall] = []
+        #: Called with every answered call, in the event loop (the sandbox's chat feed).
+        self.observers: list[Callable[[ApiCall], None]] = []
+        self._max_calls = max_calls
+        self._max_file_bytes = max_file_bytes
+        self._file_bytes = 0
         self._calls_changed = asyncio.Condition()
         self._updates: deque[JsonDict] = deque()
         self._updates_arrived = asyncio.Event()
@@ -846,6 +857,10 @@ class TelegramEmulator:
         # A long poll is answered after calls that arrived while it waited.
         position = bisect.bisect(self.calls, call.at, key=lambda recorded: recorded.at)
         self.calls.insert(position, call)
+        if self._max_calls is not None and len(self.calls) > self._max_calls:
+            del self.calls[: len(self.calls) - self._max_calls]
+        for observer in self.observers:
+            observer(call)
         async with self._calls_changed:
             self._calls_changed.notify_all()
 
@@ -1336,7 +1351,22 @@ class TelegramEmulator:
         )
         self._files[stored.file_id] = stored
         self._files_by_path[stored.file_path] = stored
+        self._file_bytes += len(stored.data)
+        self._forget_old_files()
         return stored
+
+    def _forget_old_files(self) -> None:
+        if self._max_file_bytes is None:
+            return
+        while self._file_bytes > self._max_file_bytes and len(self._files) > 1:
+            oldest = self._files.pop(next(iter(self._files)))
+            self._files_by_path.pop(oldest.file_path, None)
+            self._file_bytes -= len(oldest.data)
+
+    def file_data(self, file_id: str) -> tuple[bytes, str] | None:
+        """The bytes and MIME type of a file the emulator knows (sent by the bot or a user)."""
+        stored = self._files.get(file_id)
+        return None if stored is None else (stored.data, stored.mime_type)
 
     def _known_file(self, file_id: str) -> _StoredFile:
         stored = self._files.get(file_id)

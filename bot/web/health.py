@@ -1,17 +1,19 @@
-"""GET /healthz: 200 when Redis, the bot and the server are ready, 503 otherwise."""
+"""GET /healthz: 200 when Redis, the bot and the server are ready, 503 otherwise; says whether
+this is the live bot or the offline sandbox."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.web.keys import DEPS, PTB_APP
+from bot.web.keys import DEPS, MODE, PTB_APP
 
 
 async def healthz(request: web.Request) -> web.Response:
     checks = {"redis": await _redis_ok(request), "bot": _bot_ok(request)}
     status = 200 if all(checks.values()) else 503
-    return web.json_response({"ok": status == 200, **checks}, status=status)
+    body = {"ok": status == 200, **checks, "mode": request.app[MODE]}
+    return web.json_response(body, status=status)
 
 
 async def _redis_ok(request: web.Request) -> bool:

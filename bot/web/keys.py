@@ -17,3 +17,5 @@ PTB_APP: web.AppKey[Application[Any, Any, Any, Any, Any, Any]] = web.AppKey("ptb
 REFUSALS: web.AppKey[RefusalLog] = web.AppKey("refusals", RefusalLog)
 CLIENT_LIMITS: web.AppKey[ClientLimits] = web.AppKey("client_limits", ClientLimits)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+# "live", or "sandbox" when the offline sandbox runs the bot against its emulators.
+MODE: web.AppKey[str] = web.AppKey("mode", str)

@@ -213,10 +213,11 @@ def test_r2_without_endpoint_names_r2_endpoint_url() -> None:
     assert "R2_ENDPOINT_URL" in message
 
 
-def test_command_line_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
+def test_live_command_line_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    """`--live` never falls back to the sandbox (tests/sandbox/test_command.py has the rest)."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "bot"],
+        [sys.executable, "-m", "bot", "--live"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
