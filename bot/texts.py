@@ -49,6 +49,18 @@ GENERATING = "Generating your image. This usually takes under a minute."
 GENERATING_VIDEO = "Making your video. This takes a few minutes; it will appear here."
 GENERATING_MUSIC = "Writing your song. This takes a minute or two; it will appear here."
 DONE = "Done. Send another photo any time."  # the result's caption
+# A video's or a song's caption: what to send for another one.
+DONE_BY_KIND = {
+    MediaKind.VIDEO: "Done. Send /video for another one.",
+    MediaKind.AUDIO: "Done. Send /music for another song.",
+}
+
+
+def done(kind: MediaKind) -> str:
+    """The caption of a job's results."""
+    return DONE_BY_KIND.get(kind, DONE)
+
+
 PICK_STYLE = "Pick a style, or type what you'd like me to do with this photo."
 PHOTO_EXPIRED = "That photo is no longer waiting for a prompt. Send it again."
 SEND_PHOTO_FIRST = "Send me a photo first, then tell me what to do with it."

@@ -100,7 +100,7 @@ async def test_sketch_draws_shows_the_image_then_animates_exactly_it(
     await finish_video(novita, kling)
 
     [video] = await sbot.wait_sent(chat, "sendVideo")
-    assert video.params["video"] == CLIP and video.params["caption"] == texts.DONE
+    assert video.params["video"] == CLIP and video.params["caption"] == texts.done(MediaKind.VIDEO)
     await eventually(lambda: delivered(sbot, kling))
     # The status message goes once the video is out; the preview stays in the chat.
     deleted = [int(c.params["message_id"]) for c in sbot.telegram.calls_to("deleteMessage")]

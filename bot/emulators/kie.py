@@ -661,7 +661,9 @@ class KieEmulator:
         title = str(task.input.get("title") or f"Photobot song {number}")
         if self._samples is None:
             song, cover = TINY_MP3, self.add_result_file(TINY_PNG, name="cover.png")
+            duration = 30.0 * number
         else:
+            duration = self._samples.audio_seconds
             song = self._samples.audio()
             cover = self.add_result_file(
                 self._samples.cover(), name="cover.jpg", content_type="image/jpeg"
@@ -671,7 +673,7 @@ class KieEmulator:
             audio_url=self.add_result_file(song, name="song.mp3", content_type="audio/mpeg"),
             image_url=cover,
             title=title,
-            duration=30.0 * number,
+            duration=duration,
         )
 
     def _rate_limited(self) -> bool:

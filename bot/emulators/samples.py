@@ -21,6 +21,11 @@ class Samples(Protocol):
         """An MP3 a browser can play."""
         ...
 
+    @property
+    def audio_seconds(self) -> float:
+        """How long `audio` plays: what the emulator reports as a track's duration."""
+        ...
+
     def cover(self) -> bytes:
         """A track's cover art: a JPEG under Telegram's 200 kB thumbnail limit."""
         ...

@@ -20,7 +20,7 @@ from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.model import Job
 from bot.jobs.notices import reply_to
-from bot.jobs.outputs import next_output_kind
+from bot.jobs.outputs import next_output_kind, output_kind
 from bot.jobs.render import Ready, details, filename
 from bot.media.check import SendAs
 
@@ -93,7 +93,9 @@ async def _send_as(
 def _caption(job: Job) -> str:
     """The results' caption: "Done…", or before a chain's last step, what comes next."""
     following = next_output_kind(job)
-    return texts.DONE if following is None else texts.preview_caption(following)
+    if following is None:
+        return texts.done(output_kind(job))
+    return texts.preview_caption(following)
 
 
 def _common(job: Job) -> dict[str, Any]:

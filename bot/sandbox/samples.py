@@ -14,6 +14,7 @@ PATTERN_SIDE_PX = 480
 # Pure-Python decoding costs about a second per million pixels; bigger inputs get a pattern.
 MAX_SOURCE_PIXELS = 1_000_000
 TINT_SHARE = 0.35
+SAMPLE_MP3_SECONDS = 6.0  # assets/sample.mp3
 RING_WIDTH_PX = 28
 
 
@@ -28,6 +29,10 @@ class SampleMedia:
 
     def audio(self) -> bytes:
         return _asset("sample.mp3")
+
+    @property
+    def audio_seconds(self) -> float:
+        return SAMPLE_MP3_SECONDS
 
     def cover(self) -> bytes:
         return _asset("cover.jpg")

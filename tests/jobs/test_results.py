@@ -27,6 +27,7 @@ from bot.emulators.telegram import ApiCall
 from bot.errors import FailureKind
 from bot.jobs.model import Job, JobState
 from bot.jobs.store import JobStore, Outcome
+from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia
 from tests.harness import BotHarness, StartBot, eventually, files_in
 from tests.images import jpeg, mp4, png
@@ -138,7 +139,7 @@ async def test_a_video_goes_out_as_a_streaming_video(
     assert sent.params["supports_streaming"] is True
     # Read from the file's own header (its moov box): nobody else said.
     assert (sent.params["duration"], sent.params["width"], sent.params["height"]) == (6, 720, 1280)
-    assert sent.params["caption"] == texts.DONE
+    assert sent.params["caption"] == texts.done(MediaKind.VIDEO)
     assert sent.result["video"]["file_name"].endswith("-1.mp4")
     await delivered(results_bot, job_id)
 
