@@ -49,6 +49,14 @@ async def _custom_song(sandbox: SandboxClient) -> None:
     assert {t["audio"]["title"] for t in tracks} == {"Sandbox Song"}
 
 
+async def _sketch(sandbox: SandboxClient) -> None:
+    """The chain: a preview picture from Seedream, then Kling's video made from it."""
+    user = next(_users)
+    await sandbox.say(user, "/sketch a lighthouse at dusk")
+    await sandbox.wait_for(user, bot_sent("photo"))
+    await sandbox.wait_for(user, bot_sent("video"))
+
+
 async def test_every_model_answers_with_a_sample_of_its_kind(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -63,6 +71,7 @@ async def test_every_model_answers_with_a_sample_of_its_kind(
         await _photo_and_video(sandbox, "/animate")
         await _command(sandbox, "/music a happy song", "audio", count=2)
         await _custom_song(sandbox)
+        await _sketch(sandbox)
     async with running_sandbox(tmp_path / "sora", video_engine="sora") as sandbox:
         await _command(sandbox, "/video a cat surfing", "video")
         await _captioned_photo(sandbox, "/video make it move", "video")
