@@ -64,13 +64,17 @@ class ProviderError(PhotobotError):
         kind: FailureKind = FailureKind.FAILED,
         *,
         retryable: bool = False,
+        answer_lost: bool = False,
     ) -> None:
         super().__init__(f"{provider} error {code}: {message}")
         self.provider = provider
         self.code = code
         self.message = message
         self.kind = kind
-        self.retryable = retryable
+        # A submit whose answer never came may have started a task: never sent again, nor to
+        # another provider, so a user is never charged twice.
+        self.answer_lost = answer_lost
+        self.retryable = retryable and not answer_lost
 
 
 class StorageError(PhotobotError):

@@ -12,7 +12,7 @@ from bot import texts
 from bot.emulators.novita import NovitaEmulator, NovitaTask
 from bot.errors import FailureKind
 from bot.web.keys import METRICS
-from tests.conftest import NOVITA_KEY
+from tests.conftest import NOVITA_KEY, free_port
 from tests.flows.test_commands import command
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import jpeg, png
@@ -226,3 +226,34 @@ async def test_a_moved_job_counts_the_first_providers_error_and_the_second_ones_
     kie_error = {"provider": "kie", "kind": FailureKind.NO_CREDITS.value}
     assert registry.get_sample_value(errors, kie_error) == 1
     assert registry.get_sample_value(errors, {**kie_error, "provider": "novita"}) is None
+
+
+async def test_a_submit_whose_answer_was_lost_is_never_sent_again_anywhere(
+    fbot: BotHarness, novita: NovitaEmulator
+) -> None:
+    fbot.kie.lose_next_create_answers()
+    chat = fbot.new_user()
+    command(fbot, chat, "/imagine a fox")
+
+    await fbot.wait_said(chat, lambda t: t == texts.failure_text(FailureKind.BUSY))
+    assert len(fbot.kie.tasks) == 1  # Kie did start (and charge for) the task
+    assert len(kie_creates(fbot)) == 1  # and was not asked again
+    assert novita.requests == []  # nor was Novita
+    assert not await fbot.redis.exists(COOLDOWN_KEY)
+
+
+async def test_kie_unreachable_is_retried_then_failed_over(
+    start_bot: StartBot, novita: NovitaEmulator
+) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"  # connections refused: nothing was sent
+    settings = {"novita_api_key": NOVITA_KEY, "novita_base_url": novita.url,
+                "kie_base_url": nobody}  # fmt: skip
+    async with start_bot(**settings) as bot:
+        chat = bot.new_user()
+        command(bot, chat, "/imagine a fox")
+
+        [task] = await novita.wait_for_task()
+        await deliver(bot, novita, task, chat)
+        assert failures_told(bot, chat) == []
+        [alert] = await eventually(lambda: [t for t in admin_texts(bot) if "not answering" in t])
+        assert "network error: ClientConnectorError" in alert

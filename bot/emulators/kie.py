@@ -323,6 +323,7 @@ class KieEmulator:
         self._rate_limit = rate_limit
         self._recent_creates: deque[float] = deque()
         self._create_failures: deque[_ForcedFailure] = deque()
+        self._lost_create_answers = 0
         self._record_info_failures: deque[_ForcedFailure] = deque()
         self._credit_failures: deque[_ForcedFailure] = deque()
         self._files: dict[str, _ResultFile] = {}
@@ -372,6 +373,11 @@ class KieEmulator:
     ) -> None:
         """Make the next ``times`` createTask calls answer ``{"code": code, "msg": msg}``."""
         self._create_failures.extend([_ForcedFailure(code, msg, http_status)] * times)
+
+    def lose_next_create_answers(self, times: int = 1) -> None:
+        """Create the next ``times`` tasks, then drop the connection instead of answering (the
+        answer lost on the way back: the task exists, and is charged, all the same)."""
+        self._lost_create_answers += times
 
     def fail_next_record_info(
         self, code: int, msg: str, *, times: int = 1, http_status: int = 200
@@ -585,6 +591,9 @@ class KieEmulator:
             self._task_created.notify_all()
         if self._auto_complete:
             self._spawn(self._auto_finish(task))
+        if self._lost_create_answers and request.transport is not None:
+            self._lost_create_answers -= 1
+            request.transport.close()
         return _reply(200, "success", {"taskId": task.task_id})
 
     async def _handle_record_info(self, request: web.Request) -> web.Response:

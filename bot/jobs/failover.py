@@ -27,8 +27,9 @@ FAILS_OVER = frozenset(
 
 
 def fails_over(exc: ProviderError) -> bool:
-    """Whether a submit failure sends the job to the next provider."""
-    return exc.kind in FAILS_OVER
+    """Whether a submit failure sends the job to the next provider: not when the first may
+    have started the task after all (its answer was lost)."""
+    return exc.kind in FAILS_OVER and not exc.answer_lost
 
 
 def by_health(specs: Sequence[ModelSpec], cooling: Collection[str]) -> list[ModelSpec]:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 import aiohttp
 
-from bot.errors import ProviderError
 from bot.providers.base import CallbackParseError, TaskOutcome
 from bot.providers.kie.errors import kie_error
 from bot.providers.kie.parsing import outcome_from_body
-
-log = logging.getLogger(__name__)
+from bot.providers.retries import answer_lost, with_retries
 
 REQUEST_TIMEOUT_S = 30.0
 QUICK_TIMEOUT_S = 5.0
@@ -87,19 +83,12 @@ class KieClient:
         timeout_s: float = REQUEST_TIMEOUT_S,
         **kwargs: Any,
     ) -> Any:
-        attempts = attempts or self._attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._once(method, path, timeout_s, **kwargs)
-            except ProviderError as exc:
-                if not exc.retryable or attempt == attempts:
-                    raise
-                delay = self._backoff_s * 2 ** (attempt - 1)
-                log.warning(
-                    "kie %s %s: code %s, retry %d in %.1fs", method, path, exc.code, attempt, delay
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await with_retries(
+            lambda: self._once(method, path, timeout_s, **kwargs),
+            attempts=attempts or self._attempts,
+            backoff_s=self._backoff_s,
+            what=f"kie {method} {path}",
+        )
 
     async def _once(self, method: str, path: str, timeout_s: float, **kwargs: Any) -> Any:
         timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -110,7 +99,8 @@ class KieClient:
                 body = await _json_or_none(response)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise kie_error(0, f"network error: {type(exc).__name__}") from exc
+            lost = answer_lost(method, exc)
+            raise kie_error(0, f"network error: {type(exc).__name__}", answer_lost=lost) from exc
         if not isinstance(body, dict):
             raise kie_error(status if status >= 400 else 500, "the answer is not JSON")
         code = body.get("code", status)

@@ -22,7 +22,9 @@ def kind_for_code(code: int) -> FailureKind:
     return FailureKind.FAILED
 
 
-def kie_error(code: int, message: str) -> ProviderError:
+def kie_error(code: int, message: str, *, answer_lost: bool = False) -> ProviderError:
     """A ProviderError for a Kie code; rate limits, outages and network errors may pass."""
     retryable = code == 429 or code >= 500 or code == 0
-    return ProviderError(PROVIDER, code, message, kind_for_code(code), retryable=retryable)
+    return ProviderError(
+        PROVIDER, code, message, kind_for_code(code), retryable=retryable, answer_lost=answer_lost
+    )

@@ -3,19 +3,15 @@ task-result, and the balance; errors become ProviderErrors, busy answers are ret
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
 
-from bot.errors import ProviderError
 from bot.providers.base import CallbackParseError, TaskOutcome
 from bot.providers.novita.errors import NETWORK, novita_error
 from bot.providers.novita.parsing import error_fields, outcome_from_result, task_id_of
-
-log = logging.getLogger(__name__)
+from bot.providers.retries import answer_lost, with_retries
 
 REQUEST_TIMEOUT_S = 30.0
 QUICK_TIMEOUT_S = 5.0
@@ -107,19 +103,12 @@ class NovitaClient:
         *,
         attempts: int | None = None,
     ) -> Any:
-        attempts = attempts or self._attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._once(method, path, timeout_s, request())
-            except ProviderError as exc:
-                if not exc.retryable or attempt == attempts:
-                    raise
-                delay = self._backoff_s * 2 ** (attempt - 1)
-                log.warning(
-                    "novita %s %s: %s, retry %d in %.1fs", method, path, exc.code, attempt, delay
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await with_retries(
+            lambda: self._once(method, path, timeout_s, request()),
+            attempts=attempts or self._attempts,
+            backoff_s=self._backoff_s,
+            what=f"novita {method} {path}",
+        )
 
     async def _once(self, method: str, path: str, timeout_s: float, kwargs: dict[str, Any]) -> Any:
         timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -130,7 +119,9 @@ class NovitaClient:
                 body = await _json_or_none(response)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise novita_error(NETWORK, f"network error: {type(exc).__name__}") from exc
+            lost = answer_lost(method, exc)
+            message = f"network error: {type(exc).__name__}"
+            raise novita_error(NETWORK, message, answer_lost=lost) from exc
         if status >= 400:
             reason, message = error_fields(body)
             raise novita_error(status, message or reason or f"HTTP {status}", reason)

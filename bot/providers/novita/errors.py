@@ -26,8 +26,12 @@ def kind_for(status: int, reason: str = "") -> FailureKind:
     return FailureKind.FAILED
 
 
-def novita_error(status: int, message: str, reason: str = "") -> ProviderError:
+def novita_error(
+    status: int, message: str, reason: str = "", *, answer_lost: bool = False
+) -> ProviderError:
     """A ProviderError for a Novita answer; rate limits, overloads and network errors may pass."""
     kind = kind_for(status, reason)
     retryable = kind is FailureKind.BUSY or status >= 500
-    return ProviderError(PROVIDER, status, message, kind, retryable=retryable)
+    return ProviderError(
+        PROVIDER, status, message, kind, retryable=retryable, answer_lost=answer_lost
+    )
