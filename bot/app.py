@@ -44,6 +44,7 @@ from bot.jobs.store import JobStore
 from bot.jobs.subscriber import Subscriber
 from bot.jobs.user_settings import UserSettings
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
+from bot.media.spool import clear_stale
 from bot.metrics import Metrics
 from bot.models import REGISTRY
 from bot.models.spec import Capability
@@ -291,6 +292,8 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     tmp_dir = deps.settings.media_tmp_dir
     if tmp_dir is not None:
         tmp_dir.mkdir(parents=True, exist_ok=True)
+    if stale := await asyncio.to_thread(clear_stale, tmp_dir):
+        log.info("removed %d result files left by an earlier run", stale)
     fetcher = MediaFetcher(app[MEDIA_HTTP], policy_from_settings(deps.settings), tmp_dir)
     owner = uuid.uuid4().hex
     steps = ChainSteps(

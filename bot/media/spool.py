@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +18,9 @@ from typing import BinaryIO
 # being written: 16 MiB in all), big enough that the hand-offs to a thread stay cheap.
 FLUSH_BYTES = 256 * 1024
 FILE_PREFIX = "photobot-result-"
+# Older than any delivery runs: a file this old was left by a process killed mid-delivery
+# (another replica sharing the folder may still be writing younger ones).
+STALE_AFTER_S = 3600.0
 
 
 class Spool:
@@ -72,3 +76,17 @@ class Spool:
             self._file.close()
         with contextlib.suppress(OSError):
             self.path.unlink(missing_ok=True)
+
+
+def clear_stale(directory: Path | None, *, now: float | None = None) -> int:
+    """Delete spool files left by killed processes; returns how many (blocking: run in a
+    thread)."""
+    folder = Path(directory or tempfile.gettempdir())
+    cutoff = (time.time() if now is None else now) - STALE_AFTER_S
+    removed = 0
+    for path in folder.glob(f"{FILE_PREFIX}*.part"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
