@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -109,7 +109,17 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         server = RedisServer(settings.data_dir.resolve() / "redis")
         await server.start()
         url = server.url
-    redis = Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
+    # Blocking: a burst waits for a free connection instead of failing. redis-py 8's default
+    # pool holds 100 and raises beyond; 200 photos at once took it past that.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=k.REDIS_MAX_CONNECTIONS,
+        timeout=k.REDIS_POOL_WAIT_S,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+    )
+    redis = Redis.from_pool(pool)
     app[REDIS] = redis
     try:
         # Unreachable Redis stops start-up here, with one line, rather than at the first photo.

@@ -91,3 +91,8 @@ PROVIDER_SWITCHED_KEY: Final = "provider:{name}:switched"  # set at a switch awa
 PROVIDER_CALLS_KEY: Final = "provider:{name}:calls:{minute}"  # hash ok/error: submits that minute
 PROVIDER_SWITCHED_TTL_S: Final = 7 * 24 * 3600
 HEALTH_WINDOW_MIN: Final = 60
+
+# Redis connections per process: more than the updates (256), deliveries and background work
+# that may run at once; beyond it a command waits up to REDIS_POOL_WAIT_S for one.
+REDIS_MAX_CONNECTIONS: Final = 512
+REDIS_POOL_WAIT_S: Final = 10.0
