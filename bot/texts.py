@@ -241,7 +241,8 @@ def _model_line(title: str, figures: ModelStats) -> str:
     ok = "n/a" if rate is None else f"{rate:.0%}"
     p50 = "n/a" if figures.p50_s is None else f"{figures.p50_s:.1f} s"
     p95 = "n/a" if figures.p95_s is None else f"{figures.p95_s:.1f} s"
-    return f"  {title}: {figures.started} jobs, {ok} succeeded, p50 {p50}, p95 {p95}"
+    jobs = "1 job" if figures.started == 1 else f"{figures.started} jobs"
+    return f"  {title}: {jobs}, {ok} succeeded, p50 {p50}, p95 {p95}"
 
 
 def _provider_line(health: ProviderHealth, balance: float | None) -> str:

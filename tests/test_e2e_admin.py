@@ -54,7 +54,7 @@ async def test_stats_break_jobs_down_by_model(bot: BotHarness) -> None:
     lines = reply.params["text"].splitlines()
     [photo_line] = [line for line in lines if line.strip().startswith("Nano Banana Pro:")]
     [text_line] = [line for line in lines if line.strip().startswith("Nano Banana:")]
-    assert photo_line.strip().startswith("Nano Banana Pro: 1 jobs, 100% succeeded, p50 ")
+    assert photo_line.strip().startswith("Nano Banana Pro: 1 job, 100% succeeded, p50 ")
     assert text_line.strip().startswith("Nano Banana: 2 jobs, 50% succeeded, p50 ")
     assert not any("Sora" in line for line in lines)  # models never used are left out
 

@@ -123,8 +123,8 @@ async def test_stats_count_a_sketch_once(sbot: BotHarness, novita: NovitaEmulato
     assert "Jobs today: 1  (total 1)" in text
     assert "Succeeded: 1  Failed: 0  In progress: 0" in text
     # Each step's model ran once.
-    assert "Seedream 3.0: 1 jobs, 100% succeeded" in text
-    assert "Kling 2.1 Master: 1 jobs, 100% succeeded" in text
+    assert "Seedream 3.0: 1 job, 100% succeeded" in text
+    assert "Kling 2.1 Master: 1 job, 100% succeeded" in text
     assert await sbot.redis.hget(f"user:{chat}", "inflight") == "0"
 
 
