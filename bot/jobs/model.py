@@ -202,7 +202,12 @@ def _chain_fields(job: Job) -> dict[str, str]:
 
 
 def _json_fields(**values: Any) -> dict[str, str]:
-    return {name: json.dumps(value) for name, value in values.items() if value}
+    return {name: compact_json(value) for name, value in values.items() if value}
+
+
+def compact_json(value: Any) -> str:
+    """JSON without spaces: a job's fields stay short, so Redis keeps its hash small."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _opt(value: int | None) -> str:

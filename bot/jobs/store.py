@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot import constants as k
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
-from bot.jobs.model import Job, JobState, ResultMark, StoredMedia
+from bot.jobs.model import Job, JobState, ResultMark, StoredMedia, compact_json
 from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
 
 
@@ -110,7 +110,7 @@ class JobStore:
     ) -> bool:
         """Move a job that has no task yet to another model (a failover); False if too late."""
         keys = [job_key(job.id), *(k.MODEL_COUNTS_KEY.format(model=m) for m in (job.model, model))]
-        moved = await self._switch_model(keys=keys, args=[model, provider, json.dumps(params)])
+        moved = await self._switch_model(keys=keys, args=[model, provider, compact_json(params)])
         return bool(moved)
 
     async def set_stage(self, job_id: str, stage: str) -> None:
@@ -137,7 +137,7 @@ class JobStore:
             ],
             args=[
                 outcome.state.value,
-                json.dumps([r.to_json() for r in outcome.results]),
+                compact_json([r.to_json() for r in outcome.results]),
                 outcome.fail_kind,
                 outcome.error_code,
                 outcome.error_message,
@@ -207,7 +207,7 @@ class JobStore:
 
     async def keep_input(self, job_id: str, owner: str, index: int, media: StoredMedia) -> bool:
         """Record a result stored as the next step's input; False without the lease."""
-        args: list[str | int] = [owner, index, json.dumps(media.to_json())]
+        args: list[str | int] = [owner, index, compact_json(media.to_json())]
         return bool(await self._keep_input(keys=[job_key(job_id)], args=args))
 
     async def advance(
@@ -216,7 +216,7 @@ class JobStore:
         """Move a chain's job from its delivered step to the next, once (see lua.ADVANCE)."""
         inputs = [job.next_inputs[index].to_json() for index in sorted(job.next_inputs)]
         args: list[str | int] = [
-            owner, job.step, next_model, next_provider, json.dumps(inputs),
+            owner, job.step, next_model, next_provider, compact_json(inputs),
             repr(time.time()), repr(first_poll_at), job.id,
         ]  # fmt: skip
         keys = [job_key(job.id), k.UNDELIVERED_KEY, k.POLL_QUEUE_KEY,

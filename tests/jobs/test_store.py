@@ -8,8 +8,9 @@ import uuid
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.jobs.model import Job, JobState, ResultMark
+from bot.jobs.model import Job, JobState, ResultMark, StoredMedia
 from bot.jobs.store import JobStore, Outcome
+from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia
 
 
@@ -86,3 +87,25 @@ async def test_an_albums_results_are_marked_together(redis: Redis) -> None:
 
     read_back = await store.get(job.id)
     assert read_back is not None and read_back.result_marks == album
+
+
+async def test_a_job_record_stays_in_redis_compact_encoding(redis: Redis) -> None:
+    """Ten thousand jobs in flight must fit in about 1 KB each (benchmark row 4): the record's
+    JSON fields are written without spaces and the embedded server keeps such hashes compact."""
+    store = JobStore(redis)
+    album = tuple(
+        StoredMedia(MediaKind.IMAGE, f"inputs/{'f' * 32}-{n}.jpg", "image/jpeg", 2_000_000,
+                    width=1280, height=960)
+        for n in range(1, 9)
+    )  # fmt: skip
+    params = {"aspect_ratio": "auto", "resolution": "1K", "output_format": "png"}
+    job = Job(uuid.uuid4().hex, 7, 7, "a prompt", "nano-banana-pro", provider="kie",
+              created_at=time.time(), inputs=album, params=params)  # fmt: skip
+    await store.create(job, first_poll_at=job.created_at + 60)
+    await store.set_task(job, "task_nano-banana-pro_1795255898155")
+
+    key = f"job:{job.id}"
+    assert await redis.object("encoding", key) in ("ziplist", "listpack")
+    assert await redis.memory_usage(key) < 1500
+    stored = await store.get(job.id)
+    assert stored is not None and stored.inputs == album and stored.params == params
