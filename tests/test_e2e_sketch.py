@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot import texts
 from bot.emulators.novita import NovitaEmulator, NovitaTask
 from bot.emulators.telegram import TelegramEmulator
 from bot.errors import FailureKind
+from bot.jobs.chains import STEP_PICKUP_S
 from bot.media.kinds import MediaKind
 from tests.conftest import NOVITA_KEY, TOKEN
 from tests.flows.test_commands import command, mp4
@@ -94,6 +96,9 @@ async def test_sketch_draws_shows_the_image_then_animates_exactly_it(
                           "negative_prompt": "blurry, distorted", "cfg_scale": "0.5"}  # fmt: skip
     assert extra == {"webhook": {"url": kling.webhook_url}}
     assert job_of(kling) == job_of(seed)  # one job, its second step
+    # Had the process died before submitting it, the reconciler would look within seconds.
+    next_look = await sbot.redis.zscore("jobs:poll", job_of(kling))
+    assert next_look is not None and next_look <= time.time() + STEP_PICKUP_S
     assert_tokened_webhook(sbot, kling)
     await sbot.wait_said(chat, lambda t: t == ANIMATING_STATUS)
 

@@ -26,6 +26,9 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 SubmitStep = Callable[[Job], Awaitable[None]]
+# The reconciler looks at an advanced job this soon, so a step whose submitter died with the
+# process (a restart between the steps) starts within seconds, not a whole poll interval.
+STEP_PICKUP_S = 10.0
 
 
 class ChainSteps:
@@ -87,7 +90,7 @@ class ChainSteps:
             if job.has_next_step:
                 log.warning("job %s: chain %r has no step %d", job.id, job.chain, job.step + 2)
             return False
-        first_poll_at = time.time() + self._poll_after_s
+        first_poll_at = time.time() + min(self._poll_after_s, STEP_PICKUP_S)
         if not await self._store.advance(job, owner, spec.key, spec.provider, first_poll_at):
             raise LeaseLost(job.id)
         log.info("job %s: step %d of %d delivered; next %s", job.id, job.step + 1, job.steps,
