@@ -22,6 +22,7 @@ from bot.jobs import lua
 from bot.jobs.model import Job, JobState
 from bot.jobs.notices import edit_status
 from bot.jobs.store import JobStore
+from bot.log_context import bind_job_id
 from bot.media.kinds import MediaKind
 from bot.models import Registry
 
@@ -66,10 +67,12 @@ class Progress:
         due = await self._take_due(keys=[k.PROGRESS_KEY], args=[repr(now), BATCH, TICK_S])
         for job_id in due:
             job_id = job_id.decode() if isinstance(job_id, bytes) else str(job_id)
+            bind_job_id(job_id)
             try:
                 await self._tick_one(job_id, now)
             except (TelegramError, OSError) as exc:
                 log.info("job %s: progress not shown: %s", job_id, type(exc).__name__)
+        bind_job_id(None)  # the loop's own lines are about no job
 
     async def _tick_one(self, job_id: str, now: float) -> None:
         job = await self._store.get(job_id)
