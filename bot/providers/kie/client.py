@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
+from bot.errors import ProviderError
 from bot.providers.base import CallbackParseError, TaskOutcome
+from bot.providers.json_api import JsonApi
 from bot.providers.kie.errors import kie_error
 from bot.providers.kie.parsing import outcome_from_body
-from bot.providers.retries import answer_lost, with_retries
 
 REQUEST_TIMEOUT_S = 30.0
 QUICK_TIMEOUT_S = 5.0
@@ -32,15 +34,14 @@ class KieClient:
         attempts: int = 3,
         backoff_s: float = 1.0,
     ) -> None:
-        self._session = session
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._attempts = attempts
-        self._backoff_s = backoff_s
+        self._api = JsonApi(
+            session, base_url, api_key, name="kie", network_error=_network_error,
+            attempts=attempts, backoff_s=backoff_s,
+        )  # fmt: skip
 
     async def create_task(self, body: dict[str, Any], path: str = CREATE_TASK) -> str:
         """Submit a task (createTask, or Suno's generate); returns Kie's task id."""
-        data = await self._call("POST", path, json=body)
+        data = await self._call("POST", path, request=lambda: {"json": body})
         task_id = data.get("taskId") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:
             raise kie_error(500, "the task was created without a task id")
@@ -56,8 +57,8 @@ class KieClient:
         data = await self._call(
             "GET",
             path,
-            params={"taskId": task_id},
-            attempts=1 if quick else self._attempts,
+            request=lambda: {"params": {"taskId": task_id}},
+            attempts=1 if quick else None,
             timeout_s=QUICK_TIMEOUT_S if quick else REQUEST_TIMEOUT_S,
         )
         if not isinstance(data, dict):
@@ -79,39 +80,25 @@ class KieClient:
         method: str,
         path: str,
         *,
+        request: Callable[[], dict[str, Any]] = dict,
         attempts: int | None = None,
         timeout_s: float = REQUEST_TIMEOUT_S,
-        **kwargs: Any,
     ) -> Any:
-        return await with_retries(
-            lambda: self._once(method, path, timeout_s, **kwargs),
-            attempts=attempts or self._attempts,
-            backoff_s=self._backoff_s,
-            what=f"kie {method} {path}",
+        return await self._api.call(
+            method, path, _data, request=request, timeout_s=timeout_s, attempts=attempts
         )
 
-    async def _once(self, method: str, path: str, timeout_s: float, **kwargs: Any) -> Any:
-        timeout = aiohttp.ClientTimeout(total=timeout_s)
-        try:
-            async with self._session.request(
-                method, self._base_url + path, headers=self._headers, timeout=timeout, **kwargs
-            ) as response:
-                body = await _json_or_none(response)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            lost = answer_lost(method, exc)
-            raise kie_error(0, f"network error: {type(exc).__name__}", answer_lost=lost) from exc
-        if not isinstance(body, dict):
-            raise kie_error(status if status >= 400 else 500, "the answer is not JSON")
-        code = body.get("code", status)
-        if code != 200:
-            message = str(body.get("msg") or body.get("message") or "")
-            raise kie_error(int(code) if isinstance(code, int) else 500, message)
-        return body.get("data")
+
+def _data(status: int, body: Any) -> Any:
+    """An answer's `data`; Kie puts its verdict in the body's `code`, not the HTTP status."""
+    if not isinstance(body, dict):
+        raise kie_error(status if status >= 400 else 500, "the answer is not JSON")
+    code = body.get("code", status)
+    if code != 200:
+        message = str(body.get("msg") or body.get("message") or "")
+        raise kie_error(int(code) if isinstance(code, int) else 500, message)
+    return body.get("data")
 
 
-async def _json_or_none(response: aiohttp.ClientResponse) -> Any:
-    try:
-        return await response.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
-        return None
+def _network_error(message: str, answer_lost: bool) -> ProviderError:
+    return kie_error(0, message, answer_lost=answer_lost)

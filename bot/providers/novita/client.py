@@ -8,10 +8,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.errors import ProviderError
 from bot.providers.base import CallbackParseError, TaskOutcome
+from bot.providers.json_api import JsonApi
 from bot.providers.novita.errors import NETWORK, novita_error
 from bot.providers.novita.parsing import error_fields, outcome_from_result, task_id_of
-from bot.providers.retries import answer_lost, with_retries
 
 REQUEST_TIMEOUT_S = 30.0
 QUICK_TIMEOUT_S = 5.0
@@ -38,11 +39,10 @@ class NovitaClient:
         attempts: int = 3,
         backoff_s: float = 1.0,
     ) -> None:
-        self._session = session
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._attempts = attempts
-        self._backoff_s = backoff_s
+        self._api = JsonApi(
+            session, base_url, api_key, name="novita", network_error=_network_error,
+            attempts=attempts, backoff_s=backoff_s,
+        )  # fmt: skip
 
     async def submit_json(self, path: str, body: dict[str, Any]) -> str:
         """Start an async task from a JSON body; returns Novita's task id."""
@@ -103,31 +103,23 @@ class NovitaClient:
         *,
         attempts: int | None = None,
     ) -> Any:
-        return await with_retries(
-            lambda: self._once(method, path, timeout_s, request()),
-            attempts=attempts or self._attempts,
-            backoff_s=self._backoff_s,
-            what=f"novita {method} {path}",
+        return await self._api.call(
+            method, path, _body, request=request, timeout_s=timeout_s, attempts=attempts
         )
 
-    async def _once(self, method: str, path: str, timeout_s: float, kwargs: dict[str, Any]) -> Any:
-        timeout = aiohttp.ClientTimeout(total=timeout_s)
-        try:
-            async with self._session.request(
-                method, self._base_url + path, headers=self._headers, timeout=timeout, **kwargs
-            ) as response:
-                body = await _json_or_none(response)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            lost = answer_lost(method, exc)
-            message = f"network error: {type(exc).__name__}"
-            raise novita_error(NETWORK, message, answer_lost=lost) from exc
-        if status >= 400:
-            reason, message = error_fields(body)
-            raise novita_error(status, message or reason or f"HTTP {status}", reason)
-        if not isinstance(body, dict):
-            raise novita_error(500, "the answer is not JSON")
-        return body
+
+def _body(status: int, body: Any) -> dict[str, Any]:
+    """A successful answer's JSON object; Novita's verdict is the HTTP status."""
+    if status >= 400:
+        reason, message = error_fields(body)
+        raise novita_error(status, message or reason or f"HTTP {status}", reason)
+    if not isinstance(body, dict):
+        raise novita_error(500, "the answer is not JSON")
+    return body
+
+
+def _network_error(message: str, answer_lost: bool) -> ProviderError:
+    return novita_error(NETWORK, message, answer_lost=answer_lost)
 
 
 def _task_id(answer: Any) -> str:
@@ -135,10 +127,3 @@ def _task_id(answer: Any) -> str:
     if not task_id:
         raise novita_error(500, "the task was created without a task id")
     return task_id
-
-
-async def _json_or_none(response: aiohttp.ClientResponse) -> Any:
-    try:
-        return await response.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
-        return None
