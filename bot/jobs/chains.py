@@ -106,9 +106,7 @@ class ChainSteps:
         if not await self._store.claim_step(job.id, job.step, self._owner):
             return False
         spec = self._registry.find(job.model)
-        files = [InputFile(m.kind, m.mime_type, m.size, m.seconds, m.width, m.height)
-                 for m in job.inputs]  # fmt: skip
-        if spec is not None and check_files(spec, files) is not None:
+        if spec is not None and check_files(spec, [m.meta() for m in job.inputs]) is not None:
             log.warning("job %s: step %d has no usable input", job.id, job.step + 1)
             failed = Outcome(JobState.FAILED, fail_kind=FailureKind.INPUT, error_code="step_input")
             await self._store.record_outcome(job.id, failed)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from bot import constants as k
 from bot.errors import FailureKind, ProviderError
@@ -37,15 +38,15 @@ def by_health(specs: Sequence[ModelSpec], cooling: Collection[str]) -> list[Mode
     return sorted(specs, key=lambda spec: spec.provider in cooling)
 
 
-def alternates(specs: Sequence[ModelSpec]) -> list[ModelSpec]:
-    """The first model of each provider after the first model's: where a job may fail over to."""
+def one_per_provider(specs: Sequence[ModelSpec]) -> list[ModelSpec]:
+    """The first model of each provider, in order: where a job may go, then fail over to."""
     seen: set[str] = set()
     chosen = []
     for spec in specs:
         if spec.provider not in seen:
             seen.add(spec.provider)
             chosen.append(spec)
-    return chosen[1:]
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +101,25 @@ class Failover:
             )
         return bool(started)
 
-    async def returned(self, name: str) -> bool:
-        """After a good submit: True once, for the first good submit since a switch away."""
-        return bool(await self._redis.delete(k.PROVIDER_SWITCHED_KEY.format(name=name)))
-
-    async def record(self, name: str, *, ok: bool) -> None:
-        """Count one submit in the provider's current minute."""
-        key = k.PROVIDER_CALLS_KEY.format(name=name, minute=self._minute())
+    async def succeeded(self, name: str) -> bool:
+        """Count a good submit; True once, for the first since a switch away from `name`."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hincrby(key, "ok" if ok else "error", 1)
-            pipe.expire(key, (k.HEALTH_WINDOW_MIN + 2) * 60)
+            self._count(pipe, name, "ok")
+            pipe.delete(k.PROVIDER_SWITCHED_KEY.format(name=name))
+            *_, returned = await pipe.execute()
+        return bool(returned)
+
+    async def failed(self, name: str, exc: ProviderError) -> None:
+        """Count a failed submit: the user's own (a refusal) counts as a good answer."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._count(pipe, name, "ok" if exc.kind is FailureKind.REJECTED else "error")
             await pipe.execute()
+
+    def _count(self, pipe: Pipeline, name: str, field: str) -> None:
+        """One submit in the provider's current minute."""
+        key = k.PROVIDER_CALLS_KEY.format(name=name, minute=self._minute())
+        pipe.hincrby(key, field, 1)
+        pipe.expire(key, (k.HEALTH_WINDOW_MIN + 2) * 60)
 
     async def health(self, name: str) -> ProviderHealth:
         now_minute = self._minute()

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.media.kinds import MediaKind
+from bot.models.limits import InputFile
 from bot.providers.base import ResultMedia
 
 
@@ -31,6 +32,12 @@ class StoredMedia:
     seconds: float | None = None
     width: int | None = None
     height: int | None = None
+
+    def meta(self) -> InputFile:
+        """What a model's limits are checked against."""
+        return InputFile(
+            self.kind, self.mime_type, self.size, self.seconds, self.width, self.height
+        )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

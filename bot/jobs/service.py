@@ -22,7 +22,7 @@ from bot.errors import FailureKind, InputRejected, PhotobotError, ProviderError
 from bot.flood import SendPriority
 from bot.jobs.admission import Admissions, UserLimits, Verdict
 from bot.jobs.alerts import AdminAlerts
-from bot.jobs.failover import Failover, alternates, by_health, fails_over
+from bot.jobs.failover import Failover, by_health, fails_over, one_per_provider
 from bot.jobs.model import Job, JobState, StoredMedia
 from bot.jobs.notices import StatusNotices, edit_status
 from bot.jobs.progress import Progress
@@ -192,15 +192,13 @@ class JobService:
     ) -> Problem | None:
         """A file's problem with every model that may serve it (the first model's), or None
         when one of them takes it."""
-        specs = await self.models_for(capability, settings)
-        problems = [_file_problem(spec, file) for spec in [specs[0], *alternates(specs)]]
+        problems = [_file_problem(spec, file) for spec in await self._models(capability, settings)]
         return None if None in problems else problems[0]
 
     async def _route(self, request: JobRequest, settings: Mapping[str, str]) -> list[ModelSpec]:
         """The models a job may go to, in order: the first whose limits the inputs meet (one
         per provider), then those after it; raises InputRejected with the first's problem."""
-        specs = await self.models_for(request.capability, settings)
-        route = [specs[0], *alternates(specs)]
+        route = await self._models(request.capability, settings)
         files = [f.meta() for f in request.files]
         first_problem = None
         for index, spec in enumerate(route):
@@ -210,12 +208,10 @@ class JobService:
             first_problem = first_problem or problem
         raise InputRejected(InputProblem.OVER_LIMIT, problem=first_problem)
 
-    async def models_for(
-        self, capability: Capability, settings: Mapping[str, str]
-    ) -> list[ModelSpec]:
-        """The models that may serve a capability for this user, best first: allowed and
-        configured providers in the configured order, healthy ones before those cooling down,
-        the user's engine first within a provider."""
+    async def _models(self, capability: Capability, settings: Mapping[str, str]) -> list[ModelSpec]:
+        """The models that may serve a capability for this user, one per provider, best first:
+        allowed and configured providers in the configured order, healthy ones before those
+        cooling down; within a provider, the user's engine."""
         allowed = self._config.provider_order.get(capability)
         specs = [
             spec
@@ -226,9 +222,10 @@ class JobService:
         ]
         if not specs:
             raise InputRejected(InputProblem.UNAVAILABLE)
-        if len({spec.provider for spec in specs}) == 1:
-            return specs
-        return by_health(specs, await self._failover.cooling({s.provider for s in specs}))
+        providers = {spec.provider for spec in specs}
+        if len(providers) > 1:
+            specs = by_health(specs, await self._failover.cooling(providers))
+        return one_per_provider(specs)
 
     async def submit_step(self, job: Job) -> None:
         """Submit a chain's later step, claimed by the caller (bot/jobs/chains.py); as for a
@@ -336,14 +333,13 @@ class JobService:
             try:
                 await self._submit(job, spec, job_texts)
             except ProviderError as exc:
-                await self._failover.record(spec.provider, ok=exc.kind is FailureKind.REJECTED)
+                await self._failover.failed(spec.provider, exc)
                 spec = await self._fail_over(job, exc, rest, settings, job_texts)
                 if spec is None:
                     raise  # the job fails: counted when its user is told
                 self._metrics.provider_error(exc.provider, exc.kind)
                 continue
-            await self._failover.record(spec.provider, ok=True)
-            if await self._failover.returned(spec.provider):
+            if await self._failover.succeeded(spec.provider):
                 await self._alerts.tell(texts.failover_back(spec.provider))
             return
 
@@ -381,8 +377,7 @@ class JobService:
         job: Job, spec: ModelSpec, settings: Mapping[str, str], job_texts: Mapping[str, str]
     ) -> bool:
         """Whether another model takes the job's stored inputs and texts as they are."""
-        files = [InputFile(m.kind, m.mime_type, m.size, m.seconds, m.width, m.height)
-                 for m in job.inputs]  # fmt: skip
+        files = [m.meta() for m in job.inputs]
         return check_files(spec, files) is None and check_texts(spec, job_texts, settings) is None
 
     async def _submit(self, job: Job, spec: ModelSpec, job_texts: Mapping[str, str]) -> None:

@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.errors import FailureKind, ProviderError
-from bot.jobs.failover import Failover, alternates, by_health, fails_over
+from bot.jobs.failover import Failover, by_health, fails_over, one_per_provider
 from bot.models import REGISTRY
 from bot.models.spec import Capability
 from tests.harness import eventually
@@ -40,8 +40,9 @@ def test_a_job_fails_over_to_one_model_of_each_other_provider() -> None:
         ("kie", "grok"),
         ("novita", ""),
     ]
-    assert [s.key for s in alternates(I2V)] == ["kling-v2.1-i2v-master"]
-    assert alternates(I2V[:2]) == []
+    route = one_per_provider(I2V)
+    assert [s.key for s in route] == ["sora-2-image-to-video", "kling-v2.1-i2v-master"]
+    assert one_per_provider(I2V[:2]) == I2V[:1]
 
 
 class Clock:
@@ -67,19 +68,22 @@ async def test_a_cooldown_trips_once_and_ends_by_itself(redis: Redis) -> None:
         return await failover.cooling(["kie"]) == set()
 
     await eventually(ended, within=5)
-    assert await failover.returned("kie") is True  # the first good submit after it
-    assert await failover.returned("kie") is False
+    assert await failover.succeeded("kie") is True  # the first good submit after it
+    assert await failover.succeeded("kie") is False
 
 
 async def test_health_counts_submits_of_the_last_hour_only(redis: Redis) -> None:
     clock = Clock()
     failover = Failover(redis, cooldown_s=60, clock=clock)
-    await failover.record("novita", ok=False)  # more than an hour ago
+    down = ProviderError("novita", 503, "down", FailureKind.BUSY)
+    refused = ProviderError("novita", 400, "nsfw", FailureKind.REJECTED)
+    await failover.failed("novita", down)  # more than an hour ago
     clock.now += 61 * 60
-    for ok in (True, True, False):
-        await failover.record("novita", ok=ok)
+    await failover.succeeded("novita")
+    await failover.failed("novita", refused)  # the user's input: a good answer
+    await failover.failed("novita", down)
     clock.now += 59 * 60
-    await failover.record("novita", ok=True)
+    assert await failover.succeeded("novita") is False  # never switched away from
 
     health = await failover.health("novita")
     assert (health.submits, health.errors) == (4, 1)
