@@ -18,5 +18,5 @@ VOLUME ["/data"]
 EXPOSE 8080
 # Exec form, no shell; it asks /healthz on the container's own HTTP_HOST/HTTP_PORT.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-m", "bot.healthcheck"]
+    CMD ["python", "-m", "bot.runtime.healthcheck"]
 CMD ["photobot", "--live"]

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from bot.config import EXIT_CONFIG_ERROR, ConfigError, Settings, load_settings_or_exit
 from bot.errors import StartupError
-from bot.log_setup import setup_logging
-from bot.serve import serve
-from bot.startup import EXIT_STARTUP_FAILED, describe_failure, raise_open_file_limit
+from bot.runtime.log_setup import setup_logging
+from bot.runtime.serve import serve
+from bot.runtime.startup import EXIT_STARTUP_FAILED, describe_failure, raise_open_file_limit
 
 log = logging.getLogger("bot")
 T = TypeVar("T")

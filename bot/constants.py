@@ -85,7 +85,7 @@ AUDIO_COVER_MAX_BYTES: Final = 200 * 1024
 # HTTP server.
 CALLBACK_MAX_BODY_BYTES: Final = 1024 * 1024
 
-# Failover between providers (bot/jobs/failover.py).
+# Failover between providers (bot/jobs/start/failover.py).
 PROVIDER_COOLDOWN_KEY: Final = "provider:{name}:cooldown"  # JSON {until, why}; expires with it
 PROVIDER_SWITCHED_KEY: Final = "provider:{name}:switched"  # set at a switch away, taken at return
 PROVIDER_CALLS_KEY: Final = "provider:{name}:calls:{minute}"  # hash ok/error: submits that minute

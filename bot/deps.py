@@ -10,19 +10,19 @@ from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
 from bot.config import Settings
-from bot.flows.store import FlowStore
-from bot.jobs.albums import AlbumCollector
-from bot.jobs.failover import Failover
-from bot.jobs.notices import StatusNotices
-from bot.jobs.pending import PendingStore
-from bot.jobs.progress import Progress
-from bot.jobs.screening import UpdateScreen
-from bot.jobs.service import JobService
+from bot.intake.albums import AlbumCollector
+from bot.intake.flows.store import FlowStore
+from bot.intake.pending import PendingStore
+from bot.intake.screening import UpdateScreen
+from bot.jobs.background.notices import StatusNotices
+from bot.jobs.background.progress import Progress
+from bot.jobs.start.failover import Failover
+from bot.jobs.start.service import JobService
 from bot.jobs.store import JobStore
-from bot.jobs.user_settings import UserSettings
 from bot.models import Registry
 from bot.providers.base import Provider
 from bot.storage import Storage
+from bot.users.settings import UserSettings
 
 BOT_DATA_KEY = "deps"
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bot.errors import FailureKind
-from bot.jobs.model import Job
+from bot.jobs.record import Job
 
 # From a few seconds (an image) to the longest deadline (a video or a track can take an hour).
 TIME_TO_RESULT_BUCKETS_S = (

@@ -7,10 +7,10 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
+from bot.admin.stats import ModelStats
 from bot.constants import PROMPT_MAX_CHARS
 from bot.errors import FailureKind, ProviderError
-from bot.jobs.failover import ProviderHealth
-from bot.jobs.stats import ModelStats
+from bot.jobs.start.failover import ProviderHealth
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 
@@ -413,7 +413,7 @@ def step_failed(output: MediaKind, kind: str, reason: str, chain: str) -> str:
     return f"{text} {_STEP_AGAIN.format(chain=chain)}" if chain else text
 
 
-# --- Results by kind: videos, tracks, albums and links (bot/jobs/results.py and friends) ------
+# --- Results by kind: videos, tracks, albums and links (bot/jobs/deliver/) ------------------
 # Keyed by what a job makes (MediaKind values); image jobs keep the sentences above.
 
 AUDIO_PERFORMER = "Photobot"  # shown beside a track's title in Telegram's music player

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import BUCKET, TOKEN
 from tests.harness import BotHarness, eventually
 

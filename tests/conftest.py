@@ -13,10 +13,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.novita import NovitaEmulator
-from bot.emulators.telegram import TelegramEmulator
-from bot.redis_server import RedisServer
+from bot.app.redis_server import RedisServer
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.novita import NovitaEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
 from tests.harness import BotHarness, StartBot
 

@@ -20,9 +20,9 @@ from redis.asyncio import Redis
 from bot.app import SUBSCRIBER, create_app
 from bot.config import Settings, load_settings
 from bot.constants import UPDATE_SEEN_KEY
-from bot.emulators.kie import KieEmulator, KieTask
-from bot.emulators.telegram import ApiCall, TelegramEmulator
-from bot.serve import listen_socket, serving
+from bot.runtime.serve import listen_socket, serving
+from bot.sandbox.emulators.kie import KieEmulator, KieTask
+from bot.sandbox.emulators.telegram import ApiCall, TelegramEmulator
 from bot.web.keys import PTB_APP
 from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
 

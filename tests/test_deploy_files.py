@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.config import Settings, load_settings
-from bot.healthcheck import DEFAULT_PORT
+from bot.runtime.healthcheck import DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_IN_COMPOSE = "redis://redis:6379/0"
@@ -77,9 +77,11 @@ def test_the_image_healthcheck_is_exec_form_and_follows_the_port(
 ) -> None:
     options, _, command = instruction("HEALTHCHECK").partition(" CMD ")
     exec_form = json.loads(command)  # JSON array: exec form, no shell
-    assert exec_form == ["python", "-m", "bot.healthcheck"]
+    assert exec_form == ["python", "-m", "bot.runtime.healthcheck"]
     assert importlib.util.find_spec(exec_form[2]) is not None
-    assert "--timeout=5s" in options  # the module's own timeout is shorter, see bot/healthcheck.py
+    assert (
+        "--timeout=5s" in options
+    )  # the module's own timeout is shorter, see bot/runtime/healthcheck.py
     assert compose["services"]["photobot"]["healthcheck"]["test"] == ["CMD", *exec_form]
     assert Settings.model_fields["http_port"].default == DEFAULT_PORT
     assert instruction("EXPOSE") == str(DEFAULT_PORT)

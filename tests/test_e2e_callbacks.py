@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
-from bot.redis_server import RedisServer
+from bot.app.redis_server import RedisServer
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import free_port
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import png

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
+from bot.sandbox.emulators.kie import KieEmulator
 from tests.harness import TINY_JPEG, StartBot
 from tests.images import png
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import texts
-from bot.emulators.novita import NovitaEmulator, NovitaTask
 from bot.errors import FailureKind
+from bot.sandbox.emulators.novita import NovitaEmulator, NovitaTask
 from bot.web.keys import METRICS
 from tests.conftest import NOVITA_KEY, free_port
 from tests.flows.test_commands import command

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.emulators.kie import KieEmulator
+from bot.sandbox.emulators.kie import KieEmulator
 from tests.harness import StartBot
 from tests.images import png
 

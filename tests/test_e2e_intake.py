@@ -8,7 +8,7 @@ import pytest
 
 from bot import texts
 from bot.errors import FailureKind
-from bot.jobs.presets import PRESETS_BY_KEY
+from bot.intake.presets import PRESETS_BY_KEY
 from tests.harness import BotHarness
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from bot import texts
-from bot.callback_tokens import callback_token
-from bot.emulators.novita import TINY_PNG, NovitaEmulator, NovitaTask
 from bot.errors import FailureKind
+from bot.providers.callback_tokens import callback_token
+from bot.sandbox.emulators.novita import TINY_PNG, NovitaEmulator, NovitaTask
 from tests.conftest import NOVITA_KEY
 from tests.flows.test_commands import command, mp4
 from tests.harness import BotHarness, StartBot, eventually

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.emulators.novita import NovitaEmulator, NovitaTask
-from bot.emulators.telegram import TelegramEmulator
 from bot.errors import FailureKind
 from bot.jobs.chains import STEP_PICKUP_S
 from bot.media.kinds import MediaKind
+from bot.sandbox.emulators.novita import NovitaEmulator, NovitaTask
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import NOVITA_KEY, TOKEN
 from tests.flows.test_commands import command, mp4
 from tests.harness import BotHarness, StartBot, eventually

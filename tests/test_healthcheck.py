@@ -1,4 +1,5 @@
-"""`python -m bot.healthcheck` (Docker's HEALTHCHECK) follows HTTP_HOST/HTTP_PORT and exits 0/1."""
+"""`python -m bot.runtime.healthcheck` (Docker's HEALTHCHECK) follows HTTP_HOST/HTTP_PORT and
+exits 0/1."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.healthcheck import health_url
+from bot.runtime.healthcheck import health_url
 from tests.conftest import free_port
 from tests.harness import StartBot
 
@@ -22,7 +23,7 @@ EXIT_WAIT_S = 30.0
 async def run_healthcheck(env: dict[str, str], cwd: Path) -> tuple[int, str]:
     """Runs the module as Docker would, with only the given environment."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.healthcheck", env=env, cwd=cwd,
+        sys.executable, "-m", "bot.runtime.healthcheck", env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), EXIT_WAIT_S)

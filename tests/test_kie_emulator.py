@@ -1,4 +1,4 @@
-"""Tests for the in-process Kie.ai emulator (bot.emulators.kie)."""
+"""Tests for the in-process Kie.ai emulator (bot.sandbox.emulators.kie)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.emulators.kie import (
+from bot.sandbox.emulators.kie import (
     MAX_IMAGE_INPUTS,
     RATE_LIMIT_TASKS,
     TINY_PNG,

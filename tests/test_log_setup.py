@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
 from bot.log_context import bind_job_id
-from bot.log_setup import RedactSecrets, setup_logging
+from bot.runtime.log_setup import RedactSecrets, setup_logging
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.child import BotHarnessView, child_env, r2_env, running_bot
 from tests.conftest import TOKEN, free_port
 from tests.harness import eventually
@@ -152,7 +152,7 @@ async def test_json_log_of_a_whole_job_is_one_object_a_line_with_the_job_id(
     assert f"job {job_id} delivered (succeeded)" in messages
     # Our lines about the job all name it: intake, callback, delivery, status messages.
     assert [line for line in lines if job_id in line["message"] and line not in of_job] == []
-    assert {"bot.jobs.service", "bot.web.callbacks", "bot.jobs.delivery"} <= {
+    assert {"bot.jobs.start.service", "bot.web.callbacks", "bot.jobs.deliver.deliverer"} <= {
         line["logger"] for line in of_job
     }
     # Libraries' lines logged while working on the job name it too.

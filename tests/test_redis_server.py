@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
+from bot.app.redis_server import MISSING, RedisServer, bundled_redis_server, find_redis_server
 from bot.errors import StartupError
-from bot.redis_server import MISSING, RedisServer, bundled_redis_server, find_redis_server
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.blocked_imports import block_imports
 from tests.child import BotHarnessView, child_env, run_to_exit, running_bot
 from tests.conftest import free_port

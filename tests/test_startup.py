@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
-from bot.startup import UNLIMITED_NOFILE_TARGET
+from bot.runtime.startup import UNLIMITED_NOFILE_TARGET
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.child import child_env, run_to_exit, running_bot
 from tests.conftest import TOKEN, free_port
 from tests.harness import eventually

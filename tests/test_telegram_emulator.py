@@ -23,7 +23,7 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.emulators.telegram import ApiCall, TelegramEmulator
+from bot.sandbox.emulators.telegram import ApiCall, TelegramEmulator
 
 TOKEN = "123456:TEST"
 CHAT = 4242

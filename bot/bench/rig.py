@@ -21,12 +21,12 @@ import boto3
 from moto.server import ThreadedMotoServer
 from redis.asyncio import Redis
 
-from bot.callback_tokens import callback_token
-from bot.emulators.kie import TINY_PNG, KieEmulator
-from bot.emulators.telegram import TelegramEmulator
-from bot.jobs.model import Job
+from bot.app.redis_server import RedisServer
+from bot.jobs.record import Job
 from bot.jobs.store import JobStore
-from bot.redis_server import RedisServer
+from bot.providers.callback_tokens import callback_token
+from bot.sandbox.emulators.kie import TINY_PNG, KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 
 TOKEN = "123456:BENCH-token"
 KIE_KEY = "kie-bench-key"

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.bench.loadgen import PreparedRequest, percentile, run_in_subprocess, write_requests
 from bot.bench.rig import BUCKET, BotProcess, Rig, SeededJob, free_port, wait_until
-from bot.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.flows.catalog import FLOWS
 from bot.handlers import admin, audience, errors, flows, photo, settings, start, updates
+from bot.intake.flows.catalog import FLOWS
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
 # and channel posts are not users talking to the bot.

@@ -10,9 +10,9 @@ from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.admin.stats import read_stats
 from bot.deps import Deps, deps_of
 from bot.errors import ProviderError
-from bot.jobs.stats import read_stats
 from bot.providers.base import Provider
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,12 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
-from bot.flows.catalog import FLOWS_BY_COMMAND, QUICK_CAPABILITY, FlowSpec
-from bot.flows.state import FlowState
 from bot.handlers.jobs import start_job
-from bot.jobs.intake import normalize_prompt
-from bot.jobs.sent_files import SentFile
-from bot.jobs.service import JobRequest
+from bot.intake.flows.catalog import FLOWS_BY_COMMAND, QUICK_CAPABILITY, FlowSpec
+from bot.intake.flows.state import FlowState
+from bot.intake.rules import normalize_prompt
+from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start.service import JobRequest
 from bot.media.kinds import MediaKind
 from bot.models.limits import Problem
 from bot.models.spec import Capability

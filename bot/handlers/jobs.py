@@ -6,8 +6,8 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.deps import Deps
 from bot.errors import InputRejected
-from bot.jobs.intake import refusal_text
-from bot.jobs.service import JobRequest
+from bot.intake.rules import refusal_text
+from bot.jobs.start.service import JobRequest
 
 
 async def start_job(

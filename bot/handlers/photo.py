@@ -8,19 +8,19 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
-from bot.flows.catalog import FLOWS_BY_COMMAND
 from bot.handlers.audience import addressed_to_bot
 from bot.handlers.flows import begin, photo_of, split_command, without_mention
 from bot.handlers.jobs import answer, start_job
-from bot.jobs.intake import (
+from bot.intake.flows.catalog import FLOWS_BY_COMMAND
+from bot.intake.pending import PendingPhotos
+from bot.intake.presets import PRESETS, PRESETS_BY_KEY
+from bot.intake.rules import (
     document_problem,
     prompt_problem,
     size_problem,
 )
-from bot.jobs.pending import PendingPhotos
-from bot.jobs.presets import PRESETS, PRESETS_BY_KEY
-from bot.jobs.sent_files import SentFile
-from bot.jobs.service import JobRequest
+from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start.service import JobRequest
 from bot.media.kinds import MediaKind
 from bot.models.spec import Capability
 

@@ -8,7 +8,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.deps import deps_of
-from bot.jobs.screening import Screening
+from bot.intake.screening import Screening
 
 
 async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

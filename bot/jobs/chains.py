@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.errors import FailureKind, LeaseLost
-from bot.jobs.model import Job, JobState, StoredMedia
+from bot.jobs.record import Job, JobState, StoredMedia
 from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchedMedia
 from bot.models import Registry

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot import constants as k
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
-from bot.jobs.model import Job, JobState, ResultMark, StoredMedia, compact_json
+from bot.jobs.record import Job, JobState, ResultMark, StoredMedia, compact_json
 from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
 
 

@@ -9,7 +9,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-from bot.emulators.telegram import SEND_METHODS, ApiCall
+from bot.sandbox.emulators.telegram import SEND_METHODS, ApiCall
 
 JsonDict = dict[str, Any]
 FileUrl = Callable[[str], str]

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulators.telegram import MAX_TEXT_LENGTH, TelegramEmulator
+from bot.sandbox.emulators.telegram import MAX_TEXT_LENGTH, TelegramEmulator
 from bot.sandbox.feed import ChatFeed
 from bot.sandbox.uploads import UploadRefused, read_upload
 

@@ -18,15 +18,15 @@ from aiohttp import web
 
 from bot.app import SETTINGS, create_app
 from bot.config import Settings, load_settings
-from bot.emulators.kie import KieEmulator
-from bot.emulators.novita import NovitaEmulator
-from bot.emulators.telegram import TelegramEmulator
 from bot.errors import StartupError
+from bot.runtime.serve import serve
+from bot.runtime.startup import describe_failure
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.novita import NovitaEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.sandbox.feed import ChatFeed
 from bot.sandbox.page import API, ChatPage, SandboxUser, add_chat_page
 from bot.sandbox.samples import SampleMedia
-from bot.serve import serve
-from bot.startup import describe_failure
 from bot.web.keys import MODE
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.callback_tokens import verify_callback_token
 from bot.deps import Deps
 from bot.errors import ProviderError
 from bot.jobs.store import Outcome, RecordResult
 from bot.log_context import bind_job_id
 from bot.metrics import Metrics
 from bot.providers.base import CallbackParseError, Provider
+from bot.providers.callback_tokens import verify_callback_token
 from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, REFUSALS
 from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
 

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulators.kie import TINY_MP3, KieEmulator
+from bot.sandbox.emulators.kie import TINY_MP3, KieEmulator
 
 URL = "https://files.example.com/a.png"
 VIDEO = "https://files.example.com/moves.mp4"

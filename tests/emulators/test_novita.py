@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.emulators.novita import NovitaEmulator
 from bot.errors import FailureKind, ProviderError
 from bot.providers.base import TaskStatus
 from bot.providers.novita.client import KLING_I2V_MASTER, TXT2IMG, NovitaClient
 from bot.providers.novita.errors import NETWORK
+from bot.sandbox.emulators.novita import NovitaEmulator
 from tests.conftest import NOVITA_KEY, free_port
 from tests.images import jpeg
 

@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot, InputMediaPhoto, InputMediaVideo
 from telegram.error import BadRequest
 
-from bot.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 
 TOKEN = "123456:TEST"
 CHAT = 4242

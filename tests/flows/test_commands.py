@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from bot import texts
-from bot.emulators.kie import KieTask
 from bot.media.kinds import MediaKind
+from bot.sandbox.emulators.kie import KieTask
 from tests.harness import BotHarness, StartBot
 from tests.images import jpeg, png
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.jobs.presets import PRESETS_BY_KEY
+from bot.intake.presets import PRESETS_BY_KEY
 from tests.harness import BotHarness
 
 GROUP = -1001234

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from bot import texts
-from bot.emulators.kie import KieTask
+from bot.sandbox.emulators.kie import KieTask
 from tests.figures import record
 from tests.harness import BotHarness, eventually
 

@@ -9,7 +9,7 @@ import uuid
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.jobs.model import Job, JobState, ResultMark, StoredMedia
+from bot.jobs.record import Job, JobState, ResultMark, StoredMedia
 from bot.jobs.store import JobStore, Outcome, RecordResult
 from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia

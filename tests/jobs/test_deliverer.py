@@ -23,15 +23,15 @@ from telegram.ext import ExtBot
 
 from bot import constants as k
 from bot import texts
-from bot.emulators.telegram import ApiCall, TelegramEmulator
 from bot.errors import FailureKind
 from bot.flood import SendRateLimiter
-from bot.jobs.delivery import Deliverer
-from bot.jobs.model import Job, JobState
-from bot.jobs.retry import RetryPolicy
+from bot.jobs.deliver.deliverer import Deliverer
+from bot.jobs.deliver.retry import RetryPolicy
+from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
 from bot.providers.base import ResultMedia
+from bot.sandbox.emulators.telegram import ApiCall, TelegramEmulator
 from bot.storage.local import LocalStorage
 from tests.conftest import TOKEN
 from tests.harness import eventually, files_in

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot import texts
-from bot.emulators.telegram import ApiCall
 from bot.errors import FailureKind
+from bot.sandbox.emulators.telegram import ApiCall
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import png
 from tests.result_host import ResultHost, ok, status

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
-from bot.jobs.model import Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.providers.base import ResultMedia
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.child import BotHarnessView, child_env, running_bot
 from tests.conftest import free_port
 from tests.figures import record

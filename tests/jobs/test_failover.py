@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.errors import FailureKind, ProviderError
-from bot.jobs.failover import Failover, by_health, fails_over, one_per_provider
+from bot.jobs.start.failover import Failover, by_health, fails_over, one_per_provider
 from bot.models import REGISTRY
 from bot.models.spec import Capability
 from tests.harness import eventually

@@ -9,11 +9,11 @@ import uuid
 from redis.asyncio import Redis
 from telegram.ext import ExtBot
 
-from bot.emulators.telegram import TelegramEmulator
 from bot.flood import SendRateLimiter
-from bot.jobs.model import Job
-from bot.jobs.notices import StatusNotices
+from bot.jobs.background.notices import StatusNotices
+from bot.jobs.record import Job
 from bot.jobs.store import JobStore
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import TOKEN
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs.model import Job
-from bot.jobs.outputs import output_kind, result_kind
+from bot.jobs.deliver.outputs import output_kind, result_kind
+from bot.jobs.record import Job
 from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia
 

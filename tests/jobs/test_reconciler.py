@@ -11,15 +11,15 @@ import pytest
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.emulators.kie import KieEmulator
 from bot.errors import FailureKind
-from bot.jobs.model import Job, JobState
-from bot.jobs.reconciler import Reconciler
+from bot.jobs.background.reconciler import Reconciler
+from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.metrics import Metrics
 from bot.models import REGISTRY
 from bot.providers.base import ResultMedia
 from bot.providers.kie import KieClient, KieProvider
+from bot.sandbox.emulators.kie import KieEmulator
 
 
 class Deliveries:

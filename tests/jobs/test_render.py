@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs.model import Job
-from bot.jobs.render import Album, Details, Ready, Send, cover_usable, details, filename, plan
+from bot.jobs.deliver.render import (
+    Album,
+    Details,
+    Ready,
+    Send,
+    cover_usable,
+    details,
+    filename,
+    plan,
+)
+from bot.jobs.record import Job
 from bot.media.check import SendAs
 from bot.media.fetch import FetchedMedia
 from bot.media.sniff import MediaInfo, MediaKind

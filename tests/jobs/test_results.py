@@ -22,13 +22,13 @@ import pytest
 
 from bot import texts
 from bot.constants import RESULT_LINK_TTL_S
-from bot.emulators.kie import TINY_MP3
-from bot.emulators.telegram import ApiCall
 from bot.errors import FailureKind
-from bot.jobs.model import Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia
+from bot.sandbox.emulators.kie import TINY_MP3
+from bot.sandbox.emulators.telegram import ApiCall
 from tests.harness import BotHarness, StartBot, eventually, files_in
 from tests.images import jpeg, mp4, png
 from tests.jobs.test_delivery import deliver, job_field, uploads_to

@@ -9,8 +9,8 @@ import pytest
 
 from bot import constants as k
 from bot.errors import PermanentFetchError, TransientFetchError
-from bot.jobs.model import Job
-from bot.jobs.retry import RetryPolicy, fetch_with_retries
+from bot.jobs.deliver.retry import RetryPolicy, fetch_with_retries
+from bot.jobs.record import Job
 from bot.media.fetch import FetchPolicy, MediaFetcher, discard, make_media_session
 from tests.images import png
 from tests.result_host import ResultHost, ok, status

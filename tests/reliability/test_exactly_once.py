@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 from redis.asyncio import Redis
 
 from bot import texts
-from bot.emulators.kie import KieEmulator, KieTask
-from bot.emulators.telegram import TelegramEmulator
-from bot.redis_server import RedisServer
+from bot.app.redis_server import RedisServer
+from bot.sandbox.emulators.kie import KieEmulator, KieTask
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import free_port
 from tests.figures import record
 from tests.harness import BotHarness, StartBot, eventually

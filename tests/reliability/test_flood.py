@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 from redis.asyncio import Redis
 
 from bot import texts
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
 from bot.flood import SendPriority
-from bot.jobs.notices import edit_status
+from bot.jobs.background.notices import edit_status
 from bot.jobs.store import JobStore
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.web.keys import PTB_APP
 from tests.figures import record
 from tests.harness import StartBot, eventually

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from bot.constants import CALLBACK_MAX_BODY_BYTES
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
 from bot.providers.base import CallbackParseError, TaskOutcome, TaskStatus
 from bot.providers.kie.parsing import FAILURE_WORDS, SUCCESS_WORDS, parse_kie_callback
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.figures import record
 from tests.harness import BotHarness, StartBot, eventually
 

@@ -11,8 +11,8 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import free_port
 from tests.figures import record
 from tests.harness import StartBot, eventually

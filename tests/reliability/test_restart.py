@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.child import BotHarnessView, child_env, running_bot
 from tests.conftest import free_port
 from tests.figures import record

@@ -16,14 +16,14 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bot.emulators.kie import KieEmulator
-from bot.emulators.novita import NovitaEmulator
-from bot.emulators.telegram import TelegramEmulator
-from bot.jobs.model import Job, JobState, ResultMark, StoredMedia
-from bot.jobs.reconciler import SUBMIT_GRACE_S
+from bot.jobs.background.reconciler import SUBMIT_GRACE_S
+from bot.jobs.record import Job, JobState, ResultMark, StoredMedia
 from bot.jobs.store import JobStore, Outcome
 from bot.media.kinds import MediaKind
 from bot.providers.base import ResultMedia
+from bot.sandbox.emulators.kie import KieEmulator
+from bot.sandbox.emulators.novita import NovitaEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.storage.r2 import R2Storage, make_s3_client
 from tests.child import BotHarnessView, child_env, r2_env, running_bot
 from tests.conftest import BUCKET, NOVITA_KEY, free_port

@@ -15,12 +15,12 @@ from typing import Any
 import aiohttp
 
 from bot.app import SUBSCRIBER
+from bot.runtime.serve import listen_socket, serving
 from bot.sandbox import png
 from bot.sandbox.feed import ChatFeed
 from bot.sandbox.page import API, CHAT_PAGE, PAGE_HEADER
 from bot.sandbox.run import HOST, Emulators, running_emulators, sandbox_app, sandbox_settings
 from bot.sandbox.samples import SampleMedia, pattern
-from bot.serve import listen_socket, serving
 from tests.conftest import free_port
 
 Event = dict[str, Any]

@@ -7,14 +7,14 @@ import pytest
 from bot import texts
 from bot.constants import PROMPT_MAX_CHARS, TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import InputRejected
-from bot.jobs.intake import (
+from bot.intake.rules import (
     document_problem,
     normalize_prompt,
     prompt_problem,
     refusal_text,
     size_problem,
 )
-from bot.jobs.service import InputProblem
+from bot.jobs.start.service import InputProblem
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 from bot.models.spec import IMAGE_TYPES

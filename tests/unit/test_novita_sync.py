@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bot.emulators.novita import NovitaEmulator
 from bot.errors import FailureKind
 from bot.providers.base import TaskOutcome, TaskStatus
 from bot.providers.novita.client import NovitaClient
 from bot.providers.novita.sync import SyncRunner, is_sync_task
+from bot.sandbox.emulators.novita import NovitaEmulator
 from tests.conftest import NOVITA_KEY
 from tests.harness import eventually
 

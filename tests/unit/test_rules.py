@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
+from bot.admin.stats import mean_and_p95
 from bot.errors import FailureKind
-from bot.jobs.model import JobState
-from bot.jobs.reconciler import reconcile_interval
-from bot.jobs.stats import mean_and_p95
+from bot.jobs.background.reconciler import reconcile_interval
+from bot.jobs.record import JobState
 from bot.jobs.store import Outcome
 from bot.models.spec import Cadence
 from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus

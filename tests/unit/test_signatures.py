@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.callback_tokens import (
+from bot.providers.callback_tokens import (
     TOKEN_HEX_CHARS,
     callback_token,
     callback_url,

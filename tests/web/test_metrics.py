@@ -17,10 +17,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import texts
 from bot.app import create_app
+from bot.app.redis_server import RedisServer
 from bot.config import load_settings
-from bot.emulators.kie import KieEmulator
 from bot.errors import FailureKind
-from bot.redis_server import RedisServer
+from bot.sandbox.emulators.kie import KieEmulator
 from bot.web.keys import METRICS
 from bot.web.metrics import REDIS_CHECK_TIMEOUT_S
 from tests.conftest import free_port

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.emulators.kie import KieEmulator
+from bot.sandbox.emulators.kie import KieEmulator
 from bot.web.keys import REFUSALS
 from bot.web.refusals import RefusalLog
 from tests.harness import StartBot

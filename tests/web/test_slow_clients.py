@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.emulators.kie import KieEmulator
-from bot.startup import raise_open_file_limit
+from bot.runtime.startup import raise_open_file_limit
+from bot.sandbox.emulators.kie import KieEmulator
 from bot.web.slow_clients import ClientLimits
 from tests.figures import record
 from tests.harness import StartBot

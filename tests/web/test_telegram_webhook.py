@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.web.keys import REFUSALS
 from tests.harness import StartBot
 

@@ -1,0 +1,1 @@
+"""The Telegram side before a job exists: sent files, screening, albums, presets, flows."""

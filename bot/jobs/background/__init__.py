@@ -1,0 +1,1 @@
+"""Work that runs beside the jobs: the reconciler, progress, status notices."""

@@ -1,0 +1,89 @@
+"""Long jobs keep people informed: while a video or a song is made, the chat shows Telegram's
+"sending a video…" action, and the status message says the stage and the time so far (edited
+at most every EDIT_EVERY_S)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from bot import constants as k
+from bot import texts
+from bot.flood import SendPriority
+from bot.jobs import lua
+from bot.jobs.background.notices import edit_status
+from bot.jobs.record import Job, JobState
+from bot.jobs.store import JobStore
+from bot.log_context import bind_job_id
+from bot.media.kinds import MediaKind
+from bot.models import Registry
+
+log = logging.getLogger(__name__)
+
+# Telegram shows a chat action for about 5 s, so it is repeated this often.
+TICK_S = 5.0
+EDIT_EVERY_S = 10.0
+BATCH = 100
+LONG_OUTPUTS = {MediaKind.VIDEO: ChatAction.UPLOAD_VIDEO, MediaKind.AUDIO: ChatAction.UPLOAD_VOICE}
+
+
+class Progress:
+    def __init__(self, redis: Redis, store: JobStore, bot: ExtBot[int], registry: Registry) -> None:
+        self._redis = redis
+        self._store = store
+        self._bot = bot
+        self._registry = registry
+        self._take_due = redis.register_script(lua.TAKE_DUE)
+        self.stopping = asyncio.Event()
+
+    def output(self, job: Job) -> MediaKind:
+        spec = self._registry.find(job.model)
+        return spec.output if spec else MediaKind.IMAGE
+
+    async def track(self, job: Job) -> None:
+        """Keep the user posted on this job while it runs, if it is a long one."""
+        if self.output(job) in LONG_OUTPUTS:
+            await self._redis.zadd(k.PROGRESS_KEY, {job.id: time.time()})
+
+    async def run(self) -> None:
+        """Tick until stopped; at any replica, each job is ticked by one of them at a time."""
+        while not self.stopping.is_set():
+            try:
+                await self.tick(time.time())
+            except (RedisError, OSError) as exc:
+                log.warning("progress tick failed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), TICK_S / 2)
+
+    async def tick(self, now: float) -> None:
+        due = await self._take_due(keys=[k.PROGRESS_KEY], args=[repr(now), BATCH, TICK_S])
+        for job_id in due:
+            job_id = job_id.decode() if isinstance(job_id, bytes) else str(job_id)
+            bind_job_id(job_id)
+            try:
+                await self._tick_one(job_id, now)
+            except (TelegramError, OSError) as exc:
+                log.info("job %s: progress not shown: %s", job_id, type(exc).__name__)
+        bind_job_id(None)  # the loop's own lines are about no job
+
+    async def _tick_one(self, job_id: str, now: float) -> None:
+        job = await self._store.get(job_id)
+        if job is None or job.state is not JobState.SUBMITTED:
+            await self._redis.zrem(k.PROGRESS_KEY, job_id)
+            return
+        kind = self.output(job)
+        await self._bot.send_chat_action(job.chat_id, LONG_OUTPUTS[kind])
+        elapsed = now - job.started_at  # a chain's job: this step's time
+        bucket = int(elapsed // EDIT_EVERY_S)  # the status shows the time in these steps
+        if job.task_id and bucket > job.progress_shown:
+            await self._store.set_progress_shown(job.id, bucket)
+            text = texts.progress(kind, job.stage, elapsed, job.step, job.steps)
+            await edit_status(self._bot, job, text, SendPriority.STATUS)

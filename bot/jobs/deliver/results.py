@@ -1,0 +1,186 @@
+"""A job's results: download and check each against the job, send them as render.plan says,
+and mark each right after Telegram accepts it (an album's items together)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from telegram.error import BadRequest
+from telegram.ext import ExtBot
+
+from bot.errors import (
+    LeaseLost,
+    MediaMismatch,
+    PermanentFetchError,
+    StorageError,
+    TransientFetchError,
+)
+from bot.jobs.deliver.covers import fetch_cover
+from bot.jobs.deliver.links import send_link
+from bot.jobs.deliver.outputs import result_kind
+from bot.jobs.deliver.render import Album, Ready, Send, plan
+from bot.jobs.deliver.retry import RetryPolicy, fetch_with_retries
+from bot.jobs.deliver.upload import send_album, send_file
+from bot.jobs.record import Job, ResultMark
+from bot.jobs.store import JobStore
+from bot.media.check import SendAs, send_as
+from bot.media.fetch import FetchedMedia, MediaFetcher, discard
+from bot.providers.base import ResultMedia
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+MAX_RESULTS_SENT = 10  # a full album; a provider's longer list is cut here
+# Stores a result a chain's next step takes (bot/jobs/chains.py): job, owner, index, file.
+KeepForNextStep = Callable[[Job, str, int, FetchedMedia], Awaitable[None]]
+
+
+def results_to_send(job: Job) -> tuple[ResultMedia, ...]:
+    return job.results[:MAX_RESULTS_SENT]
+
+
+class ResultSender:
+    """Sends the results a job has not had yet; only the lease holder uses it."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        bot: ExtBot[int],
+        fetcher: MediaFetcher,
+        storage: Storage,
+        owner: str,
+        policy: RetryPolicy,
+        keep: KeepForNextStep | None = None,
+    ) -> None:
+        self._store = store
+        self._bot = bot
+        self._fetcher = fetcher
+        self._storage = storage
+        self._owner = owner
+        self._policy = policy
+        self._keep = keep
+
+    async def send_pending(self, job: Job) -> list[int]:
+        """Send each unmarked result and mark it; returns those worth trying again later."""
+        ready: list[Ready] = []
+        try:
+            waiting, crash = await self._prepare_all(job, ready)
+            for send in plan(ready):
+                waiting += await self._send(job, send)
+        finally:
+            for item in ready:  # each file is deleted after its send; these are what is left
+                await discard(item.media)
+        if crash is not None:
+            raise crash
+        return waiting
+
+    async def _prepare_all(
+        self, job: Job, ready: list[Ready]
+    ) -> tuple[list[int], Exception | None]:
+        """Download and check every unmarked result into `ready`; marks those that never will
+        be. Returns the results to retry, and the first crash (a bug, not a network error),
+        which is raised only after what is ready went out."""
+        waiting: list[int] = []
+        crash: Exception | None = None
+        for index, result in enumerate(results_to_send(job)):
+            if index in job.result_marks:
+                continue  # went out (or failed for good) in an earlier attempt
+            try:
+                prepared = await self._prepare(job, index, result)
+            except Exception as exc:
+                crash = crash or exc
+                continue
+            if isinstance(prepared, Ready):
+                ready.append(prepared)
+            elif prepared is None:
+                waiting.append(index)
+            else:
+                await self._mark(job, {index: prepared})
+        return waiting, crash
+
+    async def _prepare(
+        self, job: Job, index: int, result: ResultMedia
+    ) -> Ready | ResultMark | None:
+        """The downloaded, checked result; a mark when it never will be; None for a retry."""
+        # Messages name the result by number only: its URL may carry a signature.
+        number = index + 1
+        try:
+            media = await fetch_with_retries(self._fetcher, result.url, self._policy)
+        except TransientFetchError as exc:
+            log.warning("job %s: result %d not fetched this time: %s", job.id, number, exc)
+            return None
+        except PermanentFetchError as exc:
+            log.warning("job %s: result %d cannot be fetched: %s", job.id, number, exc)
+            return ResultMark.UNREACHABLE
+        try:
+            how = send_as(media.info, media.size, result_kind(job, result))
+        except MediaMismatch as exc:
+            await discard(media)
+            declared = media.content_type[:60]
+            log.warning(
+                "job %s: result %d refused: %s (declared %r)", job.id, number, exc, declared
+            )
+            return ResultMark.UNUSABLE
+        if not await self._kept(job, index, media):
+            return None
+        return Ready(index, result, media, how)
+
+    async def _kept(self, job: Job, index: int, media: FetchedMedia) -> bool:
+        """A result a chain's next step takes is stored before it is sent (False: not this
+        time; the result is tried again later)."""
+        if self._keep is None or not job.has_next_step:
+            return True
+        try:
+            await self._keep(job, self._owner, index, media)
+        except StorageError as exc:
+            await discard(media)
+            log.warning("job %s: result %d not kept for the next step: %s", job.id, index + 1, exc)
+            return False
+        except BaseException:
+            await discard(media)
+            raise
+        return True
+
+    async def _send(self, job: Job, send: Send) -> list[int]:
+        """Send and mark; returns the results to try again later."""
+        try:
+            if isinstance(send, Album):
+                return await self._album(job, send)
+            return await self._single(job, send)
+        finally:
+            for item in send.items if isinstance(send, Album) else (send,):
+                await discard(item.media)
+
+    async def _album(self, job: Job, album: Album) -> list[int]:
+        try:
+            await send_album(self._bot, job, album.items)
+        except BadRequest as exc:
+            # Nothing of a refused album went out; each photo then gets its own chance.
+            log.info("job %s: album refused (%s); sending its photos one by one", job.id, exc)
+            waiting: list[int] = []
+            for item in album.items:
+                waiting += await self._single(job, item)
+            return waiting
+        await self._mark(job, dict.fromkeys((item.index for item in album.items), ResultMark.SENT))
+        return []
+
+    async def _single(self, job: Job, item: Ready) -> list[int]:
+        if item.how is SendAs.LINK:
+            try:
+                await send_link(self._bot, self._storage, job, item)
+            except StorageError as exc:
+                log.warning("job %s: result %d not stored for a link: %s", job.id, item.number, exc)
+                return [item.index]
+        else:
+            cover = None
+            if item.how is SendAs.AUDIO:
+                cover = await fetch_cover(self._fetcher, job.id, item)
+            await send_file(self._bot, job, item, cover)
+        await self._mark(job, {item.index: ResultMark.SENT})
+        return []
+
+    async def _mark(self, job: Job, marks: Mapping[int, ResultMark]) -> None:
+        if not await self._store.mark_results(job.id, self._owner, marks):
+            raise LeaseLost(job.id)
+        job.result_marks.update(marks)

@@ -1,0 +1,75 @@
+"""Listens on the pub/sub channel and delivers each job it hears about."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.constants import CALLBACK_CHANNEL
+from bot.jobs.deliver.deliverer import Deliverer
+from bot.jobs.store import JobStore
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_DELIVERIES = 32
+RECONNECT_DELAY_S = 1.0
+CATCH_UP_BATCH = 500
+LISTEN_TIMEOUT_S = 1.0
+
+
+class Subscriber:
+    """The fast path from a stored result to the chat; the reconciler covers what it misses."""
+
+    def __init__(self, redis: Redis, store: JobStore, deliverer: Deliverer) -> None:
+        self._redis = redis
+        self._store = store
+        self._deliverer = deliverer
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.subscribed = asyncio.Event()
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                await self._listen()
+            except (RedisError, OSError) as exc:
+                self.subscribed.clear()
+                log.warning("pub/sub connection lost (%s); reconnecting", type(exc).__name__)
+                await asyncio.sleep(RECONNECT_DELAY_S)
+
+    async def _listen(self) -> None:
+        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(CALLBACK_CHANNEL)
+            self.subscribed.set()
+            # Whatever was published while we were away is still marked undelivered.
+            for job_id in await self._store.undelivered(CATCH_UP_BATCH):
+                await self._spawn(job_id)
+            # get_message with a timeout rather than listen(): redis-py can swallow a cancel
+            # inside a blocking read, and shutdown must still end this loop.
+            while not self.stopping.is_set():
+                message = await pubsub.get_message(timeout=LISTEN_TIMEOUT_S)
+                if message and message.get("type") == "message":
+                    await self._spawn(str(message["data"]))
+
+    async def _spawn(self, job_id: str) -> None:
+        await self._slots.acquire()
+        task = asyncio.create_task(self._deliver(job_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, job_id: str) -> None:
+        try:
+            await self._deliverer.deliver(job_id)
+        except Exception:
+            log.exception("delivery of job %s crashed", job_id)
+        finally:
+            self._slots.release()
+
+    async def drain(self) -> None:
+        """Let deliveries in progress finish (used at shutdown)."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)

@@ -1,0 +1,1 @@
+"""Starting a job: model and provider choice, failover, inputs, admission, submission."""

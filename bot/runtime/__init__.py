@@ -1,0 +1,1 @@
+"""Running the process: serving, start-up checks, logging, Docker's health check."""

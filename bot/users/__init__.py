@@ -1,0 +1,1 @@
+"""What Photobot keeps per user: settings (language, bans and credits later)."""
