@@ -1,0 +1,46 @@
+"""The one way records cross Redis as JSON: pydantic over our dataclasses, by field alias, with
+fields at their defaults left out, and no spaces, so records stay small in Redis's compact
+hashes and older records (which simply lack newer fields) still read."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+T = TypeVar("T")
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    """Built once per record type: building one is slow, using it is fast."""
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+def dump(value: object) -> Any:
+    """JSON-ready data (dicts, lists, strings, numbers) for a record."""
+    return _adapter(type(value)).dump_python(
+        value, mode="json", by_alias=True, exclude_defaults=True
+    )
+
+
+def dumps(value: object) -> str:
+    """A record as compact JSON text."""
+    return _adapter(type(value)).dump_json(value, by_alias=True, exclude_defaults=True).decode()
+
+
+def load(cls: type[T], data: Any) -> T:
+    """A record from JSON-ready data; raises pydantic's ValidationError (a ValueError)."""
+    result: T = _adapter(cls).validate_python(data)
+    return result
+
+
+def loads(cls: type[T], raw: str | bytes) -> T:
+    """A record from JSON text; raises pydantic's ValidationError (a ValueError)."""
+    result: T = _adapter(cls).validate_json(raw)
+    return result
