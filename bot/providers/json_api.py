@@ -4,16 +4,14 @@ the way back. Each provider only says what an answer means."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+import itertools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiohttp
 
 from bot.errors import ProviderError
-
-log = logging.getLogger(__name__)
+from bot.loops import doubling, retrying
 
 T = TypeVar("T")
 # Turns (HTTP status, JSON body or None) into a result, or raises the provider's ProviderError.
@@ -32,23 +30,6 @@ def answer_lost(method: str, exc: BaseException) -> bool:
     """A POST that may have been carried out although its answer never came (a timeout, a
     dropped connection): sending it again could start, and charge for, a second task."""
     return method == "POST" and not never_arrived(exc)
-
-
-async def with_retries(
-    call: Callable[[], Awaitable[T]], *, attempts: int, backoff_s: float, what: str
-) -> T:
-    """`call`, tried again after `backoff_s`, then twice that, and so on, while it fails
-    retryably."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call()
-        except ProviderError as exc:
-            if not exc.retryable or attempt == attempts:
-                raise
-            delay = backoff_s * 2 ** (attempt - 1)
-            log.warning("%s: code %s, retry %d in %.1fs", what, exc.code, attempt, delay)
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 class JsonApi:
@@ -85,10 +66,11 @@ class JsonApi:
     ) -> T:
         """`request()` gives the keywords for aiohttp (rebuilt per attempt: a sent form cannot
         be sent again); retryable errors are tried again."""
-        return await with_retries(
+        tries = attempts or self.attempts
+        return await retrying(
             lambda: self._once(method, path, interpret, request(), timeout_s),
-            attempts=attempts or self.attempts,
-            backoff_s=self._backoff_s,
+            retry_if=lambda exc: isinstance(exc, ProviderError) and exc.retryable,
+            delays=itertools.islice(doubling(self._backoff_s), tries - 1),
             what=f"{self._name} {method} {path}",
         )
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+from redis.asyncio import Redis
 from telegram.ext import Application
 
+from bot.config import Settings
 from bot.deps import Deps
+from bot.jobs.deliver.subscriber import Subscriber
 from bot.metrics import Metrics
 from bot.web.refusals import RefusalLog
 from bot.web.slow_clients import ClientLimits
@@ -19,3 +23,9 @@ CLIENT_LIMITS: web.AppKey[ClientLimits] = web.AppKey("client_limits", ClientLimi
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 # "live", or "sandbox" when the offline sandbox runs the bot against its emulators.
 MODE: web.AppKey[str] = web.AppKey("mode", str)
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
+HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSession)
+# Provider result downloads: every connection through the address guard (bot/media/fetch.py).
+MEDIA_HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("media_http", aiohttp.ClientSession)
+SUBSCRIBER: web.AppKey[Subscriber] = web.AppKey("subscriber", Subscriber)

@@ -4,16 +4,16 @@ is closed with a polite word."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from bot import constants as k
 from bot.intake.flows.state import FLOW_TIMEOUT_S, FlowState
+from bot.loops import every
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,11 @@ class FlowStore:
         every_s: float = EXPIRY_CHECK_EVERY_S,
     ) -> None:
         """Close idle flows until stopped, telling each user once (at whichever replica)."""
-        while not stopping.is_set():
+        await every(every_s, partial(self._expire, tell), stopping, what="flow expiry check")
+
+    async def _expire(self, tell: Callable[[FlowState], Awaitable[None]]) -> None:
+        for state in await self.take_expired(time.time()):
             try:
-                for state in await self.take_expired(time.time()):
-                    try:
-                        await tell(state)
-                    except Exception:
-                        log.exception("flow %s: timeout notice failed", state.id)
-            except (RedisError, OSError) as exc:
-                log.warning("flow expiry check failed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), every_s)
+                await tell(state)
+            except Exception:
+                log.exception("flow %s: timeout notice failed", state.id)

@@ -40,11 +40,19 @@ class StatusNotices:
         if not self._stopping:
             self._queue.put_nowait(job_id)
 
-    async def run(self) -> None:
-        """Until `stop`: the workers then end by themselves."""
-        await asyncio.gather(*(self._work() for _ in range(WORKERS)))
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Until `stopping` is set: the workers then end by themselves."""
+        watcher = asyncio.create_task(self._stop_when(stopping))
+        try:
+            await asyncio.gather(*(self._work() for _ in range(WORKERS)))
+        finally:
+            watcher.cancel()
 
-    def stop(self) -> None:
+    async def _stop_when(self, stopping: asyncio.Event) -> None:
+        await stopping.wait()
+        self._stop()
+
+    def _stop(self) -> None:
         """Each worker finishes the message in hand and ends; those still waiting are dropped.
         Status messages wait behind results, so at shutdown some usually do; and a worker
         cancelled inside a Redis command may swallow the cancel and never end."""

@@ -5,12 +5,10 @@ at most every EDIT_EVERY_S)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
@@ -23,6 +21,7 @@ from bot.jobs.background.notices import edit_status
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore
 from bot.log_context import bind_job_id
+from bot.loops import every
 from bot.media.kinds import MediaKind
 from bot.models import Registry
 
@@ -42,7 +41,6 @@ class Progress:
         self._bot = bot
         self._registry = registry
         self._take_due = redis.register_script(lua.TAKE_DUE)
-        self.stopping = asyncio.Event()
 
     def output(self, job: Job) -> MediaKind:
         spec = self._registry.find(job.model)
@@ -53,15 +51,9 @@ class Progress:
         if self.output(job) in LONG_OUTPUTS:
             await self._redis.zadd(k.PROGRESS_KEY, {job.id: time.time()})
 
-    async def run(self) -> None:
+    async def run(self, stopping: asyncio.Event) -> None:
         """Tick until stopped; at any replica, each job is ticked by one of them at a time."""
-        while not self.stopping.is_set():
-            try:
-                await self.tick(time.time())
-            except (RedisError, OSError) as exc:
-                log.warning("progress tick failed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), TICK_S / 2)
+        await every(TICK_S / 2, lambda: self.tick(time.time()), stopping, what="progress tick")
 
     async def tick(self, now: float) -> None:
         due = await self._take_due(keys=[k.PROGRESS_KEY], args=[repr(now), BATCH, TICK_S])

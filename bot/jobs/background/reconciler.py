@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,6 +14,7 @@ from bot.jobs.chains import ChainSteps
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.log_context import bind_job_id
+from bot.loops import every
 from bot.metrics import Metrics
 from bot.models import Registry
 from bot.models.spec import ModelSpec
@@ -56,19 +56,10 @@ class Reconciler:
         self._deliverer = deliverer
         self.interval_s = interval_s
         self._metrics = metrics or Metrics()
-        self.stopping = asyncio.Event()
 
-    async def run(self) -> None:
+    async def run(self, stopping: asyncio.Event) -> None:
         """Tick until stopped; a failed tick is logged and the next one tries again."""
-        while not self.stopping.is_set():
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("reconciler tick failed")
-            # An event, not a bare sleep: shutdown must not depend on a cancel reaching us,
-            # and redis-py can swallow a cancel that lands inside a command.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), self.interval_s)
+        await every(self.interval_s, self.tick, stopping, what="reconciler tick")
 
     async def tick(self) -> None:
         now = time.time()

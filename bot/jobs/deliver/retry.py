@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 
 from bot import constants as k
 from bot.errors import TransientFetchError
 from bot.jobs.record import Job
+from bot.loops import retrying
 from bot.media.fetch import FetchedMedia, MediaFetcher
 
 
@@ -35,12 +34,10 @@ class RetryPolicy:
 
 async def fetch_with_retries(fetcher: MediaFetcher, url: str, policy: RetryPolicy) -> FetchedMedia:
     """Fetch, trying again quickly after a transient failure that failed fast."""
-    started = time.monotonic()
-    for delay in policy.quick_delays_s:
-        try:
-            return await fetcher.fetch(url)
-        except TransientFetchError:
-            if time.monotonic() - started + delay > policy.quick_budget_s:
-                raise
-        await asyncio.sleep(delay)
-    return await fetcher.fetch(url)
+    return await retrying(
+        lambda: fetcher.fetch(url),
+        retry_if=lambda exc: isinstance(exc, TransientFetchError),
+        delays=policy.quick_delays_s,
+        within_s=policy.quick_budget_s,
+        what="result download",
+    )

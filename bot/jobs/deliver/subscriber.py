@@ -6,11 +6,11 @@ import asyncio
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from bot.constants import CALLBACK_CHANNEL
 from bot.jobs.deliver.deliverer import Deliverer
 from bot.jobs.store import JobStore
+from bot.loops import every
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,18 @@ class Subscriber:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscribed = asyncio.Event()
-        self.stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                await self._listen()
-            except (RedisError, OSError) as exc:
-                self.subscribed.clear()
-                log.warning("pub/sub connection lost (%s); reconnecting", type(exc).__name__)
-                await asyncio.sleep(RECONNECT_DELAY_S)
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Listen until stopped; a lost connection is made again after RECONNECT_DELAY_S."""
+        await every(RECONNECT_DELAY_S, lambda: self._listen(stopping), stopping, what="pub/sub")
 
-    async def _listen(self) -> None:
+    async def _listen(self, stopping: asyncio.Event) -> None:
+        try:
+            await self._listen_until(stopping)
+        finally:
+            self.subscribed.clear()
+
+    async def _listen_until(self, stopping: asyncio.Event) -> None:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(CALLBACK_CHANNEL)
             self.subscribed.set()
@@ -50,7 +50,7 @@ class Subscriber:
                 await self._spawn(job_id)
             # get_message with a timeout rather than listen(): redis-py can swallow a cancel
             # inside a blocking read, and shutdown must still end this loop.
-            while not self.stopping.is_set():
+            while not stopping.is_set():
                 message = await pubsub.get_message(timeout=LISTEN_TIMEOUT_S)
                 if message and message.get("type") == "message":
                     await self._spawn(str(message["data"]))

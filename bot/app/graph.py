@@ -1,0 +1,131 @@
+"""The object graph, built in one place: who gets which collaborator. Nothing here starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from telegram.ext import ExtBot
+
+from bot import texts
+from bot.admin.alerts import AdminAlerts
+from bot.app.resources import build_storage, callback_secret
+from bot.config import Settings
+from bot.deps import Deps
+from bot.intake.albums import AlbumCollector
+from bot.intake.flows.store import FlowStore
+from bot.intake.pending import PendingStore
+from bot.intake.screening import UpdateScreen
+from bot.jobs.background.notices import StatusNotices
+from bot.jobs.background.progress import Progress
+from bot.jobs.background.reconciler import Reconciler, reconcile_interval
+from bot.jobs.chains import ChainSteps
+from bot.jobs.deliver.deliverer import Deliverer
+from bot.jobs.deliver.subscriber import Subscriber
+from bot.jobs.start.admission import Admissions, UserLimits
+from bot.jobs.start.failover import Failover
+from bot.jobs.start.service import JobService, SubmitConfig
+from bot.jobs.store import JobStore
+from bot.media.fetch import MediaFetcher
+from bot.metrics import Metrics
+from bot.models import REGISTRY
+from bot.models.spec import Capability
+from bot.providers import build_providers
+from bot.users.settings import UserSettings
+from bot.web.keys import HTTP, METRICS, REDIS, SETTINGS
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The two ways a stored outcome reaches its chat: the pub/sub fast path and the sweep."""
+
+    subscriber: Subscriber
+    reconciler: Reconciler
+
+
+async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
+    """Everything handlers and routes reach through `Deps`; the registry is read here, once."""
+    settings, redis, registry = app[SETTINGS], app[REDIS], REGISTRY
+    secret = await callback_secret(settings, redis)
+    storage = await build_storage(settings, secret)
+    store = JobStore(redis)
+    providers = build_providers(
+        settings, app[HTTP], storage=storage, redis=redis, on_result=store.record_task_outcome
+    )
+    progress = Progress(redis, store, bot, registry)
+    notices = StatusNotices(
+        bot, store, lambda job: texts.generating(progress.output(job), job.step, job.steps)
+    )
+    user_settings = UserSettings(redis, registry, {"video_engine": settings.video_engine})
+    failover = Failover(redis, settings.failover_cooldown_seconds)
+    service = JobService(
+        store=store,
+        admissions=Admissions(redis, registry.longest_job_s),
+        storage=storage,
+        providers=providers,
+        registry=registry,
+        bot=bot,
+        http=app[HTTP],
+        notices=notices,
+        progress=progress,
+        alerts=AdminAlerts(redis, bot, settings.admin_ids),
+        user_settings=user_settings,
+        failover=failover,
+        metrics=app[METRICS],
+        config=_submit_config(settings, secret),
+    )
+    return Deps(
+        settings=settings,
+        redis=redis,
+        store=store,
+        pending=PendingStore(redis),
+        albums=AlbumCollector(redis),
+        flows=FlowStore(redis),
+        screen=UpdateScreen(redis),
+        registry=registry,
+        user_settings=user_settings,
+        service=service,
+        notices=notices,
+        progress=progress,
+        providers=providers,
+        failover=failover,
+        storage=storage,
+        callback_secret=secret,
+    )
+
+
+def _submit_config(settings: Settings, secret: bytes) -> SubmitConfig:
+    return SubmitConfig(
+        public_base_url=settings.base_url(),
+        callback_secret=secret,
+        signed_url_ttl_s=settings.signed_url_ttl,
+        poll_after_s=settings.poll_after_seconds,
+        limits=UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour),
+        admin_ids=settings.admin_ids,
+        provider_order={
+            Capability.TEXT_TO_IMAGE: settings.text_to_image_providers,
+            Capability.IMAGE_TO_VIDEO: settings.image_to_video_providers,
+        },
+    )
+
+
+def build_delivery(
+    deps: Deps, bot: ExtBot[int], fetcher: MediaFetcher, metrics: Metrics, owner: str
+) -> Delivery:
+    """The deliverer behind both paths, and the chain steps it and the reconciler move on."""
+    poll_after_s = deps.settings.poll_after_seconds
+    steps = ChainSteps(deps.store, deps.storage, deps.registry, deps.service.submit_step,
+                       poll_after_s=poll_after_s, owner=owner)  # fmt: skip
+    deliverer = Deliverer(
+        deps.store, bot, fetcher, deps.storage, owner=owner, metrics=metrics, steps=steps
+    )
+    reconciler = Reconciler(
+        deps.store,
+        deps.providers,
+        deps.registry,
+        deliverer,
+        reconcile_interval(poll_after_s),
+        metrics=metrics,
+        steps=steps,
+    )
+    return Delivery(Subscriber(deps.redis, deps.store, deliverer), reconciler)
