@@ -9,11 +9,11 @@ of series stays bounded whatever the traffic.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bot.errors import FailureKind
-from bot.jobs.record import Job
 
 # From a few seconds (an image) to the longest deadline (a video or a track can take an hour).
 TIME_TO_RESULT_BUCKETS_S = (
@@ -40,6 +40,21 @@ class DeliveryRetry(StrEnum):
     DOWNLOAD = "download"  # result files that may still download
     TELEGRAM = "telegram"  # the Bot API refused or failed
     CRASH = "crash"  # an unexpected exception
+
+
+class FinishedJob(Protocol):
+    """What the figures read of a delivered job (bot.jobs.record.Job has it)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def completed_at(self) -> float | None: ...
+    @property
+    def fail_kind(self) -> str: ...
 
 
 class Metrics:
@@ -115,7 +130,7 @@ class Metrics:
     def job_started(self, model: str, provider: str) -> None:
         self._started.labels(model, provider).inc()
 
-    def job_finished(self, job: Job, finish: Finish, now: float) -> None:
+    def job_finished(self, job: FinishedJob, finish: Finish, now: float) -> None:
         """A job was delivered: count it, time it, and count a provider's failure."""
         self._finished.labels(job.model, job.provider, finish.value).inc()
         if job.created_at:

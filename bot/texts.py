@@ -7,10 +7,8 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
-from bot.admin.stats import ModelStats
 from bot.constants import PROMPT_MAX_CHARS
 from bot.errors import FailureKind, ProviderError
-from bot.jobs.start.failover import ProviderHealth
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 
@@ -215,46 +213,53 @@ def stats_text(
     in_progress: int,
     mean_s: float | None,
     p95_s: float | None,
-    providers: Sequence[tuple[ProviderHealth, float | None]],
-    by_model: Sequence[tuple[str, ModelStats]] = (),
+    provider_lines: Sequence[str],
+    model_lines: Sequence[str] = (),
 ) -> str:
-    def secs(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.1f} s"
-
+    """/stats: the totals, then one line per provider and per model (see the two below)."""
     return "\n".join(
         [
             "Photobot stats",
             f"Users: {users}",
             f"Jobs today: {jobs_today}  (total {jobs_total})",
             f"Succeeded: {succeeded}  Failed: {failed}  In progress: {in_progress}",
-            f"Time to result: mean {secs(mean_s)}, p95 {secs(p95_s)}",
+            f"Time to result: mean {_secs(mean_s)}, p95 {_secs(p95_s)}",
             "Providers:",
-            *(_provider_line(health, balance) for health, balance in providers),
-            *(["By model:"] if by_model else []),
-            *(_model_line(title, figures) for title, figures in by_model),
+            *provider_lines,
+            *(["By model:"] if model_lines else []),
+            *model_lines,
         ]
     )
 
 
-def _model_line(title: str, figures: ModelStats) -> str:
-    rate = figures.success_rate
-    ok = "n/a" if rate is None else f"{rate:.0%}"
-    p50 = "n/a" if figures.p50_s is None else f"{figures.p50_s:.1f} s"
-    p95 = "n/a" if figures.p95_s is None else f"{figures.p95_s:.1f} s"
-    jobs = "1 job" if figures.started == 1 else f"{figures.started} jobs"
-    return f"  {title}: {jobs}, {ok} succeeded, p50 {p50}, p95 {p95}"
+def model_line(
+    title: str, started: int, success_rate: float | None, p50_s: float | None, p95_s: float | None
+) -> str:
+    ok = "n/a" if success_rate is None else f"{success_rate:.0%}"
+    jobs = "1 job" if started == 1 else f"{started} jobs"
+    return f"  {title}: {jobs}, {ok} succeeded, p50 {_secs(p50_s)}, p95 {_secs(p95_s)}"
 
 
-def _provider_line(health: ProviderHealth, balance: float | None) -> str:
-    """One provider's state, balance and submit errors over the last hour."""
-    if health.cooldown is None:
+def provider_line(
+    name: str,
+    cooling: tuple[float, FailureKind] | None,
+    balance: float | None,
+    errors: int,
+    submits: int,
+) -> str:
+    """One provider's state (passed over until when, and why), balance and submit errors over
+    the last hour."""
+    if cooling is None:
         state = "ok"
     else:
-        until = datetime.fromtimestamp(health.cooldown.until, UTC).strftime("%H:%M UTC")
-        trouble = PROVIDER_TROUBLE.get(health.cooldown.why, "failed")
-        state = f"passed over until {until} ({trouble})"
-    errors = f"{health.errors} of {health.submits} submits failed in the last hour"
-    return f"  {health.provider.capitalize()}: {state}, balance {_amount(balance)}, {errors}"
+        until = datetime.fromtimestamp(cooling[0], UTC).strftime("%H:%M UTC")
+        state = f"passed over until {until} ({PROVIDER_TROUBLE.get(cooling[1], 'failed')})"
+    failed = f"{errors} of {submits} submits failed in the last hour"
+    return f"  {name.capitalize()}: {state}, balance {_amount(balance)}, {failed}"
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
 
 
 def _amount(value: float | None) -> str:

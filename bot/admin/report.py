@@ -1,0 +1,55 @@
+"""The /stats report: figures from Redis, each provider's health and balance, in words."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from redis.asyncio import Redis
+
+from bot import texts
+from bot.admin.stats import read_stats
+from bot.errors import ProviderError
+from bot.jobs.start.failover import Failover
+from bot.models import Registry
+from bot.providers.base import Provider
+
+log = logging.getLogger(__name__)
+
+
+async def stats_report(
+    redis: Redis, registry: Registry, failover: Failover, providers: Mapping[str, Provider]
+) -> str:
+    titles = {m.key: m.title for m in registry.models}
+    figures = await read_stats(redis, list(titles))
+    return texts.stats_text(
+        users=figures.users,
+        jobs_today=figures.jobs_today,
+        jobs_total=figures.jobs_total,
+        succeeded=figures.succeeded,
+        failed=figures.failed,
+        in_progress=figures.in_progress,
+        mean_s=figures.mean_s,
+        p95_s=figures.p95_s,
+        provider_lines=[await _provider_line(n, p, failover) for n, p in providers.items()],
+        model_lines=[
+            texts.model_line(titles[m.model], m.started, m.success_rate, m.p50_s, m.p95_s)
+            for m in figures.by_model
+        ],
+    )
+
+
+async def _provider_line(name: str, provider: Provider, failover: Failover) -> str:
+    health = await failover.health(name)
+    cooldown = health.cooldown
+    cooling = (cooldown.until, cooldown.why) if cooldown else None
+    balance = await _balance(name, provider)
+    return texts.provider_line(name, cooling, balance, health.errors, health.submits)
+
+
+async def _balance(name: str, provider: Provider) -> float | None:
+    try:
+        return await provider.balance()
+    except ProviderError as exc:
+        log.warning("%s balance unavailable: %s", name, exc.code)
+        return None
