@@ -1,4 +1,4 @@
-"""`photobot-bench` without the dev dependencies: one line naming the install command, exit 2."""
+"""`photobot-bench` without its extra: one line naming the install command, exit 2."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ CONSOLE_SCRIPT = Path(sys.executable).parent / "photobot-bench"
         ),
     ],
 )
-async def test_missing_dev_dependencies_end_in_one_line_naming_the_install_command(
+async def test_a_missing_bench_extra_ends_in_one_line_naming_the_install_command(
     command: list[str], tmp_path: Path
 ) -> None:
     env = block_imports(tmp_path / "site", "moto")
@@ -41,6 +41,6 @@ async def test_missing_dev_dependencies_end_in_one_line_naming_the_install_comma
     assert process.returncode == EXIT_MISSING_DEPENDENCIES, lines
     assert len(lines) == 1 and "Traceback" not in lines[0]
     assert "moto is not installed" in lines[0]
-    assert lines[0].endswith(" -m pip install -e '.[dev]'")
+    assert lines[0].endswith(" -m pip install -e '.[bench]'")
     assert stdout == b""
     assert await files_in(tmp_path) == ["site"]  # nothing ran, no JSON written

@@ -1,5 +1,5 @@
-"""`python -m bot.bench` (`photobot-bench`): checks that the dev dependencies it runs on (moto's
-S3 server and friends) are installed, then runs the benchmark (bot/bench/run.py)."""
+"""`python -m bot.bench` (`photobot-bench`): checks that the `bench` extra it runs on (moto's S3
+server) is installed, then runs the benchmark (bot/bench/run.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ EXIT_MISSING_DEPENDENCIES = 2
 
 
 def missing_dependency_line(module: str) -> str:
-    """One line naming the module and the command that installs every dev dependency."""
-    install = f"{sys.executable} -m pip install -e '.[dev]'"
+    """One line naming the module and the command that installs the benchmark's extra."""
+    install = f"{sys.executable} -m pip install -e '.[bench]'"
     return (
-        f"photobot-bench: the benchmark needs Photobot's dev dependencies ({module} is not "
+        f"photobot-bench: the benchmark needs Photobot's bench extra ({module} is not "
         f"installed); in the Photobot checkout run: {install}"
     )
 
