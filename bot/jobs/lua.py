@@ -1,7 +1,16 @@
 """The Lua scripts behind every job state change; each runs atomically inside Redis.
 
-Keys a script derives from the job record (the user's counters, the model's statistics) are not
-declared in KEYS, so these scripts assume one Redis, not a cluster.
+The states (bot.jobs.record.JobState) and the one script allowed to make each move:
+
+    (new)                -> submitted            CREATE
+    submitted            -> succeeded | failed   RECORD_OUTCOME  (callback, poll, failed submit)
+    succeeded            -> submitted            ADVANCE         (a chain's next step, once)
+    succeeded | failed   -> delivered            MARK_DELIVERED  (the lease holder, after sending)
+
+Every other script changes fields of a job in a given state and never its state. A delivered
+job moves no more, and nothing moves a cancelled one. Keys a script derives from the job record
+(the user's counters, the model's statistics) are not declared in KEYS, so these scripts assume
+one Redis, not a cluster.
 """
 
 # KEYS: job, poll queue, users (HyperLogLog), total, day counter, the model's counters

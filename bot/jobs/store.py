@@ -114,7 +114,8 @@ class JobStore:
         return bool(moved)
 
     async def set_stage(self, job_id: str, stage: str) -> None:
-        """A provider's intermediate stage (Suno's "text", "first"), shown in the status."""
+        """A provider's intermediate stage (a song's lyrics written, its first track), shown in
+        the status."""
         await self._set_field(keys=[job_key(job_id)], args=["stage", stage[:32]])
 
     async def set_progress_shown(self, job_id: str, bucket: int) -> None:
