@@ -1,1 +1,6 @@
-"""Admins' view of the bot: figures for /stats and alerts about operator problems."""
+"""Admins' view of the bot: figures and the /stats report, alerts about operator problems."""
+
+from bot.admin.alerts import AdminAlerts
+from bot.admin.report import stats_report
+
+__all__ = ["AdminAlerts", "stats_report"]

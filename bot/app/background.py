@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.app.graph import build_delivery
 from bot.handlers.flows import tell_timed_out
-from bot.jobs.background.reconciler import reconcile_interval
+from bot.jobs.background import reconcile_interval
 from bot.media.fetch import MediaFetcher, policy_from_settings
 from bot.media.spool import clear_stale
 from bot.web.keys import DEPS, MEDIA_HTTP, METRICS, PTB_APP, SUBSCRIBER

@@ -8,7 +8,7 @@ from aiohttp import web
 from telegram.ext import ExtBot
 
 from bot import texts
-from bot.admin.alerts import AdminAlerts
+from bot.admin import AdminAlerts
 from bot.app.resources import build_storage, callback_secret
 from bot.config import Settings
 from bot.deps import Deps
@@ -16,22 +16,19 @@ from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.pending import PendingStore
 from bot.intake.screening import UpdateScreen
-from bot.jobs.background.notices import StatusNotices
-from bot.jobs.background.progress import Progress
-from bot.jobs.background.reconciler import Reconciler, reconcile_interval
+from bot.jobs import JobStore
+from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
 from bot.jobs.chains import ChainSteps
-from bot.jobs.deliver.deliverer import Deliverer
-from bot.jobs.deliver.subscriber import Subscriber
+from bot.jobs.deliver import Deliverer, Subscriber
 from bot.jobs.start.admission import Admissions, UserLimits
 from bot.jobs.start.failover import Failover
 from bot.jobs.start.service import JobService, SubmitConfig
-from bot.jobs.store import JobStore
 from bot.media.fetch import MediaFetcher
 from bot.metrics import Metrics
 from bot.models import REGISTRY
 from bot.models.spec import Capability
 from bot.providers import build_providers
-from bot.users.settings import UserSettings
+from bot.users import UserSettings
 from bot.web.keys import HTTP, METRICS, REDIS, SETTINGS
 
 

@@ -8,7 +8,7 @@ from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.admin.report import stats_report
+from bot.admin import stats_report
 from bot.deps import deps_of
 
 

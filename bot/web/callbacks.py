@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from bot.deps import Deps
 from bot.errors import ProviderError
-from bot.jobs.store import Outcome, RecordResult
+from bot.jobs import Outcome, RecordResult
 from bot.log_context import bind_job_id
 from bot.metrics import Metrics
 from bot.providers.base import CallbackParseError, Provider

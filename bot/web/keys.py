@@ -11,7 +11,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.jobs.deliver.subscriber import Subscriber
+from bot.jobs.deliver import Subscriber
 from bot.metrics import Metrics
 from bot.web.refusals import RefusalLog
 from bot.web.slow_clients import ClientLimits
