@@ -11,10 +11,10 @@ from pydantic import TypeAdapter
 T = TypeVar("T")
 
 
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+def _adapter(cls: Any) -> TypeAdapter[Any]:
     """Built once per record type: building one is slow, using it is fast."""
     adapter = _ADAPTERS.get(cls)
     if adapter is None:
@@ -22,16 +22,21 @@ def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
-def dump(value: object) -> Any:
-    """JSON-ready data (dicts, lists, strings, numbers) for a record."""
-    return _adapter(type(value)).dump_python(
+def dump(value: T, as_type: type[T] | None = None) -> Any:
+    """JSON-ready data (dicts, lists, strings, numbers) for a record; `as_type` names what a
+    collection holds (`tuple[StoredMedia, ...]`), which its own type does not tell."""
+    return _adapter(as_type or type(value)).dump_python(
         value, mode="json", by_alias=True, exclude_defaults=True
     )
 
 
-def dumps(value: object) -> str:
-    """A record as compact JSON text."""
-    return _adapter(type(value)).dump_json(value, by_alias=True, exclude_defaults=True).decode()
+def dumps(value: T, as_type: type[T] | None = None) -> str:
+    """A record (or a collection of them, see `dump`) as compact JSON text. Non-ASCII is
+    escaped as json.dumps does, so records read the same byte for byte as before the codec."""
+    adapter = _adapter(as_type or type(value))
+    return adapter.dump_json(
+        value, by_alias=True, exclude_defaults=True, ensure_ascii=True
+    ).decode()
 
 
 def load(cls: type[T], data: Any) -> T:

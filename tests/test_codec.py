@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -38,3 +39,19 @@ def test_round_trip_and_refusal() -> None:
     assert codec.load(Sample, codec.dump(full)) == full
     with pytest.raises(ValueError):
         codec.loads(Sample, '{"kind": "image"}')  # no key
+
+
+def test_collections_are_named_by_their_type() -> None:
+    items = (Sample("a"), Sample("b", MediaKind.VIDEO))
+    text = codec.dumps(items, tuple[Sample, ...])
+    assert text == '[{"key":"a"},{"key":"b","kind":"video"}]'
+    assert codec.dump(items, tuple[Sample, ...]) == [{"key": "a"}, {"key": "b", "kind": "video"}]
+    assert codec.loads(tuple[Sample, ...], text) == items
+    assert codec.load(tuple[Sample, ...], [{"key": "a"}]) == (Sample("a"),)
+
+
+def test_non_ascii_is_escaped_as_json_dumps_does() -> None:
+    texts = {"lyrics": 'Ёлка 🎄\n"two"'}
+    text = codec.dumps(texts, dict[str, str])
+    assert text == json.dumps(texts, separators=(",", ":"))
+    assert text.isascii() and codec.loads(dict[str, str], text) == texts

@@ -11,6 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot import codec
 from bot import constants as k
 from bot.jobs.start.sent_files import SentFile
 
@@ -40,7 +41,7 @@ class AlbumCollector:
         the album; the others get None.
         """
         key = k.ALBUM_KEY.format(chat_id=chat_id, group_id=group_id[:64])
-        item = json.dumps({"photo": photo.to_json(), "caption": caption, "addressed": addressed})
+        item = json.dumps({"photo": codec.dump(photo), "caption": caption, "addressed": addressed})
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={f"m:{photo.message_id}": item, "last": repr(time.time())})
             pipe.expire(key, ALBUM_TTL_S)
@@ -61,4 +62,5 @@ def _album(fields: dict[Any, Any]) -> Album:
     items.sort(key=lambda item: int(item["photo"]["message_id"]))
     caption = next((item["caption"] for item in items if item["caption"]), "")
     addressed = any(item["addressed"] for item in items)
-    return Album(tuple(SentFile.from_json(item["photo"]) for item in items), caption, addressed)
+    photos = tuple(codec.load(SentFile, item["photo"]) for item in items)
+    return Album(photos, caption, addressed)

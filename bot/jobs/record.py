@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Annotated
 
+from pydantic import Field
+
+from bot import codec
 from bot.media.kinds import MediaKind
 from bot.models.limits import InputFile
 from bot.providers.base import ResultMedia
@@ -27,7 +29,7 @@ class StoredMedia:
 
     kind: MediaKind
     key: str
-    mime_type: str
+    mime_type: Annotated[str, Field(alias="mime")]
     size: int
     seconds: float | None = None
     width: int | None = None
@@ -37,26 +39,6 @@ class StoredMedia:
         """What a model's limits are checked against."""
         return InputFile(
             self.kind, self.mime_type, self.size, self.seconds, self.width, self.height
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "kind": self.kind.value, "key": self.key, "mime": self.mime_type, "size": self.size,
-        }  # fmt: skip
-        optional = {"seconds": self.seconds, "width": self.width, "height": self.height}
-        data.update((name, value) for name, value in optional.items() if value is not None)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StoredMedia:
-        return cls(
-            MediaKind(data["kind"]),
-            str(data["key"]),
-            str(data["mime"]),
-            int(data["size"]),
-            data.get("seconds"),
-            data.get("width"),
-            data.get("height"),
         )
 
 
@@ -132,10 +114,7 @@ class Job:
             "status_msg": _opt(self.status_message_id),
             "task_id": self.task_id,
             "created_at": repr(self.created_at),
-            # Only what a job has: every byte counts with thousands of jobs in flight.
-            **_json_fields(
-                inputs=[m.to_json() for m in self.inputs], texts=self.texts, params=self.params
-            ),
+            **_json_fields(self),
             **_chain_fields(self),
         }
 
@@ -162,9 +141,9 @@ class Job:
             result_marks=_result_marks(raw),
             attempts=int(raw.get("attempts") or 0),
             crashes=int(raw.get("crashes") or 0),
-            inputs=tuple(StoredMedia.from_json(m) for m in json.loads(raw.get("inputs") or "[]")),
-            texts=json.loads(raw.get("texts") or "{}"),
-            params=json.loads(raw.get("params") or "{}"),
+            inputs=codec.loads(StoredInputs, raw.get("inputs") or "[]"),
+            texts=codec.loads(dict[str, str], raw.get("texts") or "{}"),
+            params=codec.loads(dict[str, str], raw.get("params") or "{}"),
             stage=raw.get("stage", ""),
             progress_shown=int(raw.get("progress_shown") or 0),
             chain=raw.get("chain", ""),
@@ -175,6 +154,10 @@ class Job:
         )
 
 
+# How a job's JSON fields hold their records (bot/codec.py).
+StoredInputs = tuple[StoredMedia, ...]
+Results = tuple[ResultMedia, ...]
+
 RESULT_MARK_PREFIX = "result:"
 NEXT_INPUT_PREFIX = "next_input:"  # the shape is repeated in lua.ADVANCE
 
@@ -182,8 +165,10 @@ NEXT_INPUT_PREFIX = "next_input:"  # the shape is repeated in lua.ADVANCE
 def _results(raw: dict[str, str]) -> tuple[ResultMedia, ...]:
     """Typed results; records written before them hold a list of URLs."""
     if "results" in raw:
-        return tuple(ResultMedia.from_json(item) for item in json.loads(raw["results"] or "[]"))
-    return tuple(ResultMedia(url) for url in json.loads(raw.get("result_urls") or "[]"))
+        return codec.loads(Results, raw["results"] or "[]")
+    return tuple(
+        ResultMedia(url) for url in codec.loads(tuple[str, ...], raw.get("result_urls") or "[]")
+    )
 
 
 def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:
@@ -196,7 +181,7 @@ def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:
 
 def _next_inputs(raw: dict[str, str]) -> dict[int, StoredMedia]:
     return {
-        int(name.removeprefix(NEXT_INPUT_PREFIX)): StoredMedia.from_json(json.loads(value))
+        int(name.removeprefix(NEXT_INPUT_PREFIX)): codec.loads(StoredMedia, value)
         for name, value in raw.items()
         if name.startswith(NEXT_INPUT_PREFIX)
     }
@@ -208,13 +193,14 @@ def _chain_fields(job: Job) -> dict[str, str]:
     return {"chain": job.chain, "step": str(job.step), "steps": str(job.steps)}
 
 
-def _json_fields(**values: Any) -> dict[str, str]:
-    return {name: compact_json(value) for name, value in values.items() if value}
-
-
-def compact_json(value: Any) -> str:
-    """JSON without spaces: a job's fields stay short, so Redis keeps its hash small."""
-    return json.dumps(value, separators=(",", ":"))
+def _json_fields(job: Job) -> dict[str, str]:
+    """Only what a job has: every byte counts with thousands of jobs in flight."""
+    fields = {
+        "inputs": codec.dumps(job.inputs, StoredInputs) if job.inputs else "",
+        "texts": codec.dumps(job.texts, dict[str, str]) if job.texts else "",
+        "params": codec.dumps(job.params, dict[str, str]) if job.params else "",
+    }
+    return {name: value for name, value in fields.items() if value}
 
 
 def _opt(value: int | None) -> str:

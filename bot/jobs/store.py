@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,10 +10,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot import codec
 from bot import constants as k
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
-from bot.jobs.record import Job, JobState, ResultMark, StoredMedia, compact_json
+from bot.jobs.record import Job, JobState, ResultMark, Results, StoredInputs, StoredMedia
 from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
 
 
@@ -90,7 +90,7 @@ class JobStore:
                 k.MODEL_COUNTS_KEY.format(model=job.model),
             ],
             args=[
-                json.dumps(job.to_redis()),
+                codec.dumps(job.to_redis(), dict[str, str]),
                 repr(first_poll_at),
                 job.id,
                 job.user_id,
@@ -110,7 +110,8 @@ class JobStore:
     ) -> bool:
         """Move a job that has no task yet to another model (a failover); False if too late."""
         keys = [job_key(job.id), *(k.MODEL_COUNTS_KEY.format(model=m) for m in (job.model, model))]
-        moved = await self._switch_model(keys=keys, args=[model, provider, compact_json(params)])
+        params_json = codec.dumps(dict(params), dict[str, str])
+        moved = await self._switch_model(keys=keys, args=[model, provider, params_json])
         return bool(moved)
 
     async def set_stage(self, job_id: str, stage: str) -> None:
@@ -138,7 +139,7 @@ class JobStore:
             ],
             args=[
                 outcome.state.value,
-                compact_json([r.to_json() for r in outcome.results]),
+                codec.dumps(outcome.results, Results),
                 outcome.fail_kind,
                 outcome.error_code,
                 outcome.error_message,
@@ -208,16 +209,16 @@ class JobStore:
 
     async def keep_input(self, job_id: str, owner: str, index: int, media: StoredMedia) -> bool:
         """Record a result stored as the next step's input; False without the lease."""
-        args: list[str | int] = [owner, index, compact_json(media.to_json())]
+        args: list[str | int] = [owner, index, codec.dumps(media)]
         return bool(await self._keep_input(keys=[job_key(job_id)], args=args))
 
     async def advance(
         self, job: Job, owner: str, next_model: str, next_provider: str, first_poll_at: float
     ) -> bool:
         """Move a chain's job from its delivered step to the next, once (see lua.ADVANCE)."""
-        inputs = [job.next_inputs[index].to_json() for index in sorted(job.next_inputs)]
+        inputs = tuple(job.next_inputs[index] for index in sorted(job.next_inputs))
         args: list[str | int] = [
-            owner, job.step, next_model, next_provider, compact_json(inputs),
+            owner, job.step, next_model, next_provider, codec.dumps(inputs, StoredInputs),
             repr(time.time()), repr(first_poll_at), job.id,
         ]  # fmt: skip
         keys = [job_key(job.id), k.UNDELIVERED_KEY, k.POLL_QUEUE_KEY,

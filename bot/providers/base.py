@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+
+from pydantic import Field
 
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
@@ -24,38 +26,14 @@ class TaskStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ResultMedia:
-    """One file a task produced. `kind` None: whatever the job's model produces."""
+    """One file a task produced. `kind` None: whatever the job's model produces. A job record
+    keeps one per result (bot/codec.py), with only what is known."""
 
     url: str
     kind: MediaKind | None = None
     title: str = ""
-    duration_s: float | None = None
-    cover_url: str = ""  # a music track's cover art
-
-    def to_json(self) -> dict[str, Any]:
-        """Only what is known: a job record keeps one of these per result."""
-        data: dict[str, Any] = {"url": self.url}
-        if self.kind:
-            data["kind"] = self.kind.value
-        if self.title:
-            data["title"] = self.title
-        if self.duration_s is not None:
-            data["duration"] = self.duration_s
-        if self.cover_url:
-            data["cover"] = self.cover_url
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ResultMedia:
-        kind = str(data.get("kind") or "")
-        duration = data.get("duration")
-        return cls(
-            url=str(data["url"]),
-            kind=MediaKind(kind) if kind else None,
-            title=str(data.get("title") or ""),
-            duration_s=float(duration) if isinstance(duration, int | float) else None,
-            cover_url=str(data.get("cover") or ""),
-        )
+    duration_s: Annotated[float | None, Field(alias="duration")] = None
+    cover_url: Annotated[str, Field(alias="cover")] = ""  # a music track's cover art
 
 
 @dataclass(frozen=True, slots=True)

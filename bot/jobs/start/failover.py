@@ -7,7 +7,6 @@ starts a cool-down (or ends one with a good submit) tells the admins.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from bot import codec
 from bot import constants as k
 from bot.errors import FailureKind, ProviderError
 from bot.models.spec import ModelSpec
@@ -51,6 +51,8 @@ def one_per_provider(specs: Sequence[ModelSpec]) -> list[ModelSpec]:
 
 @dataclass(frozen=True, slots=True)
 class Cooldown:
+    """A provider passed over until `until` (unix time); kept as JSON {until, why}."""
+
     until: float
     why: FailureKind
 
@@ -91,7 +93,7 @@ class Failover:
     async def trip(self, name: str, why: FailureKind) -> bool:
         """Start the provider's cool-down; True only for the call that started it (one alert)."""
         until = self._clock() + self.cooldown_s
-        value = json.dumps({"until": until, "why": why.value})
+        value = codec.dumps(Cooldown(until, why))
         started = await self._redis.set(
             k.PROVIDER_COOLDOWN_KEY.format(name=name), value, nx=True, px=self._cooldown_ms()
         )
@@ -144,7 +146,6 @@ def _cooldown(raw: str | bytes | None) -> Cooldown | None:
     if raw is None:
         return None
     try:
-        data = json.loads(raw)
-        return Cooldown(float(data["until"]), FailureKind(data["why"]))
-    except (ValueError, KeyError, TypeError):  # damaged: still cooling, the reason unknown
+        return codec.loads(Cooldown, raw)
+    except ValueError:  # damaged: still cooling, the reason unknown
         return Cooldown(0.0, FailureKind.FAILED)

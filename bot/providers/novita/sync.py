@@ -14,6 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot import codec
 from bot.errors import FailureKind, ProviderError
 from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
 from bot.providers.novita.client import NovitaClient
@@ -90,7 +91,7 @@ class SyncRunner:
 def outcome_to_json(outcome: TaskOutcome) -> dict[str, Any]:
     return {
         "status": outcome.status.value,
-        "results": [r.to_json() for r in outcome.results],
+        "results": codec.dump(outcome.results, tuple[ResultMedia, ...]),
         "error_code": outcome.error_code,
         "error_message": outcome.error_message,
         "fail_kind": outcome.fail_kind.value,
@@ -101,7 +102,7 @@ def outcome_from_json(task_id: str, data: dict[str, Any]) -> TaskOutcome:
     return TaskOutcome(
         task_id,
         TaskStatus(data["status"]),
-        tuple(ResultMedia.from_json(r) for r in data.get("results", [])),
+        codec.load(tuple[ResultMedia, ...], data.get("results", [])),
         str(data.get("error_code", "")),
         str(data.get("error_message", "")),
         FailureKind(data.get("fail_kind", FailureKind.FAILED.value)),
