@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer, PlainValidator
 
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND, FlowSpec
 from bot.jobs.start.sent_files import SentFile
@@ -16,15 +17,25 @@ FLOW_TIMEOUT_S = 10 * 60
 INSTRUMENTAL_WORDS = frozenset({"instrumental", "instrumentalia", "tanpa vokal", "no vocals"})
 
 
+def _sent_file(value: Any) -> SentFile:
+    return value if isinstance(value, SentFile) else SentFile.from_json(value)
+
+
+# A file in sent_files.py's own JSON shape, which every release wrote and reads.
+StoredFile = Annotated[SentFile, PlainValidator(_sent_file), PlainSerializer(SentFile.to_json)]
+
+
 @dataclass(frozen=True, slots=True)
 class FlowState:
+    """Stored as JSON through bot.codec; the keys are those earlier releases wrote."""
+
     command: str
-    chat_id: int
-    user_id: int
+    chat_id: Annotated[int, Field(alias="chat")]
+    user_id: Annotated[int, Field(alias="user")]
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    files: tuple[SentFile, ...] = ()
+    files: tuple[StoredFile, ...] = ()
     texts: dict[str, str] = field(default_factory=dict)
-    started_at: float = field(default_factory=time.time)
+    started_at: Annotated[float, Field(alias="started")] = field(default_factory=time.time)
 
     @property
     def spec(self) -> FlowSpec:
@@ -56,25 +67,3 @@ class FlowState:
         if name == "lyrics" and value.strip().lower() in INSTRUMENTAL_WORDS:
             value = ""  # an instrumental: no lyrics
         return replace(self, texts={**self.texts, name: value})
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "command": self.command, "chat": self.chat_id, "user": self.user_id,
-                "id": self.id, "files": [f.to_json() for f in self.files],
-                "texts": self.texts, "started": self.started_at,
-            }
-        )  # fmt: skip
-
-    @classmethod
-    def from_json(cls, raw: str) -> FlowState:
-        data: dict[str, Any] = json.loads(raw)
-        return cls(
-            command=str(data["command"]),
-            chat_id=int(data["chat"]),
-            user_id=int(data["user"]),
-            id=str(data["id"]),
-            files=tuple(SentFile.from_json(f) for f in data.get("files", [])),
-            texts=dict(data.get("texts", {})),
-            started_at=float(data["started"]),
-        )

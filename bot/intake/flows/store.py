@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot import codec
 from bot import constants as k
 from bot.intake.flows.state import FLOW_TIMEOUT_S, FlowState
 
@@ -56,13 +57,13 @@ class FlowStore:
 
     async def get(self, chat_id: int, user_id: int) -> FlowState | None:
         raw = await self._redis.get(_key(chat_id, user_id))
-        return FlowState.from_json(str(raw)) if raw else None
+        return codec.loads(FlowState, raw) if raw else None
 
     async def save(self, state: FlowState) -> None:
         """Store the flow; each step gives the user another full timeout."""
         member = f"{state.chat_id}:{state.user_id}:{state.id}"
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(_key(state.chat_id, state.user_id), state.to_json(),
+            pipe.set(_key(state.chat_id, state.user_id), codec.dumps(state),
                      ex=int(self._timeout_s) + 3600)  # fmt: skip
             pipe.zadd(k.FLOW_DEADLINES_KEY, {member: time.time() + self._timeout_s})
             await pipe.execute()
@@ -76,7 +77,7 @@ class FlowStore:
 
     async def take_expired(self, now: float) -> list[FlowState]:
         raws = await self._take_expired(keys=[k.FLOW_DEADLINES_KEY], args=[repr(now), EXPIRY_BATCH])
-        return [FlowState.from_json(str(raw)) for raw in raws]
+        return [codec.loads(FlowState, raw) for raw in raws]
 
     async def run_expiry(
         self,
