@@ -31,7 +31,6 @@ from bot.handlers.flows import tell_timed_out
 from bot.handlers.ordering import InOrderPerSender
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
-from bot.intake.pending import PendingStore
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -255,7 +254,6 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
         settings=settings,
         redis=redis,
         store=store,
-        pending=PendingStore(redis),
         albums=AlbumCollector(redis),
         flows=FlowStore(redis),
         screen=UpdateScreen(redis),

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, PlainSerializer, PlainValidator
 
-from bot.intake.flows.catalog import FLOWS_BY_COMMAND, FlowSpec
+from bot.intake.flows.catalog import SPECS_BY_NAME, FlowSpec
 from bot.jobs.start.sent_files import SentFile
 from bot.media.kinds import MediaKind
 
-FLOW_TIMEOUT_S = 10 * 60
 INSTRUMENTAL_WORDS = frozenset({"instrumental", "instrumentalia", "tanpa vokal", "no vocals"})
 
 
@@ -36,10 +35,12 @@ class FlowState:
     files: tuple[StoredFile, ...] = ()
     texts: dict[str, str] = field(default_factory=dict)
     started_at: Annotated[float, Field(alias="started")] = field(default_factory=time.time)
+    # The style keyboard a waiting photo was offered under: only a press there may take it.
+    keyboard_message_id: Annotated[int | None, Field(alias="keyboard")] = None
 
     @property
     def spec(self) -> FlowSpec:
-        return FLOWS_BY_COMMAND[self.command]
+        return SPECS_BY_NAME[self.command]
 
     def missing_media(self) -> tuple[MediaKind, ...]:
         have = {f.kind for f in self.files}
