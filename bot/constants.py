@@ -16,16 +16,19 @@ DURATIONS_KEY: Final = "stats:durations"  # list of recent submit->result second
 # failed counts, and the recent submit->result seconds.
 MODEL_COUNTS_KEY: Final = "stats:model:{model}"
 MODEL_DURATIONS_KEY: Final = "stats:durations:{model}"
-PENDING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
 USER_PACE_KEY: Final = "tg:pace:{user_id}"  # updates from one user in the current window
 ALBUM_KEY: Final = "album:{chat_id}:{group_id}"  # hash: the photos of one media group
 USER_SETTINGS_KEY: Final = "settings:{user_id}"  # hash: the user's /settings choices
-# A user's flow (/dance, /music, …); its key's shape is repeated in flows/store.TAKE_EXPIRED.
+# A user's flow (/dance, /music, …, or a photo waiting for a style); its key's shape is
+# repeated in flows/store.TAKE_EXPIRED.
 FLOW_KEY: Final = "flow:{chat_id}:{user_id}"
 FLOW_DEADLINES_KEY: Final = "flows:deadlines"  # zset "chat:user:flow id" -> when it times out
+# Where a photo waited for a style before that wait became a flow: still read (and cleared), so
+# a photo sent just before an upgrade can be styled after it. Unused an hour after the upgrade.
+LEGACY_WAITING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
 
@@ -34,7 +37,7 @@ CALLBACK_CHANNEL: Final = "kie:callback"
 
 # Retention.
 JOB_TTL_AFTER_DELIVERY_S: Final = 7 * 24 * 3600
-PENDING_PHOTO_TTL_S: Final = 3600
+WAITING_PHOTO_TIMEOUT_S: Final = 3600  # a photo sent without a caption waits this long
 DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
 DURATIONS_KEPT: Final = 1000
 ADMIN_ALERT_EVERY_S: Final = 600

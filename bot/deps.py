@@ -12,7 +12,6 @@ from telegram.ext import CallbackContext
 from bot.config import Settings
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
-from bot.intake.pending import PendingStore
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -32,7 +31,6 @@ class Deps:
     settings: Settings
     redis: Redis
     store: JobStore
-    pending: PendingStore
     albums: AlbumCollector
     flows: FlowStore
     screen: UpdateScreen

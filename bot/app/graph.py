@@ -14,7 +14,6 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
-from bot.intake.pending import PendingStore
 from bot.intake.screening import UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
@@ -75,7 +74,6 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         settings=settings,
         redis=redis,
         store=store,
-        pending=PendingStore(redis),
         albums=AlbumCollector(redis),
         flows=FlowStore(redis),
         screen=UpdateScreen(redis),

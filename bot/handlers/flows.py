@@ -54,8 +54,9 @@ async def begin(
     args: str,
     files: tuple[SentFile, ...] = (),
 ) -> None:
-    """Start the command's job at once when everything it needs came with it, else its flow."""
-    await _drop_flow(deps, message.chat_id, user_id)
+    """Start the command's job at once when everything it needs came with it, else its flow.
+    Either way it ends what waited before: an earlier flow, or a photo waiting for a style."""
+    await deps.flows.drop(message.chat_id, user_id)
     if flow.with_photo and files:  # /video on a photo: that photo moves
         await _start(deps, message, user_id, flow.with_photo, files, {"prompt": args})
         return
@@ -70,13 +71,14 @@ async def begin(
 
 
 async def on_flow_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message while the user is in a flow goes to the flow; otherwise on to other handlers."""
+    """A message while the user is in a flow goes to the flow; otherwise (or while a photo
+    waits for a style: a newer photo replaces it, a text is its prompt) on to other handlers."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     deps = deps_of(context)
     state = await deps.flows.get(message.chat_id, user.id)
-    if state is None:
+    if state is None or not state.spec.takes_messages:
         return
     file = photo_of(message) or video_of(message)
     if file is not None:
@@ -94,9 +96,7 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    deps = deps_of(context)
-    cancelled = await _drop_flow(deps, message.chat_id, user.id)
-    cancelled = bool(await deps.pending.take(message.chat_id, user.id)) or cancelled
+    cancelled = await deps_of(context).flows.drop(message.chat_id, user.id)
     await message.reply_text(texts.CANCELLED if cancelled else texts.NOTHING_TO_CANCEL)
 
 
@@ -174,13 +174,6 @@ async def _start(
         reply_to_message_id=reply_to or (files[0].message_id if files else message.message_id),
     )
     await start_job(deps, message, request)
-
-
-async def _drop_flow(deps: Deps, chat_id: int, user_id: int) -> bool:
-    state = await deps.flows.get(chat_id, user_id)
-    if state is not None:
-        await deps.flows.clear(state)
-    return state is not None
 
 
 def photo_of(message: Message) -> SentFile | None:

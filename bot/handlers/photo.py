@@ -11,8 +11,8 @@ from bot.deps import Deps, deps_of
 from bot.handlers.audience import addressed_to_bot
 from bot.handlers.flows import begin, photo_of, split_command, without_mention
 from bot.handlers.jobs import answer, start_job
-from bot.intake.flows.catalog import FLOWS_BY_COMMAND
-from bot.intake.pending import PendingPhotos
+from bot.intake.flows.catalog import FLOWS_BY_COMMAND, WAITING_PHOTO
+from bot.intake.flows.state import FlowState
 from bot.intake.presets import PRESETS, PRESETS_BY_KEY
 from bot.intake.rules import (
     document_problem,
@@ -66,11 +66,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if problem:
         await message.reply_text(problem)
         return
-    pending = await deps.pending.take(message.chat_id, user.id)
-    if pending is None:
+    waiting = await deps.flows.take_photo(message.chat_id, user.id)
+    if waiting is None:
         await message.reply_text(texts.SEND_PHOTO_FIRST)
         return
-    await _start(deps, message, user.id, pending.photos, prompt)
+    await _start(deps, message, user.id, waiting.files, prompt)
 
 
 async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,18 +79,18 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     preset = PRESETS_BY_KEY.get(parse_style_data(query.data or "") or "")
     deps = deps_of(context)
-    pending = None
+    waiting = None
     if preset is not None:
-        pending = await deps.pending.take(
+        waiting = await deps.flows.take_photo(
             query.message.chat_id, user.id, keyboard_message_id=query.message.message_id
         )
-    if preset is None or pending is None:
+    if preset is None or waiting is None:
         await query.answer(texts.PHOTO_EXPIRED, show_alert=True)
         return
     await query.answer(texts.STYLE_CHOSEN.format(label=preset.label))
     status = await query.message.edit_text(texts.WORKING)
     if isinstance(status, Message):
-        await _start(deps, status, user.id, pending.photos, preset.prompt, status_message=status)
+        await _start(deps, status, user.id, waiting.files, preset.prompt, status_message=status)
 
 
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,10 +129,20 @@ async def _take_image(deps: Deps, message: Message, ref: SentFile) -> None:
         await begin(deps, message, user.id, flow, args, photos)
         return
     if not prompt:
-        offer = await answer(message, photos[0].message_id, texts.PICK_STYLE, style_keyboard())
-        await deps.pending.put(message.chat_id, user.id, PendingPhotos(photos, offer.message_id))
+        await _offer_styles(deps, message, user.id, photos)
         return
     await _start(deps, message, user.id, photos, prompt)
+
+
+async def _offer_styles(
+    deps: Deps, message: Message, user_id: int, photos: tuple[SentFile, ...]
+) -> None:
+    """The style keyboard; the photos wait under it, in place of whatever waited before."""
+    offer = await answer(message, photos[0].message_id, texts.PICK_STYLE, style_keyboard())
+    waiting = FlowState(WAITING_PHOTO.command, message.chat_id, user_id, files=photos,
+                        keyboard_message_id=offer.message_id)  # fmt: skip
+    await deps.flows.drop(message.chat_id, user_id)
+    await deps.flows.save(waiting)
 
 
 async def _start(

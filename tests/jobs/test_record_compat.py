@@ -234,13 +234,6 @@ def _read_sent(raw: str) -> SentFile:
 
 
 @pytest.mark.parametrize("name", list(SENT))
-def test_the_kept_to_json_pair_is_the_codec(name: str) -> None:
-    """pending.py and flows/ still call SentFile.to_json / from_json until they move."""
-    assert json.dumps(SENT[name].to_json()) == captured.SENT_FILES[name]
-    assert SentFile.from_json(json.loads(captured.SENT_FILES[name])) == SENT_READ[name]
-
-
-@pytest.mark.parametrize("name", list(SENT))
 def test_a_sent_file_reads_and_writes_as_captured(name: str) -> None:
     assert _read_sent(captured.SENT_FILES[name]) == SENT_READ[name]
     assert _write_sent(SENT[name]) == captured.SENT_FILES[name]

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Annotated
 
-from bot.intake.flows.catalog import FLOWS_BY_COMMAND, FlowSpec
+from pydantic import Field
+
+from bot.intake.flows.catalog import SPECS_BY_NAME, FlowSpec
 from bot.jobs.start.sent_files import SentFile
 from bot.media.kinds import MediaKind
 
-FLOW_TIMEOUT_S = 10 * 60
 INSTRUMENTAL_WORDS = frozenset({"instrumental", "instrumentalia", "tanpa vokal", "no vocals"})
 
 
 @dataclass(frozen=True, slots=True)
 class FlowState:
+    """Stored as JSON through bot.codec; the keys are those earlier releases wrote."""
+
     command: str
-    chat_id: int
-    user_id: int
+    chat_id: Annotated[int, Field(alias="chat")]
+    user_id: Annotated[int, Field(alias="user")]
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     files: tuple[SentFile, ...] = ()
     texts: dict[str, str] = field(default_factory=dict)
-    started_at: float = field(default_factory=time.time)
+    started_at: Annotated[float, Field(alias="started")] = field(default_factory=time.time)
+    # The style keyboard a waiting photo was offered under: only a press there may take it.
+    keyboard_message_id: Annotated[int | None, Field(alias="keyboard")] = None
 
     @property
     def spec(self) -> FlowSpec:
-        return FLOWS_BY_COMMAND[self.command]
+        return SPECS_BY_NAME[self.command]
 
     def missing_media(self) -> tuple[MediaKind, ...]:
         have = {f.kind for f in self.files}
@@ -56,25 +60,3 @@ class FlowState:
         if name == "lyrics" and value.strip().lower() in INSTRUMENTAL_WORDS:
             value = ""  # an instrumental: no lyrics
         return replace(self, texts={**self.texts, name: value})
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "command": self.command, "chat": self.chat_id, "user": self.user_id,
-                "id": self.id, "files": [f.to_json() for f in self.files],
-                "texts": self.texts, "started": self.started_at,
-            }
-        )  # fmt: skip
-
-    @classmethod
-    def from_json(cls, raw: str) -> FlowState:
-        data: dict[str, Any] = json.loads(raw)
-        return cls(
-            command=str(data["command"]),
-            chat_id=int(data["chat"]),
-            user_id=int(data["user"]),
-            id=str(data["id"]),
-            files=tuple(SentFile.from_json(f) for f in data.get("files", [])),
-            texts=dict(data.get("texts", {})),
-            started_at=float(data["started"]),
-        )

@@ -1,5 +1,5 @@
-"""Flows in Redis: any replica continues a user's flow, and one that sits idle for 10 minutes
-is closed with a polite word."""
+"""Flows in Redis: any replica continues a user's flow, one left idle past its spec's timeout is
+closed (with a polite word, if its spec says so), and a waiting photo is taken at most once."""
 
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from functools import partial
 
 from redis.asyncio import Redis
 
+from bot import codec
 from bot import constants as k
-from bot.intake.flows.state import FLOW_TIMEOUT_S, FlowState
+from bot.intake.flows import legacy
+from bot.intake.flows.catalog import WAITING_PHOTO, FlowSpec
+from bot.intake.flows.state import FlowState
 from bot.loops import every
 
 log = logging.getLogger(__name__)
 
 EXPIRY_CHECK_EVERY_S = 15.0
 EXPIRY_BATCH = 100
+# An announced flow's record outlives its deadline by this much, so the expiry check can still
+# read whom to tell after a pause (a restart, a Redis failover).
+NOTICE_GRACE_S = 3600
 
 # KEYS: deadlines zset. ARGV: now, limit. Removes due flows (only the flow instance that was
 # scheduled: a newer flow of the same user keeps going) and returns them.
@@ -43,40 +49,114 @@ end
 return out
 """
 
+# KEYS: flow, deadlines zset, legacy waiting photo. ARGV: chat, user, flow name ("" = any),
+# keyboard message id ("" = any), the waiting photo's flow name (what a legacy record is).
+# Removes and returns {source, record}: the user's flow if it matches, else a matching legacy
+# record; with neither filter (a drop) both go. A button press compares its message here, in
+# one step, so two presses (even on two replicas) take the photo once.
+TAKE = """
+local function decoded(raw)
+  local ok, data = pcall(cjson.decode, raw)
+  if ok and type(data) == 'table' then return data end
+  return {}
+end
+local function matches(data, name)
+  return (ARGV[3] == '' or name == ARGV[3])
+     and (ARGV[4] == '' or tostring(data['keyboard']) == ARGV[4])
+end
+local taken = false
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local data = decoded(raw)
+  if matches(data, data['command']) then
+    redis.call('DEL', KEYS[1])
+    redis.call('ZREM', KEYS[2], ARGV[1] .. ':' .. ARGV[2] .. ':' .. tostring(data['id']))
+    taken = {'flow', raw}
+  end
+end
+if taken and (ARGV[3] ~= '' or ARGV[4] ~= '') then return taken end
+local old = redis.call('GET', KEYS[3])
+if old and matches(decoded(old), ARGV[5]) then
+  redis.call('DEL', KEYS[3])
+  taken = taken or {'legacy', old}
+end
+return taken
+"""
+
+
+def record_ttl_s(spec: FlowSpec) -> int:
+    """How long Redis keeps a flow's record: a silent flow's ends exactly at its deadline."""
+    return int(spec.timeout_s) + (NOTICE_GRACE_S if spec.timeout_told else 0)
+
 
 def _key(chat_id: int, user_id: int) -> str:
     return k.FLOW_KEY.format(chat_id=chat_id, user_id=user_id)
 
 
+def _member(state: FlowState) -> str:
+    return f"{state.chat_id}:{state.user_id}:{state.id}"
+
+
 class FlowStore:
-    def __init__(self, redis: Redis, timeout_s: float = FLOW_TIMEOUT_S) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._timeout_s = timeout_s
         self._take_expired = redis.register_script(TAKE_EXPIRED)
+        self._take = redis.register_script(TAKE)
 
     async def get(self, chat_id: int, user_id: int) -> FlowState | None:
         raw = await self._redis.get(_key(chat_id, user_id))
-        return FlowState.from_json(str(raw)) if raw else None
+        return codec.loads(FlowState, raw) if raw else None
 
     async def save(self, state: FlowState) -> None:
-        """Store the flow; each step gives the user another full timeout."""
-        member = f"{state.chat_id}:{state.user_id}:{state.id}"
+        """Store the flow (in place of any other of the user's); each step gives the user
+        another full timeout."""
+        spec = state.spec
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(_key(state.chat_id, state.user_id), state.to_json(),
-                     ex=int(self._timeout_s) + 3600)  # fmt: skip
-            pipe.zadd(k.FLOW_DEADLINES_KEY, {member: time.time() + self._timeout_s})
+            pipe.set(_key(state.chat_id, state.user_id), codec.dumps(state),
+                     ex=record_ttl_s(spec))  # fmt: skip
+            pipe.zadd(k.FLOW_DEADLINES_KEY, {_member(state): time.time() + spec.timeout_s})
             await pipe.execute()
 
     async def clear(self, state: FlowState) -> None:
-        member = f"{state.chat_id}:{state.user_id}:{state.id}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(_key(state.chat_id, state.user_id))
-            pipe.zrem(k.FLOW_DEADLINES_KEY, member)
+            pipe.zrem(k.FLOW_DEADLINES_KEY, _member(state))
             await pipe.execute()
+
+    async def take_photo(
+        self, chat_id: int, user_id: int, keyboard_message_id: int | None = None
+    ) -> FlowState | None:
+        """Remove and return the photo waiting for a style; with a keyboard id, only if it
+        waits under that one (a forged button on another message takes nothing)."""
+        found = await self._run_take(chat_id, user_id, WAITING_PHOTO.command, keyboard_message_id)
+        if not found:
+            return None
+        source, raw = found
+        if source == "legacy":
+            return legacy.waiting_photo(str(raw), chat_id, user_id)
+        return codec.loads(FlowState, raw)
+
+    async def drop(self, chat_id: int, user_id: int) -> bool:
+        """End whatever the user's flow or waiting photo is; whether there was one."""
+        return bool(await self._run_take(chat_id, user_id, "", None))
+
+    async def _run_take(
+        self, chat_id: int, user_id: int, name: str, keyboard_message_id: int | None
+    ) -> list[str] | None:
+        keys = [
+            _key(chat_id, user_id),
+            k.FLOW_DEADLINES_KEY,
+            k.LEGACY_WAITING_PHOTO_KEY.format(chat_id=chat_id, user_id=user_id),
+        ]
+        keyboard = "" if keyboard_message_id is None else str(keyboard_message_id)
+        found = await self._take(
+            keys=keys, args=[chat_id, user_id, name, keyboard, WAITING_PHOTO.command]
+        )
+        return list(found) if found else None
 
     async def take_expired(self, now: float) -> list[FlowState]:
         raws = await self._take_expired(keys=[k.FLOW_DEADLINES_KEY], args=[repr(now), EXPIRY_BATCH])
-        return [FlowState.from_json(str(raw)) for raw in raws]
+        return [codec.loads(FlowState, raw) for raw in raws]
 
     async def run_expiry(
         self,
@@ -84,12 +164,14 @@ class FlowStore:
         stopping: asyncio.Event,
         every_s: float = EXPIRY_CHECK_EVERY_S,
     ) -> None:
-        """Close idle flows until stopped, telling each user once (at whichever replica)."""
+        """Close idle flows until stopped, telling each user once (at whichever replica) when
+        the flow's spec says so."""
         await every(every_s, partial(self._expire, tell), stopping, what="flow expiry check")
 
     async def _expire(self, tell: Callable[[FlowState], Awaitable[None]]) -> None:
         for state in await self.take_expired(time.time()):
             try:
-                await tell(state)
+                if state.spec.timeout_told:
+                    await tell(state)
             except Exception:
                 log.exception("flow %s: timeout notice failed", state.id)

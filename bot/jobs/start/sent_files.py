@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from bot import codec
 from bot.media.kinds import MediaKind
 from bot.models.limits import InputFile
 
@@ -36,13 +35,3 @@ class SentFile:
         return InputFile(
             self.kind, self.mime_type, self.file_size, self.seconds, self.width, self.height
         )
-
-    # Kept for bot/intake/pending.py and bot/intake/flows/, which move onto the codec
-    # themselves (another change); new code calls codec.dump / codec.load.
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = codec.dump(self)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SentFile:
-        return codec.load(cls, data)
