@@ -39,9 +39,20 @@ from bot.jobs.background.reconciler import Reconciler, reconcile_interval
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver.deliverer import Deliverer
 from bot.jobs.deliver.subscriber import Subscriber
-from bot.jobs.start.admission import Admissions, UserLimits
-from bot.jobs.start.failover import Failover
-from bot.jobs.start.service import JobService, SubmitConfig
+from bot.jobs.start import (
+    Admissions,
+    Failover,
+    Inputs,
+    JobRecords,
+    JobService,
+    ProviderWatch,
+    Router,
+    StartStatus,
+    SubmitConfig,
+    Submitter,
+    UserLimits,
+    telegram_policy,
+)
 from bot.jobs.store import JobStore
 from bot.media.fetch import MediaFetcher, make_media_session, policy_from_settings
 from bot.media.spool import clear_stale
@@ -224,31 +235,34 @@ async def _build_deps(app: web.Application, application: PtbApp) -> Deps:
     )
     user_settings = UserSettings(redis, REGISTRY, {"video_engine": settings.video_engine})
     failover = Failover(redis, settings.failover_cooldown_seconds)
+    provider_order = {
+        Capability.TEXT_TO_IMAGE: settings.text_to_image_providers,
+        Capability.IMAGE_TO_VIDEO: settings.image_to_video_providers,
+    }
+    router = Router(REGISTRY, providers.keys(), failover, provider_order)
+    status = StartStatus(application.bot, store, notices, progress)
+    alerts = AdminAlerts(redis, application.bot, settings.admin_ids)
+    telegram_files = telegram_policy(settings.telegram_api_base_url.host or "")
     service = JobService(
-        store=store,
-        admissions=Admissions(redis, REGISTRY.longest_job_s),
-        storage=storage,
-        providers=providers,
-        registry=REGISTRY,
-        bot=application.bot,
-        http=app[HTTP],
-        notices=notices,
-        progress=progress,
-        alerts=AdminAlerts(redis, application.bot, settings.admin_ids),
         user_settings=user_settings,
-        failover=failover,
-        metrics=app[METRICS],
-        config=SubmitConfig(
-            public_base_url=settings.base_url(),
-            callback_secret=secret,
-            signed_url_ttl_s=settings.signed_url_ttl,
-            poll_after_s=settings.poll_after_seconds,
+        router=router,
+        admissions=Admissions(
+            redis,
+            REGISTRY.longest_job_s,
             limits=UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour),
             admin_ids=settings.admin_ids,
-            provider_order={
-                Capability.TEXT_TO_IMAGE: settings.text_to_image_providers,
-                Capability.IMAGE_TO_VIDEO: settings.image_to_video_providers,
-            },
+        ),
+        inputs=Inputs(application.bot, MediaFetcher(app[HTTP], telegram_files), storage),
+        records=JobRecords(store, settings.poll_after_seconds, app[METRICS]),
+        status=status,
+        submitter=Submitter(
+            store=store,
+            storage=storage,
+            providers=providers,
+            router=router,
+            watch=ProviderWatch(failover, alerts, app[METRICS]),
+            status=status,
+            config=SubmitConfig(settings.base_url(), secret, settings.signed_url_ttl),
         ),
     )
     return Deps(
@@ -310,7 +324,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         deps.store,
         deps.storage,
         deps.registry,
-        deps.service.submit_step,
+        deps.service.submitter.submit_step,
         poll_after_s=deps.settings.poll_after_seconds,
         owner=owner,
     )

@@ -12,7 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start import SentFile
 
 # Telegram sends an album's updates within a fraction of a second of each other.
 ALBUM_QUIET_S = 1.5

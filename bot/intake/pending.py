@@ -9,7 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot import constants as k
-from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start import SentFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND, FlowSpec
-from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start import SentFile
 from bot.media.kinds import MediaKind
 
 FLOW_TIMEOUT_S = 10 * 60
