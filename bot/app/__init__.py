@@ -336,6 +336,7 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         owner=owner,
         metrics=app[METRICS],
         steps=steps,
+        registry=deps.registry,
     )
     subscriber = Subscriber(deps.redis, deps.store, deliverer)
     reconciler = Reconciler(

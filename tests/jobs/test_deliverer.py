@@ -30,6 +30,7 @@ from bot.jobs.deliver.retry import RetryPolicy
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
+from bot.models import REGISTRY
 from bot.providers.base import ResultMedia
 from bot.sandbox.emulators.telegram import ApiCall, TelegramEmulator
 from bot.storage.local import LocalStorage
@@ -87,7 +88,7 @@ async def deliverer(
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
     async with make_media_session(policy, dns=dns) as session:
         fetcher = MediaFetcher(session, policy, tmp_path)
-        yield Deliverer(JobStore(redis), bot, fetcher, storage, "me", FAST)
+        yield Deliverer(JobStore(redis), bot, fetcher, storage, "me", FAST, registry=REGISTRY)
     assert await files_in(tmp_path) == []
 
 
@@ -203,7 +204,9 @@ async def test_a_job_waiting_for_its_retry_is_not_handed_out_early(
     job = await final_job(redis, host.route("/down.png", status(503)))
     async with make_media_session(policy) as session:
         fetcher = MediaFetcher(session, policy, tmp_path)
-        deliverer = Deliverer(JobStore(redis), bot, fetcher, storage, "me", slow_retry)
+        deliverer = Deliverer(
+            JobStore(redis), bot, fetcher, storage, "me", slow_retry, registry=REGISTRY
+        )
 
         first = await deliverer.deliver(job.id)
         again = await deliverer.deliver(job.id)  # as pub/sub catch-up or another replica would

@@ -32,7 +32,9 @@ from bot.jobs.store import JobStore
 from bot.keyed_locks import KeyedLocks
 from bot.log_context import bind_job_id
 from bot.media.fetch import MediaFetcher
+from bot.media.kinds import MediaKind
 from bot.metrics import DeliveryRetry, Finish, Metrics
+from bot.models import Registry
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -59,15 +61,20 @@ class Deliverer:
         policy: RetryPolicy | None = None,
         metrics: Metrics | None = None,
         steps: ChainSteps | None = None,
+        *,
+        registry: Registry,
     ) -> None:
         self._store = store
+        self._registry = registry  # what each job makes, for what its user is told
         self._metrics = metrics or Metrics()
         self._bot = bot
         self._owner = owner
         self._policy = policy or RetryPolicy()
         self._steps = steps
         keep = steps.keep if steps is not None else None
-        self._results = ResultSender(store, bot, fetcher, storage, owner, self._policy, keep)
+        self._results = ResultSender(
+            store, bot, fetcher, storage, owner, self._policy, registry, keep
+        )
         self._chat_locks = KeyedLocks()
 
     async def deliver(self, job_id: str) -> bool:
@@ -125,7 +132,7 @@ class Deliverer:
                 if _sent(job) and self._steps and await self._steps.advance(job, self._owner):
                     return Handled.NEXT_STEP  # the status message stays, for the next step
             else:
-                await self._send_failure(job, failure_text(job))
+                await self._send_failure(job, failure_text(job, output_kind(self._registry, job)))
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
@@ -164,11 +171,11 @@ class Deliverer:
         makes (a video, a track...)."""
         total = len(results_to_send(job))
         sent = _sent(job)
-        output = output_kind(job)
+        output = output_kind(self._registry, job)
         if sent == 0:
             unusable = ResultMark.UNUSABLE in job.result_marks.values()
             kind = FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY
-            await self._send_failure(job, failure_text(job, kind))
+            await self._send_failure(job, failure_text(job, output, kind))
         elif sent < total:
             await self._say(job, texts.results_missing(total - sent, total, output))
 
@@ -179,7 +186,7 @@ class Deliverer:
             if job.outcome == JobState.SUCCEEDED:
                 await self._report(job)
             else:
-                await self._send_failure(job, failure_text(job))
+                await self._send_failure(job, failure_text(job, output_kind(self._registry, job)))
         except Exception:  # whatever broke the deliveries may break this too
             log.exception("job %s: could not tell the user", job.id)
 
@@ -214,10 +221,9 @@ def _sent(job: Job) -> int:
     return sum(1 for mark in job.result_marks.values() if mark is ResultMark.SENT)
 
 
-def failure_text(job: Job, found: FailureKind | None = None) -> str:
-    """What the user hears of a failed job, or of one whose results could not be sent
-    (`found`); a chain's job names the step that failed."""
-    output = output_kind(job)
+def failure_text(job: Job, output: MediaKind, found: FailureKind | None = None) -> str:
+    """What the user hears of a failed job that makes `output`, or of one whose results could
+    not be sent (`found`); a chain's job names the step that failed."""
     if job.steps > 1:
         reason = job.error_message if found is None else ""
         return texts.step_failed(output, found or job.fail_kind, reason, job.chain)
