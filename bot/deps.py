@@ -15,8 +15,7 @@ from bot.intake.flows.store import FlowStore
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
-from bot.jobs.start.failover import Failover
-from bot.jobs.start.service import JobService
+from bot.jobs.start import Failover, JobService
 from bot.jobs.store import JobStore
 from bot.models import Registry
 from bot.providers.base import Provider

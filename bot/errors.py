@@ -8,6 +8,7 @@ PhotobotError
 ├── MediaFetchError      a result file could not be used; `transient` says if a retry may help
 │   ├── TransientFetchError   5xx, 408, 429, timeouts, connection errors, too many open files
 │   └── PermanentFetchError   malformed URL, refused by the guard, other 4xx, too big
+│       ├── FileTooLarge      the file is over the size cap (declared, or while streaming)
 │       └── MediaMismatch     the file is not what the job produces (HTML for an image, a bomb)
 └── StartupError         start-up cannot go on; the message is one plain line, safe to print
 """
@@ -99,6 +100,10 @@ class TransientFetchError(MediaFetchError):
 
 class PermanentFetchError(MediaFetchError):
     """The URL or the file can never be delivered; retrying would not help."""
+
+
+class FileTooLarge(PermanentFetchError):
+    """The file is bigger than the download may be: refused before or while it streams."""
 
 
 class MediaMismatch(PermanentFetchError):

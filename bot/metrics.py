@@ -62,7 +62,12 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        self._jobs(self.registry)
+        self._traffic(self.registry)
+        self._state(self.registry)
+
+    def _jobs(self, r: CollectorRegistry) -> None:
+        """Each job's start and end, and how long its user waited."""
         self._started = Counter(
             "photobot_jobs_started", "Jobs created.", ["model", "provider"], registry=r
         )
@@ -87,6 +92,9 @@ class Metrics:
             buckets=CALLBACK_TO_CHAT_BUCKETS_S,
             registry=r,
         )
+
+    def _traffic(self, r: CollectorRegistry) -> None:
+        """What went over the wire: callbacks, Telegram's flood control, retries, errors."""
         self._callbacks = Counter(
             "photobot_callbacks",
             "Provider callbacks, by the HTTP status they were answered with.",
@@ -112,6 +120,9 @@ class Metrics:
             ["provider", "kind"],
             registry=r,
         )
+
+    def _state(self, r: CollectorRegistry) -> None:
+        """Read from Redis at scrape time (bot/web/metrics.py)."""
         self.jobs_in_flight = Gauge(
             "photobot_jobs_in_flight",
             "Jobs waiting for their provider (read from Redis at scrape time; the same on "

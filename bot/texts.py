@@ -121,6 +121,9 @@ REJECTED_NO_REASON = "it didn't pass the content checks"
 MAX_REASON_CHARS = 300
 
 ADMIN_ALERT = "Photobot alert: {what}. Provider said: {reason}"
+# The {what} of an ADMIN_ALERT when a job failed for a reason only the operator can fix.
+KEY_REFUSED_ALERT = "the {provider} API key was refused"
+NO_CREDITS_ALERT = "{provider} credits are used up"
 # Why a provider is passed over, as admins read it in an alert and in /stats.
 PROVIDER_TROUBLE = {
     FailureKind.MISCONFIGURED: "refused the API key",
@@ -145,6 +148,12 @@ def failover_alert(exc: ProviderError, to: str, minutes: float) -> str:
 
 def failover_back(provider: str) -> str:
     return FAILOVER_BACK.format(provider=provider)
+
+
+def operator_alert(kind: FailureKind, provider: str) -> str:
+    """The {what} of an ADMIN_ALERT for a failure only the operator can fix."""
+    template = NO_CREDITS_ALERT if kind is FailureKind.NO_CREDITS else KEY_REFUSED_ALERT
+    return template.format(provider=provider)
 
 
 def failure_text(kind: str, reason: str = "") -> str:

@@ -152,7 +152,7 @@ async def test_json_log_of_a_whole_job_is_one_object_a_line_with_the_job_id(
     assert f"job {job_id} delivered (succeeded)" in messages
     # Our lines about the job all name it: intake, callback, delivery, status messages.
     assert [line for line in lines if job_id in line["message"] and line not in of_job] == []
-    assert {"bot.jobs.start.service", "bot.web.callbacks", "bot.jobs.deliver.deliverer"} <= {
+    assert {"bot.jobs.start.create", "bot.web.callbacks", "bot.jobs.deliver.deliverer"} <= {
         line["logger"] for line in of_job
     }
     # Libraries' lines logged while working on the job name it too.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -18,15 +19,29 @@ from bot.intake.screening import UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
 from bot.jobs.chains import ChainSteps
-from bot.jobs.deliver import Deliverer, Subscriber
-from bot.jobs.start.admission import Admissions, UserLimits
-from bot.jobs.start.failover import Failover
-from bot.jobs.start.service import JobService, SubmitConfig
+from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
+from bot.jobs.deliver.results import ResultSender
+from bot.jobs.start import (
+    Admissions,
+    Failover,
+    Inputs,
+    JobRecords,
+    JobService,
+    ProviderWatch,
+    Router,
+    StartStatus,
+    SubmitConfig,
+    Submitter,
+    UserLimits,
+    telegram_policy,
+)
 from bot.media.fetch import MediaFetcher
 from bot.metrics import Metrics
 from bot.models import REGISTRY
 from bot.models.spec import Capability
 from bot.providers import build_providers
+from bot.providers.base import Provider
+from bot.storage import Storage
 from bot.users import UserSettings
 from bot.web.keys import HTTP, METRICS, REDIS, SETTINGS
 
@@ -54,22 +69,9 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     )
     user_settings = UserSettings(redis, registry, {"video_engine": settings.video_engine})
     failover = Failover(redis, settings.failover_cooldown_seconds)
-    service = JobService(
-        store=store,
-        admissions=Admissions(redis, registry.longest_job_s),
-        storage=storage,
-        providers=providers,
-        registry=registry,
-        bot=bot,
-        http=app[HTTP],
-        notices=notices,
-        progress=progress,
-        alerts=AdminAlerts(redis, bot, settings.admin_ids),
-        user_settings=user_settings,
-        failover=failover,
-        metrics=app[METRICS],
-        config=_submit_config(settings, secret),
-    )
+    status = StartStatus(bot, store, notices, progress)
+    service = _job_service(app, bot, store, storage, providers, failover, user_settings, status,
+                           secret)  # fmt: skip
     return Deps(
         settings=settings,
         redis=redis,
@@ -89,19 +91,50 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     )
 
 
-def _submit_config(settings: Settings, secret: bytes) -> SubmitConfig:
-    return SubmitConfig(
-        public_base_url=settings.base_url(),
-        callback_secret=secret,
-        signed_url_ttl_s=settings.signed_url_ttl,
-        poll_after_s=settings.poll_after_seconds,
-        limits=UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour),
-        admin_ids=settings.admin_ids,
-        provider_order={
-            Capability.TEXT_TO_IMAGE: settings.text_to_image_providers,
-            Capability.IMAGE_TO_VIDEO: settings.image_to_video_providers,
-        },
+def _job_service(
+    app: web.Application,
+    bot: ExtBot[int],
+    store: JobStore,
+    storage: Storage,
+    providers: Mapping[str, Provider],
+    failover: Failover,
+    user_settings: UserSettings,
+    status: StartStatus,
+    secret: bytes,
+) -> JobService:
+    """The one way a job starts, and the parts it starts with (bot/jobs/start/)."""
+    settings, redis, metrics = app[SETTINGS], app[REDIS], app[METRICS]
+    router = Router(REGISTRY, providers.keys(), failover, _provider_order(settings))
+    alerts = AdminAlerts(redis, bot, settings.admin_ids)
+    limits = UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour)
+    telegram_files = telegram_policy(settings.telegram_api_base_url.host or "")
+    submitter = Submitter(
+        store=store,
+        storage=storage,
+        providers=providers,
+        router=router,
+        watch=ProviderWatch(failover, alerts, metrics),
+        status=status,
+        config=SubmitConfig(settings.base_url(), secret, settings.signed_url_ttl),
     )
+    return JobService(
+        user_settings=user_settings,
+        router=router,
+        admissions=Admissions(
+            redis, REGISTRY.longest_job_s, limits=limits, admin_ids=settings.admin_ids
+        ),
+        inputs=Inputs(bot, MediaFetcher(app[HTTP], telegram_files), storage),
+        records=JobRecords(store, settings.poll_after_seconds, metrics),
+        status=status,
+        submitter=submitter,
+    )
+
+
+def _provider_order(settings: Settings) -> dict[Capability, tuple[str, ...]]:
+    return {
+        Capability.TEXT_TO_IMAGE: settings.text_to_image_providers,
+        Capability.IMAGE_TO_VIDEO: settings.image_to_video_providers,
+    }
 
 
 def build_delivery(
@@ -109,11 +142,13 @@ def build_delivery(
 ) -> Delivery:
     """The deliverer behind both paths, and the chain steps it and the reconciler move on."""
     poll_after_s = deps.settings.poll_after_seconds
-    steps = ChainSteps(deps.store, deps.storage, deps.registry, deps.service.submit_step,
+    steps = ChainSteps(deps.store, deps.storage, deps.registry, deps.service.submitter.submit_step,
                        poll_after_s=poll_after_s, owner=owner)  # fmt: skip
-    deliverer = Deliverer(
-        deps.store, bot, fetcher, deps.storage, owner=owner, metrics=metrics, steps=steps
-    )
+    policy = RetryPolicy()
+    results = ResultSender(deps.store, bot, fetcher, deps.storage, owner, policy, deps.registry,
+                           steps.keep)  # fmt: skip
+    deliverer = Deliverer(results, deps.store, bot, owner=owner, policy=policy, metrics=metrics,
+                          steps=steps)  # fmt: skip
     reconciler = Reconciler(
         deps.store,
         deps.providers,

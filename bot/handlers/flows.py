@@ -15,8 +15,7 @@ from bot.handlers.jobs import start_job
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND, QUICK_CAPABILITY, FlowSpec
 from bot.intake.flows.state import FlowState
 from bot.intake.rules import normalize_prompt
-from bot.jobs.start.sent_files import SentFile
-from bot.jobs.start.service import JobRequest
+from bot.jobs.start import JobRequest, SentFile
 from bot.media.kinds import MediaKind
 from bot.models.limits import Problem
 from bot.models.spec import Capability

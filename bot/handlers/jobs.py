@@ -7,7 +7,7 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters
 from bot.deps import Deps
 from bot.errors import InputRejected
 from bot.intake.rules import refusal_text
-from bot.jobs.start.service import JobRequest
+from bot.jobs.start import JobRequest
 
 
 async def start_job(

@@ -19,8 +19,7 @@ from bot.intake.rules import (
     prompt_problem,
     size_problem,
 )
-from bot.jobs.start.sent_files import SentFile
-from bot.jobs.start.service import JobRequest
+from bot.jobs.start import JobRequest, SentFile
 from bot.media.kinds import MediaKind
 from bot.models.spec import Capability
 

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from bot import codec
 from bot import constants as k
-from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start import SentFile
 
 # Telegram sends an album's updates within a fraction of a second of each other.
 ALBUM_QUIET_S = 1.5

@@ -7,7 +7,7 @@ import re
 from bot import texts
 from bot.constants import PROMPT_MAX_CHARS, TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import InputRejected
-from bot.jobs.start.service import InputProblem
+from bot.jobs.start import InputProblem
 
 # Images people send that the model does not take; named so the answer can say which.
 _UNSUPPORTED_IMAGES = {

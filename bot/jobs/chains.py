@@ -45,7 +45,7 @@ class ChainSteps:
         self._store = store
         self._storage = storage
         self._registry = registry
-        self._submit = submit  # JobService.submit_step: the one submit path
+        self._submit = submit  # Submitter.submit_step: the one submit path
         self._poll_after_s = poll_after_s
         self._owner = owner
 

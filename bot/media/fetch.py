@@ -24,7 +24,7 @@ from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from bot.constants import RESULT_DOWNLOAD_TIMEOUT_S, RESULT_MAX_BYTES
-from bot.errors import MediaFetchError, PermanentFetchError, TransientFetchError
+from bot.errors import FileTooLarge, MediaFetchError, PermanentFetchError, TransientFetchError
 from bot.media.sniff import SNIFF_BYTES, MediaInfo, sniff
 from bot.media.spool import Spool
 
@@ -206,12 +206,12 @@ class MediaFetcher:
 
     async def _save(self, response: aiohttp.ClientResponse, limit: int) -> FetchedMedia:
         if response.content_length is not None and response.content_length > limit:
-            raise PermanentFetchError("file too large")
+            raise FileTooLarge("file too large")
         spool = await Spool.create(self._tmp_dir, SNIFF_BYTES)
         try:
             async for chunk in response.content.iter_chunked(CHUNK_BYTES):
                 if spool.size + len(chunk) > limit:
-                    raise PermanentFetchError("file too large")
+                    raise FileTooLarge("file too large")
                 await spool.write(chunk)
             path = await spool.finish()
         except BaseException:

@@ -26,10 +26,12 @@ from bot import texts
 from bot.errors import FailureKind
 from bot.flood import SendRateLimiter
 from bot.jobs.deliver.deliverer import Deliverer
+from bot.jobs.deliver.results import ResultSender
 from bot.jobs.deliver.retry import RetryPolicy
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.media.fetch import FetchPolicy, MediaFetcher, make_media_session
+from bot.models import REGISTRY
 from bot.providers.base import ResultMedia
 from bot.sandbox.emulators.telegram import ApiCall, TelegramEmulator
 from bot.storage.local import LocalStorage
@@ -87,8 +89,20 @@ async def deliverer(
     policy = FetchPolicy(allow_private=True, timeout_s=5.0)
     async with make_media_session(policy, dns=dns) as session:
         fetcher = MediaFetcher(session, policy, tmp_path)
-        yield Deliverer(JobStore(redis), bot, fetcher, storage, "me", FAST)
+        yield deliverer_of(JobStore(redis), bot, fetcher, storage, FAST)
     assert await files_in(tmp_path) == []
+
+
+def deliverer_of(
+    store: JobStore,
+    bot: ExtBot[int],
+    fetcher: MediaFetcher,
+    storage: LocalStorage,
+    policy: RetryPolicy,
+) -> Deliverer:
+    """A deliverer holding the lease as "me", wired as the app wires one (no chains)."""
+    results = ResultSender(store, bot, fetcher, storage, "me", policy, REGISTRY)
+    return Deliverer(results, store, bot, owner="me", policy=policy)
 
 
 async def final_job(redis: Redis, *urls: str, created_ago_s: float = 0.0) -> Job:
@@ -203,7 +217,7 @@ async def test_a_job_waiting_for_its_retry_is_not_handed_out_early(
     job = await final_job(redis, host.route("/down.png", status(503)))
     async with make_media_session(policy) as session:
         fetcher = MediaFetcher(session, policy, tmp_path)
-        deliverer = Deliverer(JobStore(redis), bot, fetcher, storage, "me", slow_retry)
+        deliverer = deliverer_of(JobStore(redis), bot, fetcher, storage, slow_retry)
 
         first = await deliverer.deliver(job.id)
         again = await deliverer.deliver(job.id)  # as pub/sub catch-up or another replica would

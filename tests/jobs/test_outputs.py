@@ -7,6 +7,7 @@ import pytest
 from bot.jobs.deliver.outputs import output_kind, result_kind
 from bot.jobs.record import Job
 from bot.media.kinds import MediaKind
+from bot.models import REGISTRY
 from bot.providers.base import ResultMedia
 
 
@@ -26,11 +27,11 @@ def job(model: str) -> Job:
     ],
 )
 def test_a_jobs_output_is_its_models(model: str, kind: MediaKind) -> None:
-    assert output_kind(job(model)) is kind
+    assert output_kind(REGISTRY, job(model)) is kind
 
 
 def test_a_results_own_kind_wins() -> None:
     music = job("suno/generate")
 
-    assert result_kind(music, ResultMedia("u", MediaKind.IMAGE)) is MediaKind.IMAGE
-    assert result_kind(music, ResultMedia("u")) is MediaKind.AUDIO
+    assert result_kind(REGISTRY, music, ResultMedia("u", MediaKind.IMAGE)) is MediaKind.IMAGE
+    assert result_kind(REGISTRY, music, ResultMedia("u")) is MediaKind.AUDIO

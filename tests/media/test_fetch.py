@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.errors import MediaFetchError, PermanentFetchError, TransientFetchError
+from bot.errors import FileTooLarge, MediaFetchError, PermanentFetchError, TransientFetchError
 from bot.media.fetch import FetchPolicy, MediaFetcher, discard, make_media_session
 from bot.media.sniff import MediaInfo, MediaKind
 from tests.harness import files_in
@@ -235,6 +235,24 @@ async def test_too_big_is_permanent(
     error = await refusal(fetcher, host.route("/x.png", ok(png(padding=2000))))
 
     assert isinstance(error, PermanentFetchError) and str(error) == "file too large"
+
+
+async def test_too_big_says_so_whether_declared_or_streamed(
+    host: ResultHost, make_fetcher: Callable[..., MediaFetcher]
+) -> None:
+    fetcher = make_fetcher(FetchPolicy(allow_private=True, max_bytes=1000, timeout_s=5.0))
+    declared = host.route("/declared.png", ok(png(padding=2000)))
+
+    async def streamed(request: web.BaseRequest) -> web.StreamResponse:
+        response = web.StreamResponse()  # chunked: no Content-Length to refuse up front
+        await response.prepare(request)
+        await response.write(png(padding=2000))
+        return response
+
+    async with serving(streamed) as chunked:
+        for url in (declared, chunked):
+            with pytest.raises(FileTooLarge, match="file too large"):
+                await fetcher.fetch(url)
 
 
 async def test_a_caller_may_lower_the_size_cap_for_one_file(

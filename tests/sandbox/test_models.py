@@ -60,7 +60,7 @@ async def _sketch(sandbox: SandboxClient) -> None:
 async def test_every_model_answers_with_a_sample_of_its_kind(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.jobs.start.service")
+    caplog.set_level(logging.INFO, logger="bot.jobs.start.create")
     async with running_sandbox(tmp_path / "kie") as sandbox:
         await _captioned_photo(sandbox, "make it neon", "photo")
         await _command(sandbox, "/imagine a red fox", "photo")

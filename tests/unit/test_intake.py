@@ -14,7 +14,7 @@ from bot.intake.rules import (
     refusal_text,
     size_problem,
 )
-from bot.jobs.start.service import InputProblem
+from bot.jobs.start import InputProblem
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 from bot.models.spec import IMAGE_TYPES

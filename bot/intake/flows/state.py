@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from bot.intake.flows.catalog import SPECS_BY_NAME, FlowSpec
-from bot.jobs.start.sent_files import SentFile
+from bot.jobs.start import SentFile
 from bot.media.kinds import MediaKind
 
 INSTRUMENTAL_WORDS = frozenset({"instrumental", "instrumentalia", "tanpa vokal", "no vocals"})

@@ -24,16 +24,14 @@ from bot.errors import FailureKind, LeaseLost
 from bot.flood import SendPriority
 from bot.jobs.background.notices import edit_status, reply_to
 from bot.jobs.chains import ChainSteps
-from bot.jobs.deliver.outputs import output_kind
 from bot.jobs.deliver.results import ResultSender, results_to_send
 from bot.jobs.deliver.retry import RetryPolicy
 from bot.jobs.record import Job, JobState, ResultMark
 from bot.jobs.store import JobStore
 from bot.keyed_locks import KeyedLocks
 from bot.log_context import bind_job_id
-from bot.media.fetch import MediaFetcher
+from bot.media.kinds import MediaKind
 from bot.metrics import DeliveryRetry, Finish, Metrics
-from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +49,22 @@ class Deliverer:
 
     def __init__(
         self,
+        results: ResultSender,
         store: JobStore,
         bot: ExtBot[int],
-        fetcher: MediaFetcher,
-        storage: Storage,
+        *,
         owner: str,
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy,
         metrics: Metrics | None = None,
         steps: ChainSteps | None = None,
     ) -> None:
+        self._results = results  # built with the same owner and policy
         self._store = store
         self._metrics = metrics or Metrics()
         self._bot = bot
         self._owner = owner
-        self._policy = policy or RetryPolicy()
+        self._policy = policy
         self._steps = steps
-        keep = steps.keep if steps is not None else None
-        self._results = ResultSender(store, bot, fetcher, storage, owner, self._policy, keep)
         self._chat_locks = KeyedLocks()
 
     async def deliver(self, job_id: str) -> bool:
@@ -125,7 +122,7 @@ class Deliverer:
                 if _sent(job) and self._steps and await self._steps.advance(job, self._owner):
                     return Handled.NEXT_STEP  # the status message stays, for the next step
             else:
-                await self._send_failure(job, failure_text(job))
+                await self._send_failure(job, failure_text(job, self._results.output(job)))
         except Forbidden:
             log.info("job %s: chat %s blocked the bot; dropping", job.id, job.chat_id)
         except TelegramError as exc:
@@ -164,11 +161,11 @@ class Deliverer:
         makes (a video, a track...)."""
         total = len(results_to_send(job))
         sent = _sent(job)
-        output = output_kind(job)
+        output = self._results.output(job)
         if sent == 0:
             unusable = ResultMark.UNUSABLE in job.result_marks.values()
             kind = FailureKind.BAD_RESULT if unusable else FailureKind.DELIVERY
-            await self._send_failure(job, failure_text(job, kind))
+            await self._send_failure(job, failure_text(job, output, kind))
         elif sent < total:
             await self._say(job, texts.results_missing(total - sent, total, output))
 
@@ -179,7 +176,7 @@ class Deliverer:
             if job.outcome == JobState.SUCCEEDED:
                 await self._report(job)
             else:
-                await self._send_failure(job, failure_text(job))
+                await self._send_failure(job, failure_text(job, self._results.output(job)))
         except Exception:  # whatever broke the deliveries may break this too
             log.exception("job %s: could not tell the user", job.id)
 
@@ -214,10 +211,9 @@ def _sent(job: Job) -> int:
     return sum(1 for mark in job.result_marks.values() if mark is ResultMark.SENT)
 
 
-def failure_text(job: Job, found: FailureKind | None = None) -> str:
-    """What the user hears of a failed job, or of one whose results could not be sent
-    (`found`); a chain's job names the step that failed."""
-    output = output_kind(job)
+def failure_text(job: Job, output: MediaKind, found: FailureKind | None = None) -> str:
+    """What the user hears of a failed job that makes `output`, or of one whose results could
+    not be sent (`found`); a chain's job names the step that failed."""
     if job.steps > 1:
         reason = job.error_message if found is None else ""
         return texts.step_failed(output, found or job.fail_kind, reason, job.chain)

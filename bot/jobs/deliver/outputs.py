@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from bot.jobs.record import Job
 from bot.media.kinds import MediaKind
-from bot.models import REGISTRY
+from bot.models import Registry
 from bot.providers.base import ResultMedia
 
 
-def output_kind(job: Job) -> MediaKind:
+def output_kind(registry: Registry, job: Job) -> MediaKind:
     """The kind of file the job's model produces; a model no longer listed made images (records
     from before the registry are image jobs)."""
-    spec = REGISTRY.find(job.model)
+    spec = registry.find(job.model)
     return spec.output if spec is not None else MediaKind.IMAGE
 
 
-def next_output_kind(job: Job) -> MediaKind | None:
+def next_output_kind(registry: Registry, job: Job) -> MediaKind | None:
     """What a chain's next step makes, when the job has one."""
-    chain = REGISTRY.chain(job.chain) if job.has_next_step else None
+    chain = registry.chain(job.chain) if job.has_next_step else None
     if chain is None or job.step + 1 >= len(chain.steps):
         return None
-    spec = REGISTRY.find(chain.steps[job.step + 1].model)
+    spec = registry.find(chain.steps[job.step + 1].model)
     return spec.output if spec is not None else None
 
 
-def result_kind(job: Job, result: ResultMedia) -> MediaKind:
+def result_kind(registry: Registry, job: Job, result: ResultMedia) -> MediaKind:
     """The kind one result must be: its own where the provider said, else the job's."""
-    return result.kind or output_kind(job)
+    return result.kind or output_kind(registry, job)

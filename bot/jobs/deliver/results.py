@@ -18,14 +18,16 @@ from bot.errors import (
 )
 from bot.jobs.deliver.covers import fetch_cover
 from bot.jobs.deliver.links import send_link
-from bot.jobs.deliver.outputs import result_kind
+from bot.jobs.deliver.outputs import output_kind, result_kind
 from bot.jobs.deliver.render import Album, Ready, Send, plan
 from bot.jobs.deliver.retry import RetryPolicy, fetch_with_retries
-from bot.jobs.deliver.upload import send_album, send_file
+from bot.jobs.deliver.upload import caption, send_album, send_file
 from bot.jobs.record import Job, ResultMark
 from bot.jobs.store import JobStore
 from bot.media.check import SendAs, send_as
 from bot.media.fetch import FetchedMedia, MediaFetcher, discard
+from bot.media.kinds import MediaKind
+from bot.models import Registry
 from bot.providers.base import ResultMedia
 from bot.storage import Storage
 
@@ -51,15 +53,21 @@ class ResultSender:
         storage: Storage,
         owner: str,
         policy: RetryPolicy,
+        registry: Registry,
         keep: KeepForNextStep | None = None,
     ) -> None:
         self._store = store
+        self._registry = registry  # what each job's results must be
         self._bot = bot
         self._fetcher = fetcher
         self._storage = storage
         self._owner = owner
         self._policy = policy
         self._keep = keep
+
+    def output(self, job: Job) -> MediaKind:
+        """What the job's model makes, in whose words its user is told what went wrong."""
+        return output_kind(self._registry, job)
 
     async def send_pending(self, job: Job) -> list[int]:
         """Send each unmarked result and mark it; returns those worth trying again later."""
@@ -114,7 +122,7 @@ class ResultSender:
             log.warning("job %s: result %d cannot be fetched: %s", job.id, number, exc)
             return ResultMark.UNREACHABLE
         try:
-            how = send_as(media.info, media.size, result_kind(job, result))
+            how = send_as(media.info, media.size, result_kind(self._registry, job, result))
         except MediaMismatch as exc:
             await discard(media)
             declared = media.content_type[:60]
@@ -154,7 +162,7 @@ class ResultSender:
 
     async def _album(self, job: Job, album: Album) -> list[int]:
         try:
-            await send_album(self._bot, job, album.items)
+            await send_album(self._bot, job, album.items, caption(self._registry, job))
         except BadRequest as exc:
             # Nothing of a refused album went out; each photo then gets its own chance.
             log.info("job %s: album refused (%s); sending its photos one by one", job.id, exc)
@@ -176,7 +184,7 @@ class ResultSender:
             cover = None
             if item.how is SendAs.AUDIO:
                 cover = await fetch_cover(self._fetcher, job.id, item)
-            await send_file(self._bot, job, item, cover)
+            await send_file(self._bot, job, item, caption(self._registry, job), cover)
         await self._mark(job, {item.index: ResultMark.SENT})
         return []
 

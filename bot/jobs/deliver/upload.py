@@ -23,31 +23,34 @@ from bot.jobs.deliver.outputs import next_output_kind, output_kind
 from bot.jobs.deliver.render import Ready, details, filename
 from bot.jobs.record import Job
 from bot.media.check import SendAs
+from bot.models import Registry
 
 log = logging.getLogger(__name__)
 
 
-async def send_file(bot: ExtBot[int], job: Job, item: Ready, cover: bytes | None = None) -> None:
-    """Send one result as its `how` says; one Telegram refuses as a photo, a video or a track
-    goes again as a document."""
+async def send_file(
+    bot: ExtBot[int], job: Job, item: Ready, caption: str, cover: bytes | None = None
+) -> None:
+    """Send one result as its `how` says, with `caption`; one Telegram refuses as a photo, a
+    video or a track goes again as a document."""
     content = await _read(item)
     try:
         try:
-            await _send_as(bot, job, item, content, cover)
+            await _send_as(bot, job, item, content, caption, cover)
         except BadRequest as exc:
             if item.how is SendAs.DOCUMENT:
                 raise
             log.info("job %s: result %d refused as %s (%s); sending it as a file",
                      job.id, item.number, item.how, exc)  # fmt: skip
             file = _streamed(content, filename(job, item))
-            await bot.send_document(job.chat_id, file, **_common(job))
+            await bot.send_document(job.chat_id, file, **_common(job, caption))
     finally:
         # httpx keeps each request in a reference cycle (a response and its stream) until the
         # garbage collector runs; closing lets the bytes go now, not some uploads later.
         content.close()
 
 
-async def send_album(bot: ExtBot[int], job: Job, items: Sequence[Ready]) -> None:
+async def send_album(bot: ExtBot[int], job: Job, items: Sequence[Ready], caption: str) -> None:
     """The photos as one album, captioned on its first item; one sendMediaGroup call."""
     contents: list[io.BytesIO] = []
     try:
@@ -56,7 +59,7 @@ async def send_album(bot: ExtBot[int], job: Job, items: Sequence[Ready]) -> None
         media = [
             InputMediaPhoto(
                 _streamed(content, filename(job, item), attach=True),
-                caption=_caption(job) if number == 0 else None,
+                caption=caption if number == 0 else None,
             )
             for number, (item, content) in enumerate(zip(items, contents, strict=True))
         ]
@@ -69,40 +72,45 @@ async def send_album(bot: ExtBot[int], job: Job, items: Sequence[Ready]) -> None
 
 
 async def _send_as(
-    bot: ExtBot[int], job: Job, item: Ready, content: io.BytesIO, cover: bytes | None
+    bot: ExtBot[int],
+    job: Job,
+    item: Ready,
+    content: io.BytesIO,
+    caption: str,
+    cover: bytes | None,
 ) -> None:
-    file = _streamed(content, filename(job, item))
+    file, common = _streamed(content, filename(job, item)), _common(job, caption)
     if item.how is SendAs.PHOTO:
-        await bot.send_photo(job.chat_id, file, **_common(job))
+        await bot.send_photo(job.chat_id, file, **common)
     elif item.how is SendAs.VIDEO:
         about = details(item)
         await bot.send_video(
             job.chat_id, file, duration=about.duration_s, width=about.width,
-            height=about.height, supports_streaming=True, **_common(job),
+            height=about.height, supports_streaming=True, **common,
         )  # fmt: skip
     elif item.how is SendAs.AUDIO:
         about = details(item)
         await bot.send_audio(
             job.chat_id, file, duration=about.duration_s, title=about.title,
-            performer=texts.AUDIO_PERFORMER, thumbnail=cover, **_common(job),
+            performer=texts.AUDIO_PERFORMER, thumbnail=cover, **common,
         )  # fmt: skip
     else:
-        await bot.send_document(job.chat_id, file, **_common(job))
+        await bot.send_document(job.chat_id, file, **common)
 
 
-def _caption(job: Job) -> str:
+def caption(registry: Registry, job: Job) -> str:
     """The results' caption: "Done…", or before a chain's last step, what comes next."""
-    following = next_output_kind(job)
+    following = next_output_kind(registry, job)
     if following is None:
-        return texts.done(output_kind(job))
+        return texts.done(output_kind(registry, job))
     return texts.preview_caption(following)
 
 
-def _common(job: Job) -> dict[str, Any]:
+def _common(job: Job, caption: str) -> dict[str, Any]:
     """Every result is captioned, replies to the user's message, and comes before status
     edits."""
     return {
-        "caption": _caption(job),
+        "caption": caption,
         "reply_parameters": reply_to(job),
         "rate_limit_args": SendPriority.RESULT,
     }

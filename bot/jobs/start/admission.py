@@ -13,6 +13,8 @@ from enum import IntEnum
 from redis.asyncio import Redis
 
 from bot import constants as k
+from bot.errors import InputRejected
+from bot.jobs.start.request import InputProblem
 
 # KEYS: user hash. ARGV: now, max in flight, max per hour, stale after s, in-flight notice s.
 # Returns {verdict, tell}: verdict 0 admitted (slot taken), 1 too many in flight, 2 hourly cap;
@@ -69,10 +71,19 @@ class UserLimits:
     max_per_hour: int = 0
 
 
+NO_LIMITS = UserLimits()
+
+
 class Verdict(IntEnum):
     ADMITTED = 0
     TOO_MANY_IN_FLIGHT = 1
     HOURLY_CAP = 2
+
+
+_REFUSALS = {
+    Verdict.TOO_MANY_IN_FLIGHT: InputProblem.TOO_MANY_IN_FLIGHT,
+    Verdict.HOURLY_CAP: InputProblem.HOURLY_CAP,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +97,28 @@ class Admission:
 class Admissions:
     """Takes and gives back per-user job slots, atomically across replicas."""
 
-    def __init__(self, redis: Redis, longest_job_s: float = k.JOB_DEADLINE_S) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        longest_job_s: float = k.JOB_DEADLINE_S,
+        *,
+        limits: UserLimits = NO_LIMITS,
+        admin_ids: frozenset[int] = frozenset(),
+    ) -> None:
         self._admit = redis.register_script(ADMIT)
         # Past the longest deadline no job of the user can be in flight: a drifted count heals.
         self._stale_after_s = longest_job_s + 60
         self._release = redis.register_script(RELEASE)
+        self._limits = limits
+        self._admin_ids = admin_ids
+
+    async def take(self, user_id: int) -> Admission:
+        """The user's slot under their limits (admins have none); raises InputRejected when
+        they are at one."""
+        admission = await self.admit(user_id, limits_of(user_id, self._limits, self._admin_ids))
+        if admission.verdict is not Verdict.ADMITTED:
+            raise InputRejected(_REFUSALS[admission.verdict], tell=admission.tell)
+        return admission
 
     async def admit(self, user_id: int, limits: UserLimits) -> Admission:
         now = time.time()
@@ -111,3 +139,8 @@ class Admissions:
         await self._release(
             keys=[k.USER_KEY.format(user_id=admission.user_id)], args=[admission.hour]
         )
+
+
+def limits_of(user_id: int, limits: UserLimits, admin_ids: frozenset[int]) -> UserLimits:
+    """Admins are never capped."""
+    return NO_LIMITS if user_id in admin_ids else limits

@@ -1,0 +1,35 @@
+"""What a caller asks for to start a job, and why its input may be refused before one starts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.jobs.start.sent_files import SentFile
+from bot.models.spec import Capability
+
+
+class InputProblem:
+    """Reasons an input is refused before any job starts (keys of InputRejected)."""
+
+    NOT_AN_IMAGE = "not_an_image"
+    NOT_A_VIDEO = "not_a_video"
+    TOO_BIG_FOR_TELEGRAM = "too_big_for_telegram"
+    DOWNLOAD_FAILED = "download_failed"
+    TOO_MANY_IN_FLIGHT = "too_many_in_flight"
+    HOURLY_CAP = "hourly_cap"
+    OVER_LIMIT = "over_limit"  # a model's limit: the exception carries the Problem
+    UNAVAILABLE = "unavailable"  # no model serves this right now
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """Everything needed to start a job, free of Telegram types."""
+
+    chat_id: int
+    user_id: int
+    capability: Capability
+    files: tuple[SentFile, ...] = ()  # in the order the user sent them
+    texts: Mapping[str, str] = field(default_factory=dict)  # prompt, lyrics, style, title
+    reply_to_message_id: int | None = None
+    status_message_id: int | None = None  # a message to edit, instead of a new one

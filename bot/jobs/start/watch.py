@@ -1,0 +1,53 @@
+"""How providers fare at submit: each outcome counted (Redis for failover and /stats, metrics),
+and the admins told once when one goes into or out of a cool-down or needs the operator."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot import texts
+from bot.errors import FailureKind, ProviderError
+from bot.jobs.start.failover import Failover
+from bot.metrics import Metrics
+
+# Failures only the operator can fix, by the alert key's suffix (one alert per key and period).
+_OPERATOR_PROBLEMS = {FailureKind.MISCONFIGURED: "auth", FailureKind.NO_CREDITS: "credits"}
+
+
+class Alerts(Protocol):
+    """Telling the admins (bot.admin.AdminAlerts, wired in by the app)."""
+
+    async def tell(self, text: str) -> None: ...
+
+    async def notify(self, reason_key: str, what: str, provider_reason: str) -> None: ...
+
+
+class ProviderWatch:
+    """The one place a submit's outcome for its provider is recorded and told."""
+
+    def __init__(self, failover: Failover, alerts: Alerts, metrics: Metrics) -> None:
+        self._failover = failover
+        self._alerts = alerts
+        self._metrics = metrics
+
+    async def failed(self, provider: str, exc: ProviderError) -> None:
+        await self._failover.failed(provider, exc)
+
+    async def moved(self, exc: ProviderError, to: str) -> None:
+        """A job left the failed provider for `to`: its cool-down starts (told once)."""
+        if await self._failover.trip(exc.provider, exc.kind):
+            minutes = self._failover.cooldown_s / 60
+            await self._alerts.tell(texts.failover_alert(exc, to, minutes))
+        self._metrics.provider_error(exc.provider, exc.kind)
+
+    async def succeeded(self, provider: str) -> None:
+        """A good submit; the first since jobs were moved away is told."""
+        if await self._failover.succeeded(provider):
+            await self._alerts.tell(texts.failover_back(provider))
+
+    async def gave_up(self, exc: ProviderError) -> None:
+        """A job failed at submit: the admins hear of what only they can fix."""
+        suffix = _OPERATOR_PROBLEMS.get(exc.kind)
+        if suffix is not None:
+            what = texts.operator_alert(exc.kind, exc.provider)
+            await self._alerts.notify(f"{exc.provider}_{suffix}", what, exc.message)
