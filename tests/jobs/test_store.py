@@ -89,23 +89,60 @@ async def test_an_albums_results_are_marked_together(redis: Redis) -> None:
     assert read_back is not None and read_back.result_marks == album
 
 
-async def test_a_job_record_stays_in_redis_compact_encoding(redis: Redis) -> None:
-    """Ten thousand jobs in flight must fit in about 1 KB each (benchmark row 4): the record's
-    JSON fields are written without spaces and the embedded server keeps such hashes compact."""
-    store = JobStore(redis)
+# Benchmark row 4's promise (bot/bench/run.py, the README): with many jobs in flight Redis grows
+# by at most 2 KB a job.
+PROMISED_BYTES_PER_JOB = 2048
+# Enough jobs that one-off growth (the keyspace table doubling, a client's buffers) comes to a
+# few bytes a job, as it does among the benchmark's 10,000.
+MEASURED_JOBS = 200
+
+
+def album_job() -> Job:
+    """The largest record intake makes: an album of 8 stored photos, with params."""
     album = tuple(
         StoredMedia(MediaKind.IMAGE, f"inputs/{'f' * 32}-{n}.jpg", "image/jpeg", 2_000_000,
                     width=1280, height=960)
         for n in range(1, 9)
     )  # fmt: skip
     params = {"aspect_ratio": "auto", "resolution": "1K", "output_format": "png"}
-    job = Job(uuid.uuid4().hex, 7, 7, "a prompt", "nano-banana-pro", provider="kie",
-              created_at=time.time(), inputs=album, params=params)  # fmt: skip
+    return Job(uuid.uuid4().hex, 7, 7, "a prompt", "nano-banana-pro", provider="kie",
+               created_at=time.time(), inputs=album, params=params)  # fmt: skip
+
+
+async def store_in_flight(store: JobStore, job: Job) -> None:
     await store.create(job, first_poll_at=job.created_at + 60)
     await store.set_task(job, "task_nano-banana-pro_1795255898155")
 
+
+async def memory_held(redis: Redis) -> int:
+    """used_memory, less what drains by itself: the append-only file's buffer (it waits there
+    while a busy disk is slow to fsync) and the clients' query and reply buffers."""
+    memory = await redis.info("memory")
+    draining = int(memory["mem_aof_buffer"]) + int(memory["mem_clients_normal"])
+    return int(memory["used_memory"]) - draining
+
+
+async def test_a_job_record_stays_in_redis_compact_encoding(redis: Redis) -> None:
+    """Ten thousand jobs in flight must fit in 2 KB each (benchmark row 4): the record's JSON
+    fields are written without spaces and the embedded server keeps such hashes compact."""
+    store = JobStore(redis)
+    job = album_job()
+    await store_in_flight(store, job)  # also loads the scripts, which are not a job's to count
+
     key = f"job:{job.id}"
     assert await redis.object("encoding", key) in ("ziplist", "listpack")
-    assert await redis.memory_usage(key) < 1500
     stored = await store.get(job.id)
-    assert stored is not None and stored.inputs == album and stored.params == params
+    assert stored is not None and stored.inputs == job.inputs and stored.params == job.params
+
+    # Measured as the benchmark measures it, by the growth of Redis's used_memory (less the
+    # buffers that drain by themselves), on whichever redis-server the suite runs. Not by MEMORY
+    # USAGE of one record: that counts the allocator's size classes (this record is 1,474 B
+    # with libc malloc, 1,624 B with jemalloc, for the same bytes), and it samples only 5 fields
+    # of a hash that lost its compact encoding, so it reads lower for the very regression this
+    # test is for. By growth, the same records kept in a plain hash table take 2.6-2.7 KB a job
+    # on either allocator: over the bound.
+    before = await memory_held(redis)
+    for _ in range(MEASURED_JOBS):
+        await store_in_flight(store, album_job())
+    per_job = (await memory_held(redis) - before) / MEASURED_JOBS
+    assert per_job <= PROMISED_BYTES_PER_JOB, f"{per_job:,.0f} B a job"
