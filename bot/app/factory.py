@@ -12,11 +12,12 @@ from bot.app.resources import http_ctx, redis_ctx
 from bot.app.telegram import bot_ctx
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.models import REGISTRY, Registry
 from bot.providers import CALLBACK_ROUTES
 from bot.storage.local import MEDIA_ROUTE
 from bot.web.callbacks import provider_callback
 from bot.web.health import healthz
-from bot.web.keys import CLIENT_LIMITS, METRICS, MODE, REFUSALS, SETTINGS
+from bot.web.keys import CLIENT_LIMITS, METRICS, MODE, MODELS, REFUSALS, SETTINGS
 from bot.web.media import media
 from bot.web.metrics import metrics_endpoint
 from bot.web.refusals import RefusalLog
@@ -24,12 +25,18 @@ from bot.web.slow_clients import DEFAULT_LIMITS, ClientLimits
 from bot.web.telegram_webhook import telegram_webhook
 
 
-def create_app(settings: Settings, *, limits: ClientLimits = DEFAULT_LIMITS) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    limits: ClientLimits = DEFAULT_LIMITS,
+    registry: Registry = REGISTRY,
+) -> web.Application:
     """Nothing starts here; the cleanup contexts start each resource in order, and stop them in
     the reverse order."""
     app = web.Application(client_max_size=k.CALLBACK_MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[CLIENT_LIMITS] = limits
+    app[MODELS] = registry
     app[MODE] = "live"
     app[REFUSALS] = RefusalLog(logging.getLogger("bot.web.refusals"))
     app[METRICS] = Metrics()  # this application's own registry: several may share a process

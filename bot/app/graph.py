@@ -37,13 +37,12 @@ from bot.jobs.start import (
 )
 from bot.media.fetch import MediaFetcher
 from bot.metrics import Metrics
-from bot.models import REGISTRY
 from bot.models.spec import Capability
 from bot.providers import build_providers
 from bot.providers.base import Provider
 from bot.storage import Storage
 from bot.users import UserSettings
-from bot.web.keys import HTTP, METRICS, REDIS, SETTINGS
+from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +54,8 @@ class Delivery:
 
 
 async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
-    """Everything handlers and routes reach through `Deps`; the registry is read here, once."""
-    settings, redis, registry = app[SETTINGS], app[REDIS], REGISTRY
+    """Everything handlers and routes reach through `Deps`."""
+    settings, redis, registry = app[SETTINGS], app[REDIS], app[MODELS]
     secret = await callback_secret(settings, redis)
     storage = await build_storage(settings, secret)
     store = JobStore(redis)
@@ -103,8 +102,8 @@ def _job_service(
     secret: bytes,
 ) -> JobService:
     """The one way a job starts, and the parts it starts with (bot/jobs/start/)."""
-    settings, redis, metrics = app[SETTINGS], app[REDIS], app[METRICS]
-    router = Router(REGISTRY, providers.keys(), failover, _provider_order(settings))
+    settings, redis, metrics, registry = app[SETTINGS], app[REDIS], app[METRICS], app[MODELS]
+    router = Router(registry, providers.keys(), failover, _provider_order(settings))
     alerts = AdminAlerts(redis, bot, settings.admin_ids)
     limits = UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour)
     telegram_files = telegram_policy(settings.telegram_api_base_url.host or "")
@@ -121,7 +120,7 @@ def _job_service(
         user_settings=user_settings,
         router=router,
         admissions=Admissions(
-            redis, REGISTRY.longest_job_s, limits=limits, admin_ids=settings.admin_ids
+            redis, registry.longest_job_s, limits=limits, admin_ids=settings.admin_ids
         ),
         inputs=Inputs(bot, MediaFetcher(app[HTTP], telegram_files), storage),
         records=JobRecords(store, settings.poll_after_seconds, metrics),

@@ -43,13 +43,15 @@ class StoredMedia:
 
 
 class JobState(StrEnum):
-    """States only move forward: submitted -> succeeded | failed -> delivered."""
+    """Where a job stands. The allowed moves, each made by one Lua script, are listed at the top
+    of bot/jobs/lua.py: forward only, except a chain's job, which goes back to SUBMITTED once
+    per later step."""
 
-    SUBMITTED = "submitted"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
+    SUBMITTED = "submitted"  # created; its (current step's) task is being submitted or runs
+    SUCCEEDED = "succeeded"  # the provider's results are stored; the chat has not had them yet
+    FAILED = "failed"  # the failure is stored; its user has not been told yet
+    DELIVERED = "delivered"  # the chat has the results or the failure; the record then expires
+    CANCELLED = "cancelled"  # stopped by its user; nothing moves it again
 
 
 @dataclass(slots=True)

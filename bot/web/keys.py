@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.jobs.deliver import Subscriber
 from bot.metrics import Metrics
+from bot.models import Registry
 from bot.web.refusals import RefusalLog
 from bot.web.slow_clients import ClientLimits
 
@@ -29,3 +30,5 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSessi
 # Provider result downloads: every connection through the address guard (bot/media/fetch.py).
 MEDIA_HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("media_http", aiohttp.ClientSession)
 SUBSCRIBER: web.AppKey[Subscriber] = web.AppKey("subscriber", Subscriber)
+# The model registry this app serves (create_app's argument; bot.models.REGISTRY by default).
+MODELS: web.AppKey[Registry] = web.AppKey("models", Registry)
