@@ -1,9 +1,12 @@
-"""What users read: provider reasons cleaned of anything that is not plain text."""
+"""What users read: provider reasons cleaned of anything that is not plain text, a failure's text
+by its kind, and no provider names or plumbing in any text."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot import texts
+from bot.errors import FailureKind
 from bot.texts import MAX_REASON_CHARS, clean_reason
 
 
@@ -33,3 +36,100 @@ def test_long_reasons_are_capped() -> None:
     text = clean_reason("word " * 500)
     assert len(text) == MAX_REASON_CHARS
     assert text.endswith("…")
+
+
+URL_REASON = "Your prompt https://evil.example/x?token=abc was flagged, see www.kie.ai/help now"
+
+
+@pytest.mark.parametrize(
+    ("reason", "cleaned"),
+    [
+        ("", ""),
+        ("  plain  reason ", "plain reason"),
+        (URL_REASON, "Your prompt was flagged, see now"),
+        ("http://a https://b ftp://c", ""),
+        ("x" * 300, "x" * 300),
+        ("x" * 301, "x" * 299 + "…"),
+        ("word " * 100, " ".join(["word"] * 60) + "…"),
+    ],
+    ids=["empty", "spaces", "urls-removed", "only-urls", "at-cap", "over-cap", "words-over-cap"],
+)
+def test_clean_reason(reason: str, cleaned: str) -> None:
+    result = texts.clean_reason(reason)
+    assert result == cleaned
+    assert len(result) <= texts.MAX_REASON_CHARS
+
+
+def test_only_rejected_shows_the_reason() -> None:
+    reason = "Secret internal detail 12345"
+    for kind in FailureKind:
+        text = texts.failure_text(kind, reason)
+        if kind is FailureKind.REJECTED:
+            assert reason in text
+            assert text == texts.FAILURE_BY_KIND[kind].format(reason=reason)
+        else:
+            assert reason not in text
+            assert text == texts.FAILURE_BY_KIND[kind]
+
+
+def test_rejected_without_reason_uses_default_wording() -> None:
+    assert texts.REJECTED_NO_REASON in texts.failure_text(FailureKind.REJECTED, "")
+    assert texts.REJECTED_NO_REASON in texts.failure_text(FailureKind.REJECTED, "https://x/y")
+
+
+def test_rejected_reason_is_cleaned_and_capped() -> None:
+    text = texts.failure_text(FailureKind.REJECTED, URL_REASON + " " + "y" * 500)
+    assert "://" not in text and "www." not in text
+    assert "y" * 300 not in text and "…" in text
+
+
+def test_rejected_reason_with_braces_is_not_a_template() -> None:
+    text = texts.failure_text(FailureKind.REJECTED, "bad {reason} {0}")
+    assert "bad {reason} {0}" in text
+
+
+@pytest.mark.parametrize("kind", ["unknown", "", "FAILED"])
+def test_unknown_kind_falls_back_to_generic_failure(kind: str) -> None:
+    assert texts.failure_text(kind, "detail") == texts.FAILURE_BY_KIND[FailureKind.FAILED]
+
+
+def test_every_failure_kind_has_a_text() -> None:
+    assert set(texts.FAILURE_BY_KIND) == set(FailureKind)
+
+
+def _emoji_count(text: str) -> int:
+    return sum(1 for ch in text if 0x1F300 <= ord(ch) <= 0x1FAFF or 0x2600 <= ord(ch) <= 0x27BF)
+
+
+def _user_texts() -> list[tuple[str, str]]:
+    constants = [
+        (name, value)
+        for name, value in vars(texts).items()
+        if isinstance(value, str) and not name.startswith("_") and name.isupper()
+    ]
+    by_kind = [(f"FAILURE_BY_KIND[{kind}]", value) for kind, value in texts.FAILURE_BY_KIND.items()]
+    return constants + by_kind
+
+
+USER_TEXTS = _user_texts()
+
+
+def test_user_texts_were_collected() -> None:
+    names = {name for name, _ in USER_TEXTS}
+    assert {"START", "NOT_AN_IMAGE", "FAILURE_BY_KIND[failed]"} <= names
+    assert len(USER_TEXTS) >= 25
+
+
+@pytest.mark.parametrize(("name", "text"), USER_TEXTS, ids=[n for n, _ in USER_TEXTS])
+def test_user_text_hides_providers_and_plumbing(name: str, text: str) -> None:
+    lowered = text.lower()
+    for word in ("kie", "novita", "http", "token"):
+        assert word not in lowered, f"{name} mentions {word!r}"
+    assert _emoji_count(text) <= 1, f"{name} has more than one emoji"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [("plain", 0), ("done 🎨", 1), ("☀ and ✨ and 🤖", 3), ("…“”", 0)]
+)
+def test_emoji_counter(text: str, count: int) -> None:
+    assert _emoji_count(text) == count

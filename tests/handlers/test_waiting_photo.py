@@ -10,7 +10,7 @@ from bot import codec, texts
 from bot.intake.presets import PRESETS_BY_KEY
 from bot.jobs.start.sent_files import SentFile
 from bot.sandbox.emulators.telegram import ApiCall
-from tests.flows.test_commands import command, mp4, send_video
+from tests.e2e.test_commands import command, mp4, send_video
 from tests.harness import BotHarness, eventually
 
 

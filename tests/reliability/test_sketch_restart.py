@@ -27,9 +27,8 @@ from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.storage.r2 import R2Storage, make_s3_client
 from tests.child import BotHarnessView, child_env, r2_env, running_bot
 from tests.conftest import BUCKET, NOVITA_KEY, free_port
-from tests.flows.test_commands import command
-from tests.harness import StartBot, eventually
-from tests.test_e2e_sketch import (
+from tests.e2e.test_commands import command
+from tests.e2e.test_sketch import (
     CLIP,
     DRAWING,
     PROMPT,
@@ -37,6 +36,7 @@ from tests.test_e2e_sketch import (
     kling_tasks,
     novita_settings,
 )
+from tests.harness import StartBot, eventually
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 KLING = "kling-v2.1-i2v-master"

@@ -13,10 +13,10 @@ from bot.errors import FailureKind
 from bot.sandbox.emulators.novita import NovitaEmulator, NovitaTask
 from bot.web.keys import METRICS
 from tests.conftest import NOVITA_KEY, free_port
-from tests.flows.test_commands import command
+from tests.e2e.test_commands import command
+from tests.e2e.test_novita import job_of
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import jpeg, png
-from tests.test_e2e_novita import job_of
 
 ADMIN = 4242
 COOLDOWN_S = 4.0

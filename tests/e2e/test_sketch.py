@@ -18,10 +18,10 @@ from bot.media.kinds import MediaKind
 from bot.sandbox.emulators.novita import NovitaEmulator, NovitaTask
 from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import NOVITA_KEY, TOKEN
-from tests.flows.test_commands import command, mp4
+from tests.e2e.test_commands import command, mp4
+from tests.e2e.test_novita import assert_tokened_webhook, job_of
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import png
-from tests.test_e2e_novita import assert_tokened_webhook, job_of
 
 PROMPT = "a paper boat on a rainy street"
 DRAWING = png(720, 1280, text=b"seedream frame")

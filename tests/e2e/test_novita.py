@@ -18,7 +18,7 @@ from bot.errors import FailureKind
 from bot.providers.callback_tokens import callback_token
 from bot.sandbox.emulators.novita import TINY_PNG, NovitaEmulator, NovitaTask
 from tests.conftest import NOVITA_KEY
-from tests.flows.test_commands import command, mp4
+from tests.e2e.test_commands import command, mp4
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import jpeg, png
 from tests.media.test_sniff import webp_lossy

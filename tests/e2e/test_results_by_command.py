@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.sandbox.emulators.kie import TINY_MP3, SunoTrack
-from tests.flows.test_commands import PERSON, command, send_video
+from tests.e2e.test_commands import PERSON, command, send_video
 from tests.harness import BotHarness, StartBot
 from tests.images import mp4, png
 

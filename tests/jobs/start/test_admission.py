@@ -1,15 +1,18 @@
-"""One user's flood: limits are checked before any download, the flooder hears each limit
-once, and everyone else is served as fast as before."""
+"""Per-user limits: admins are never capped; in one user's flood the limits are checked before
+any download, the flooder hears each limit once, and everyone else is served as fast as before."""
 
 from __future__ import annotations
 
 import time
 
 from bot import texts
+from bot.jobs.start import NO_LIMITS, UserLimits
+from bot.jobs.start.admission import limits_of
 from bot.sandbox.emulators.kie import KieTask
 from tests.figures import record
 from tests.harness import BotHarness, eventually
 
+ADMIN = 77
 FLOOD = 200
 PHOTO_2MB = b"\xff\xd8\xff\xe0" + b"\x00" * (2 * 1024 * 1024) + b"\xff\xd9"
 STATUS_TEXTS = (texts.WORKING, texts.GENERATING)
@@ -55,3 +58,10 @@ async def test_a_flood_from_one_user_downloads_nothing_extra_and_slows_no_one(
         f"(alone {baseline[1]:.2f} s)",
         "limits before downloads; < 1 s and < 2 s",
     )
+
+
+def test_admins_are_never_capped() -> None:
+    limits = UserLimits(max_in_flight=2, max_per_hour=10)
+
+    assert limits_of(ADMIN, limits, frozenset({ADMIN})) is NO_LIMITS
+    assert limits_of(5, limits, frozenset({ADMIN})) is limits

@@ -31,7 +31,7 @@ from bot.sandbox.emulators.kie import TINY_MP3
 from bot.sandbox.emulators.telegram import ApiCall
 from tests.harness import BotHarness, StartBot, eventually, files_in
 from tests.images import jpeg, mp4, png
-from tests.jobs.test_delivery import deliver, job_field, uploads_to
+from tests.jobs.deliver.test_end_to_end import deliver, job_field, uploads_to
 from tests.reliability.test_exactly_once import LOCAL_STORAGE
 from tests.result_host import Answer, ResultHost, ok, status
 

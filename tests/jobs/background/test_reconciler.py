@@ -1,4 +1,5 @@
-"""One reconciler tick handles each job on its own: a failing one is logged, the batch goes on."""
+"""One reconciler tick handles each job on its own: a failing one is logged, the batch goes on;
+and it ticks often enough to honour POLL_AFTER_SECONDS without busy-looping."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from redis.asyncio import Redis
 
 from bot import constants as k
 from bot.errors import FailureKind
-from bot.jobs.background.reconciler import Reconciler
+from bot.jobs.background.reconciler import Reconciler, reconcile_interval
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.metrics import Metrics
@@ -90,3 +91,11 @@ async def test_a_failed_status_check_is_counted_as_a_provider_error(
     labels = {"provider": "kie", "kind": FailureKind.MAINTENANCE.value}
     assert metrics.registry.get_sample_value("photobot_provider_errors_total", labels) == 1
     assert await store.redis.zscore(k.POLL_QUEUE_KEY, job_id)  # still waiting for a result
+
+
+@pytest.mark.parametrize(
+    ("poll_after", "interval"),
+    [(0.01, 0.2), (0.8, 0.2), (1.0, 0.25), (4.0, 1.0), (8.0, 2.0), (20.0, 5.0), (45.0, 5.0)],
+)
+def test_reconcile_interval(poll_after: float, interval: float) -> None:
+    assert reconcile_interval(poll_after) == pytest.approx(interval)

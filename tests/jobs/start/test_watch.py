@@ -1,5 +1,5 @@
-"""The parts a job's start is made of: who is capped, which models take a file, and what the
-admins hear when a provider fails (real Redis, the Telegram emulator)."""
+"""What the admins hear when a provider fails at submit: each switch once, and what only they can
+fix (real Redis, the Telegram emulator)."""
 
 from __future__ import annotations
 
@@ -11,42 +11,13 @@ from telegram.ext import ExtBot
 
 from bot import texts
 from bot.admin.alerts import AdminAlerts
-from bot.errors import FailureKind, InputRejected, ProviderError
-from bot.jobs.start import NO_LIMITS, Failover, InputProblem, ProviderWatch, UserLimits
-from bot.jobs.start.admission import limits_of
-from bot.jobs.start.routing import taking
-from bot.media.kinds import MediaKind
+from bot.errors import FailureKind, ProviderError
+from bot.jobs.start import Failover, ProviderWatch
 from bot.metrics import Metrics
-from bot.models import REGISTRY
-from bot.models.limits import InputFile
-from bot.models.spec import ModelSpec
 from bot.sandbox.emulators.telegram import TelegramEmulator
 
 ADMIN = 77
 TOKEN = "123456:PARTS"
-
-
-def model(key: str) -> ModelSpec:
-    spec = REGISTRY.find(key)
-    assert spec is not None
-    return spec
-
-
-def test_admins_are_never_capped() -> None:
-    limits = UserLimits(max_in_flight=2, max_per_hour=10)
-
-    assert limits_of(ADMIN, limits, frozenset({ADMIN})) is NO_LIMITS
-    assert limits_of(5, limits, frozenset({ADMIN})) is limits
-
-
-def test_the_route_keeps_the_models_that_take_a_file() -> None:
-    strict, lenient = model("wan/2-2-animate-move"), model("kling-2.6/motion-control")
-    big = InputFile(MediaKind.VIDEO, "video/mp4", 15 * 1024 * 1024, 5.0, 1280, 720)
-
-    assert taking([strict, lenient], big) == [lenient]  # over the first's 10 MB only
-    with pytest.raises(InputRejected) as refused:
-        taking([strict], big)
-    assert refused.value.reason == InputProblem.OVER_LIMIT and refused.value.problem is not None
 
 
 def test_operator_alerts_name_the_provider() -> None:

@@ -1,0 +1,44 @@
+"""What Kie's codes mean: each code's failure kind, and which ones are worth a retry."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import FailureKind
+from bot.providers.kie.errors import kie_error, kind_for_code
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (401, FailureKind.MISCONFIGURED),
+        (403, FailureKind.MISCONFIGURED),
+        (402, FailureKind.NO_CREDITS),
+        (400, FailureKind.REJECTED),
+        (413, FailureKind.REJECTED),
+        (422, FailureKind.REJECTED),
+        (0, FailureKind.BUSY),
+        (429, FailureKind.BUSY),
+        (502, FailureKind.BUSY),
+        (503, FailureKind.BUSY),
+        (504, FailureKind.BUSY),
+        (455, FailureKind.MAINTENANCE),
+        (404, FailureKind.FAILED),
+        (500, FailureKind.FAILED),
+        (501, FailureKind.FAILED),
+        (505, FailureKind.FAILED),
+        (531, FailureKind.FAILED),
+        (200, FailureKind.FAILED),
+    ],
+)
+def test_kind_for_code(code: int, kind: FailureKind) -> None:
+    assert kind_for_code(code) is kind
+    assert kie_error(code, "x").kind is kind
+
+
+@pytest.mark.parametrize(
+    ("code", "retryable"),
+    [(0, True), (429, True), (500, True), (503, True), (400, False), (401, False), (422, False)],
+)
+def test_provider_error_retryable(code: int, retryable: bool) -> None:
+    assert kie_error(code, "x").retryable is retryable
