@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     user_max_jobs_in_flight: int = Field(3, ge=0)
     user_max_jobs_per_hour: int = Field(30, ge=0)
     video_engine: Literal["grok", "sora"] = "grok"
+    # For users who chose no language and whose Telegram app speaks one Photobot does not.
+    default_language: Literal["en", "id"] = "en"
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
     # json: one object a line, with the job id on every line logged while working on a job.

@@ -20,7 +20,7 @@ from bot.jobs.store import JobStore
 from bot.models import Registry
 from bot.providers.base import Provider
 from bot.storage import Storage
-from bot.users.settings import UserSettings
+from bot.users import UserLanguages, UserSettings
 
 BOT_DATA_KEY = "deps"
 
@@ -35,6 +35,7 @@ class Deps:
     screen: UpdateScreen
     registry: Registry
     user_settings: UserSettings
+    languages: UserLanguages
     service: JobService
     notices: StatusNotices
     progress: Progress

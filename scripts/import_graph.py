@@ -13,6 +13,7 @@ from pathlib import Path
 # Lowest first: a part may import its own layer and those below it, never above.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"constants", "errors", "config", "log_context", "loops", "codec", "keyed_locks"}),
+    frozenset({"locales"}),
     frozenset({"media", "models", "storage", "metrics"}),
     frozenset({"providers", "flood"}),
     frozenset({"texts"}),

@@ -7,7 +7,9 @@ import pytest
 
 from bot import texts
 from bot.errors import FailureKind
+from bot.locales import LANGUAGES
 from bot.texts import MAX_REASON_CHARS, clean_reason
+from tests.catalogue import catalogue, sources
 
 
 @pytest.mark.parametrize(
@@ -66,15 +68,15 @@ def test_only_rejected_shows_the_reason() -> None:
         text = texts.failure_text(kind, reason)
         if kind is FailureKind.REJECTED:
             assert reason in text
-            assert text == texts.FAILURE_BY_KIND[kind].format(reason=reason)
+            assert text == texts.FAILURE_BY_KIND[kind]().format(reason=reason)
         else:
             assert reason not in text
-            assert text == texts.FAILURE_BY_KIND[kind]
+            assert text == texts.FAILURE_BY_KIND[kind]()
 
 
 def test_rejected_without_reason_uses_default_wording() -> None:
-    assert texts.REJECTED_NO_REASON in texts.failure_text(FailureKind.REJECTED, "")
-    assert texts.REJECTED_NO_REASON in texts.failure_text(FailureKind.REJECTED, "https://x/y")
+    assert texts.REJECTED_NO_REASON() in texts.failure_text(FailureKind.REJECTED, "")
+    assert texts.REJECTED_NO_REASON() in texts.failure_text(FailureKind.REJECTED, "https://x/y")
 
 
 def test_rejected_reason_is_cleaned_and_capped() -> None:
@@ -90,7 +92,7 @@ def test_rejected_reason_with_braces_is_not_a_template() -> None:
 
 @pytest.mark.parametrize("kind", ["unknown", "", "FAILED"])
 def test_unknown_kind_falls_back_to_generic_failure(kind: str) -> None:
-    assert texts.failure_text(kind, "detail") == texts.FAILURE_BY_KIND[FailureKind.FAILED]
+    assert texts.failure_text(kind, "detail") == texts.FAILURE_BY_KIND[FailureKind.FAILED]()
 
 
 def test_every_failure_kind_has_a_text() -> None:
@@ -102,22 +104,26 @@ def _emoji_count(text: str) -> int:
 
 
 def _user_texts() -> list[tuple[str, str]]:
-    constants = [
-        (name, value)
-        for name, value in vars(texts).items()
-        if isinstance(value, str) and not name.startswith("_") and name.isupper()
+    """Every sentence in every language: English as the code names it, and each catalogue's."""
+    english = [(f"en: {text[:40]}", text) for text in sources()]
+    translated = [
+        (f"{language}: {str(message.id)[:40]}", text)
+        for language in LANGUAGES[1:]
+        for message in catalogue(language)
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
     ]
-    by_kind = [(f"FAILURE_BY_KIND[{kind}]", value) for kind, value in texts.FAILURE_BY_KIND.items()]
-    return constants + by_kind
+    return english + translated
 
 
 USER_TEXTS = _user_texts()
 
 
 def test_user_texts_were_collected() -> None:
-    names = {name for name, _ in USER_TEXTS}
-    assert {"START", "NOT_AN_IMAGE", "FAILURE_BY_KIND[failed]"} <= names
-    assert len(USER_TEXTS) >= 25
+    texts_found = {text for _, text in USER_TEXTS}
+    assert {texts.START.source, texts.NOT_AN_IMAGE.source} <= texts_found
+    assert texts.FAILURE_BY_KIND[FailureKind.FAILED].source in texts_found
+    assert len(USER_TEXTS) >= 150
 
 
 @pytest.mark.parametrize(("name", "text"), USER_TEXTS, ids=[n for n, _ in USER_TEXTS])

@@ -41,7 +41,7 @@ from bot.models.spec import Capability
 from bot.providers import build_providers
 from bot.providers.base import Provider
 from bot.storage import Storage
-from bot.users import UserSettings
+from bot.users import UserLanguages, UserSettings
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
 
 
@@ -67,10 +67,13 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         bot, store, lambda job: texts.generating(progress.output(job), job.step, job.steps)
     )
     user_settings = UserSettings(redis, registry, {"video_engine": settings.video_engine})
+    languages = UserLanguages(redis, settings.default_language)
     failover = Failover(redis, settings.failover_cooldown_seconds)
-    status = StartStatus(bot, store, notices, progress)
-    service = _job_service(app, bot, store, storage, providers, failover, user_settings, status,
-                           secret)  # fmt: skip
+    alerts = AdminAlerts(redis, bot, settings.admin_ids, languages)
+    core = _Core(bot, store, storage, providers, failover, secret)
+    watch = ProviderWatch(failover, alerts, app[METRICS])
+    service = _job_service(app, core, user_settings, StartStatus(bot, store, notices, progress),
+                           watch)  # fmt: skip
     return Deps(
         settings=settings,
         redis=redis,
@@ -80,6 +83,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         screen=UpdateScreen(redis),
         registry=registry,
         user_settings=user_settings,
+        languages=languages,
         service=service,
         notices=notices,
         progress=progress,
@@ -90,21 +94,29 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """What most parts of the job path share."""
+
+    bot: ExtBot[int]
+    store: JobStore
+    storage: Storage
+    providers: Mapping[str, Provider]
+    failover: Failover
+    secret: bytes
+
+
 def _job_service(
     app: web.Application,
-    bot: ExtBot[int],
-    store: JobStore,
-    storage: Storage,
-    providers: Mapping[str, Provider],
-    failover: Failover,
+    core: _Core,
     user_settings: UserSettings,
     status: StartStatus,
-    secret: bytes,
+    watch: ProviderWatch,
 ) -> JobService:
     """The one way a job starts, and the parts it starts with (bot/jobs/start/)."""
     settings, redis, metrics, registry = app[SETTINGS], app[REDIS], app[METRICS], app[MODELS]
-    router = Router(registry, providers.keys(), failover, _provider_order(settings))
-    alerts = AdminAlerts(redis, bot, settings.admin_ids)
+    bot, store, storage, providers = core.bot, core.store, core.storage, core.providers
+    router = Router(registry, providers.keys(), core.failover, _provider_order(settings))
     limits = UserLimits(settings.user_max_jobs_in_flight, settings.user_max_jobs_per_hour)
     telegram_files = telegram_policy(settings.telegram_api_base_url.host or "")
     submitter = Submitter(
@@ -112,9 +124,9 @@ def _job_service(
         storage=storage,
         providers=providers,
         router=router,
-        watch=ProviderWatch(failover, alerts, metrics),
+        watch=watch,
         status=status,
-        config=SubmitConfig(settings.base_url(), secret, settings.signed_url_ttl),
+        config=SubmitConfig(settings.base_url(), core.secret, settings.signed_url_ttl),
     )
     return JobService(
         user_settings=user_settings,

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
 
 from bot import texts
 from bot.app.graph import build_deps
@@ -19,6 +19,7 @@ from bot.deps import BOT_DATA_KEY
 from bot.flood import SendRateLimiter
 from bot.handlers import register
 from bot.handlers.ordering import InOrderPerSender
+from bot.locales import LANGUAGES, speaking
 from bot.metrics import Metrics
 from bot.web.keys import DEPS, METRICS, PTB_APP, SETTINGS
 
@@ -46,7 +47,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     async with application:
         await application.start()
-        await _set_commands(application)
+        await _describe(application, settings.default_language)
         await _start_updates(application, settings)
         try:
             yield
@@ -76,14 +77,25 @@ def build_ptb_application(settings: Settings, metrics: Metrics) -> PtbApp:
     return application
 
 
-async def _set_commands(application: PtbApp) -> None:
-    """The command menu Telegram shows beside the message box."""
+async def _describe(application: PtbApp, default_language: str) -> None:
+    """The command menu and the empty chat's description, for each language's phones and, in
+    the default language, for everyone else's."""
+    codes = [(language, language) for language in LANGUAGES] + [(default_language, "")]
     try:
-        await application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
-        )
+        for language, code in codes:
+            with speaking(language):
+                await _describe_in(application.bot, code)
     except TelegramError as exc:  # cosmetic: the commands work without the menu
-        log.warning("command menu not set: %s", exc)
+        log.warning("command menu or description not set: %s", exc)
+
+
+async def _describe_in(bot: ExtBot[Any], language_code: str) -> None:
+    commands = [BotCommand(name, description()) for name, description in texts.COMMAND_MENU]
+    await bot.set_my_commands(commands, language_code=language_code or None)
+    await bot.set_my_description(texts.DESCRIPTION(), language_code=language_code or None)
+    await bot.set_my_short_description(
+        texts.SHORT_DESCRIPTION(), language_code=language_code or None
+    )
 
 
 async def _start_updates(application: PtbApp, settings: Settings) -> None:

@@ -43,6 +43,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler([f.command for f in FLOWS], flows.on_command, filters=NEW))
     add(CommandHandler("cancel", flows.on_cancel, filters=NEW))
     add(CommandHandler("settings", settings.show, filters=NEW))
+    add(CommandHandler("language", settings.on_language, filters=NEW))
     add(CommandHandler("stats", admin.stats, filters=NEW))
     add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).

@@ -18,7 +18,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps = deps_of(context)
     if user.id not in deps.settings.admin_ids:
-        await message.reply_text(texts.STATS_REFUSED)
+        await message.reply_text(texts.STATS_REFUSED())
         return
     text = await stats_report(deps.redis, deps.registry, deps.failover, deps.providers)
     if message.chat.type == ChatType.PRIVATE:
@@ -28,6 +28,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await context.bot.send_message(user.id, text)
     except Forbidden:  # the admin never opened a private chat with the bot
-        await message.reply_text(texts.STATS_ASK_PRIVATELY)
+        await message.reply_text(texts.STATS_ASK_PRIVATELY())
         return
-    await message.reply_text(texts.STATS_SENT_PRIVATELY)
+    await message.reply_text(texts.STATS_SENT_PRIVATELY())

@@ -17,6 +17,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("handler failed: %r", context.error, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         try:
-            await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WRONG)
+            await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WRONG())
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)

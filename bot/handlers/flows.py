@@ -16,6 +16,7 @@ from bot.intake.flows.catalog import FLOWS_BY_COMMAND, QUICK_CAPABILITY, FlowSpe
 from bot.intake.flows.state import FlowState
 from bot.intake.rules import normalize_prompt
 from bot.jobs.start import JobRequest, SentFile
+from bot.locales import current, speaking
 from bot.media.kinds import MediaKind
 from bot.models.limits import Problem
 from bot.models.spec import Capability
@@ -63,7 +64,8 @@ async def begin(
     if quick and args:
         await _start(deps, message, user_id, quick, files, {"prompt": args})
         return
-    state = FlowState(flow.command, message.chat_id, user_id).with_files(files)
+    state = FlowState(flow.command, message.chat_id, user_id, language=current())
+    state = state.with_files(files)
     if args and flow.texts:
         state = state.with_text(flow.texts[0], args)
     await _advance(deps, message, state, intro=True)
@@ -83,11 +85,11 @@ async def on_flow_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if file is not None:
         await _take_file(deps, message, state, file)
     elif message.document is not None and (message.document.mime_type or "").startswith("video"):
-        await message.reply_text(texts.FLOW_VIDEO_AS_FILE)
+        await message.reply_text(texts.FLOW_VIDEO_AS_FILE())
     elif message.text and (name := state.next_text()) is not None:
         await _advance(deps, message, state.with_text(name, normalize_prompt(message.text)))
     else:
-        await message.reply_text(texts.FLOW_WAITING_FOR.format(ask=ask_text(state)))
+        await message.reply_text(texts.FLOW_WAITING_FOR(ask=ask_text(state)))
     raise ApplicationHandlerStop
 
 
@@ -96,17 +98,19 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     cancelled = await deps_of(context).flows.drop(message.chat_id, user.id)
-    await message.reply_text(texts.CANCELLED if cancelled else texts.NOTHING_TO_CANCEL)
+    await message.reply_text(texts.CANCELLED() if cancelled else texts.NOTHING_TO_CANCEL())
 
 
 async def tell_timed_out(bot: Bot, state: FlowState) -> None:
     """The polite word for a flow left idle (sent by whichever replica closes it)."""
-    await bot.send_message(state.chat_id, texts.FLOW_TIMED_OUT.format(command=state.command))
+    with speaking(state.language):
+        text = texts.FLOW_TIMED_OUT(command=state.command)
+    await bot.send_message(state.chat_id, text)
 
 
 async def _take_file(deps: Deps, message: Message, state: FlowState, file: SentFile) -> None:
     if not state.wants(file.kind):
-        await message.reply_text(texts.FLOW_WAITING_FOR.format(ask=ask_text(state)))
+        await message.reply_text(texts.FLOW_WAITING_FOR(ask=ask_text(state)))
         return
     caption = without_mention(message, message.caption or "")
     files: tuple[SentFile, ...] = (file,)
@@ -141,18 +145,18 @@ async def _advance(deps: Deps, message: Message, state: FlowState, *, intro: boo
                      state.texts, reply_to)  # fmt: skip
         return
     await deps.flows.save(state)
-    await message.reply_text(texts.FLOW_INTROS[state.command] if intro else ask_text(state))
+    await message.reply_text(texts.FLOW_INTROS[state.command]() if intro else ask_text(state))
 
 
 def ask_text(state: FlowState) -> str:
     """What the flow needs next, in one sentence."""
     missing = state.missing_media()
     if len(missing) == 1 and len(state.spec.media) > 1:
-        return texts.FLOW_ASK_MEDIA[missing[0]]
+        return texts.FLOW_ASK_MEDIA[missing[0]]()
     if missing:
-        return texts.FLOW_INTROS[state.command]
+        return texts.FLOW_INTROS[state.command]()
     name = state.next_text()
-    return texts.FLOW_ASK_TEXT.get(name or "", texts.FLOW_INTROS[state.command])
+    return texts.FLOW_ASK_TEXT.get(name or "", texts.FLOW_INTROS[state.command])()
 
 
 async def _start(

@@ -20,6 +20,7 @@ from bot.intake.rules import (
     size_problem,
 )
 from bot.jobs.start import JobRequest, SentFile
+from bot.locales import current
 from bot.media.kinds import MediaKind
 from bot.models.spec import Capability
 
@@ -67,7 +68,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     waiting = await deps.flows.take_photo(message.chat_id, user.id)
     if waiting is None:
-        await message.reply_text(texts.SEND_PHOTO_FIRST)
+        await message.reply_text(texts.SEND_PHOTO_FIRST())
         return
     await _start(deps, message, user.id, waiting.files, prompt)
 
@@ -84,10 +85,10 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             query.message.chat_id, user.id, keyboard_message_id=query.message.message_id
         )
     if preset is None or waiting is None:
-        await query.answer(texts.PHOTO_EXPIRED, show_alert=True)
+        await query.answer(texts.PHOTO_EXPIRED(), show_alert=True)
         return
-    await query.answer(texts.STYLE_CHOSEN.format(label=preset.label))
-    status = await query.message.edit_text(texts.WORKING)
+    await query.answer(texts.STYLE_CHOSEN(label=preset.label()))
+    status = await query.message.edit_text(texts.WORKING())
     if isinstance(status, Message):
         await _start(deps, status, user.id, waiting.files, preset.prompt, status_message=status)
 
@@ -95,13 +96,15 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited caption never starts a paid job again; say how to get a new one."""
     if update.edited_message:
-        await update.edited_message.reply_text(texts.EDIT_IGNORED)
+        await update.edited_message.reply_text(texts.EDIT_IGNORED())
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message:
-        await message.reply_text(texts.VIDEO_OUTSIDE_FLOW if message.video else texts.OTHER_MESSAGE)
+        await message.reply_text(
+            texts.VIDEO_OUTSIDE_FLOW() if message.video else texts.OTHER_MESSAGE()
+        )
 
 
 async def _take_image(deps: Deps, message: Message, ref: SentFile) -> None:
@@ -137,8 +140,9 @@ async def _offer_styles(
     deps: Deps, message: Message, user_id: int, photos: tuple[SentFile, ...]
 ) -> None:
     """The style keyboard; the photos wait under it, in place of whatever waited before."""
-    offer = await answer(message, photos[0].message_id, texts.PICK_STYLE, style_keyboard())
+    offer = await answer(message, photos[0].message_id, texts.PICK_STYLE(), style_keyboard())
     waiting = FlowState(WAITING_PHOTO.command, message.chat_id, user_id, files=photos,
+                        language=current(),
                         keyboard_message_id=offer.message_id)  # fmt: skip
     await deps.flows.drop(message.chat_id, user_id)
     await deps.flows.save(waiting)
@@ -167,7 +171,7 @@ async def _start(
 def style_keyboard() -> InlineKeyboardMarkup:
     """Two presets a row; a press acts only on the photo waiting under this very message."""
     buttons = [
-        InlineKeyboardButton(p.label, callback_data=f"{STYLE_PREFIX}{p.key}") for p in PRESETS
+        InlineKeyboardButton(p.label(), callback_data=f"{STYLE_PREFIX}{p.key}") for p in PRESETS
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 

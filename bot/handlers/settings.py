@@ -1,4 +1,5 @@
-"""/settings: an inline keyboard of the options that matter, remembered per user."""
+"""/settings and /language: an inline keyboard of the options that matter, remembered per user;
+the language row is the same choice as /language."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.deps import deps_of
+from bot.deps import Deps, deps_of
+from bot.handlers.flows import split_command
+from bot.locales import LANGUAGE_NAMES, LANGUAGES, current, set_language
 from bot.models import Registry
 
 PREFIX = "set:"
+LANGUAGE = "language"  # the language row's key: not a model setting, kept apart from them
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,7 +24,25 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps = deps_of(context)
     values = await deps.user_settings.of(user.id)
-    await message.reply_text(texts.SETTINGS, reply_markup=overview(deps.registry, user.id, values))
+    markup = overview(deps.registry, user.id, values)
+    await message.reply_text(texts.SETTINGS(), reply_markup=markup)
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/language id` switches at once; `/language` alone offers the languages."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    _, wanted = split_command(message.text or "")
+    if not wanted:
+        await message.reply_text(texts.LANGUAGE_ASK(), reply_markup=languages(user.id))
+        return
+    chosen = await deps_of(context).languages.choose(user.id, wanted)
+    if chosen is None:
+        await message.reply_text(texts.LANGUAGE_UNKNOWN())
+        return
+    set_language(chosen)  # the answer already speaks it
+    await message.reply_text(texts.LANGUAGE_SET())
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -31,40 +53,70 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     owner, key, value = parse(query.data or "")
     if owner != user.id:
-        await query.answer(texts.SETTINGS_NOT_YOURS, show_alert=True)
+        await query.answer(texts.SETTINGS_NOT_YOURS(), show_alert=True)
         return
     deps = deps_of(context)
-    known = key in {s.key for s in deps.registry.settings}
-    if (key and not known) or (value and not await deps.user_settings.choose(user.id, key, value)):
-        await query.answer(texts.SETTINGS_UNKNOWN, show_alert=True)
+    if not await _choose(deps, user.id, key, value):
+        await query.answer(texts.SETTINGS_UNKNOWN(), show_alert=True)
         return
     values = await deps.user_settings.of(user.id)
-    if key and not value:
+    if key == LANGUAGE and not value:
+        markup = languages(user.id)
+    elif key and not value:
         markup = choices(deps.registry, user.id, key, values.get(key, ""))
     else:
         markup = overview(deps.registry, user.id, values)
-    await query.answer(texts.SETTING_SAVED if value else None)
-    await query.message.edit_text(texts.SETTINGS, reply_markup=markup)
+    await query.answer(texts.SETTING_SAVED() if value else None)
+    await query.message.edit_text(texts.SETTINGS(), reply_markup=markup)
+
+
+async def _choose(deps: Deps, user_id: int, key: str, value: str) -> bool:
+    """Remember a pressed choice (a language speaks at once); False when there is no such
+    setting or value."""
+    if key == LANGUAGE:
+        chosen = await deps.languages.choose(user_id, value) if value else current()
+        if chosen is not None:
+            set_language(chosen)
+        return chosen is not None
+    if key not in {s.key for s in deps.registry.settings}:
+        return not key
+    return not value or await deps.user_settings.choose(user_id, key, value)
 
 
 def overview(registry: Registry, user_id: int, values: Mapping[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[_button(f"{s.label}: {values[s.key]}", user_id, s.key)] for s in registry.settings]
-    )
+    rows = [
+        [_button(f"{s.label()}: {s.shown(values[s.key])}", user_id, s.key)]
+        for s in registry.settings
+    ]
+    rows.append([_button(f"{texts.LANGUAGE()}: {LANGUAGE_NAMES[current()]}", user_id, LANGUAGE)])
+    return InlineKeyboardMarkup(rows)
 
 
 def _button(label: str, user_id: int, *path: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=":".join([f"{PREFIX}{user_id}", *path]))
 
 
-def choices(registry: Registry, user_id: int, key: str, current: str) -> InlineKeyboardMarkup:
+def choices(registry: Registry, user_id: int, key: str, current_value: str) -> InlineKeyboardMarkup:
     setting = registry.setting(key)
+    shown = {choice: setting.shown(choice) for choice in setting.choices}
+    return _choice_rows(user_id, key, shown, current_value)
+
+
+def languages(user_id: int) -> InlineKeyboardMarkup:
+    """Each language named in itself, the one spoken now ticked."""
+    shown = {language: LANGUAGE_NAMES[language] for language in LANGUAGES}
+    return _choice_rows(user_id, LANGUAGE, shown, current())
+
+
+def _choice_rows(
+    user_id: int, key: str, shown: Mapping[str, str], current_value: str
+) -> InlineKeyboardMarkup:
     buttons = [
-        _button(f"✓ {choice}" if choice == current else choice, user_id, key, choice)
-        for choice in setting.choices
+        _button(f"✓ {label}" if choice == current_value else label, user_id, key, choice)
+        for choice, label in shown.items()
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([_button(texts.BACK, user_id)])
+    rows.append([_button(texts.BACK(), user_id)])
     return InlineKeyboardMarkup(rows)
 
 

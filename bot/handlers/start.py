@@ -10,4 +10,4 @@ from bot import texts
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message:
-        await update.effective_message.reply_text(texts.START)
+        await update.effective_message.reply_text(texts.START())

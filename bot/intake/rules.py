@@ -42,7 +42,7 @@ def refusal_text(exc: InputRejected) -> str:
     """What to tell a user whose input was refused."""
     if exc.problem is not None:
         return texts.limit_text(exc.problem)
-    return _INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)
+    return _INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)()
 
 
 def document_problem(
@@ -54,15 +54,15 @@ def document_problem(
     if mime in ("", "application/octet-stream"):
         mime = _mime_from_name(file_name) or mime
     if mime in _UNSUPPORTED_IMAGES:
-        return texts.UNSUPPORTED_FORMAT.format(kind=_UNSUPPORTED_IMAGES[mime])
+        return texts.UNSUPPORTED_FORMAT(kind=_UNSUPPORTED_IMAGES[mime])
     if mime not in accepted:
-        return texts.NOT_AN_IMAGE
+        return texts.NOT_AN_IMAGE()
     return size_problem(size)
 
 
 def size_problem(size: int | None) -> str | None:
     if size is not None and size > TELEGRAM_DOWNLOAD_MAX_BYTES:
-        return texts.TOO_BIG_FOR_TELEGRAM
+        return texts.TOO_BIG_FOR_TELEGRAM()
     return None
 
 
@@ -73,9 +73,9 @@ def normalize_prompt(text: str | None) -> str:
 
 def prompt_problem(prompt: str) -> str | None:
     if not prompt:
-        return texts.EMPTY_PROMPT
+        return texts.EMPTY_PROMPT()
     if len(prompt) > PROMPT_MAX_CHARS:
-        return texts.PROMPT_TOO_LONG
+        return texts.prompt_too_long()
     return None
 
 

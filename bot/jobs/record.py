@@ -93,6 +93,8 @@ class Job:
     step_started_at: float | None = None  # when the current step (after the first) began
     # Results of this step kept in storage as the next step's inputs, by result index.
     next_inputs: dict[int, StoredMedia] = field(default_factory=dict)
+    # The language its user is told things in (bot/locales); absent on older records: English.
+    language: str = ""
 
     @property
     def has_next_step(self) -> bool:
@@ -118,6 +120,7 @@ class Job:
             "created_at": repr(self.created_at),
             **_json_fields(self),
             **_chain_fields(self),
+            **({"lang": self.language} if self.language else {}),
         }
 
     @classmethod
@@ -127,6 +130,7 @@ class Job:
             chat_id=int(raw["chat_id"]),
             user_id=int(raw["user_id"]),
             prompt=raw.get("prompt", ""),
+            language=raw.get("lang", ""),
             model=raw.get("model", ""),
             provider=raw.get("provider", ""),
             state=JobState(raw["state"]),

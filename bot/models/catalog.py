@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.locales import Message
 from bot.media.kinds import MediaKind
 from bot.models.spec import (
     MB,
@@ -21,12 +22,24 @@ from bot.models.spec import (
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("aspect_ratio", "Aspect ratio", ("auto", "1:1", "3:4", "4:3", "9:16", "16:9"), "auto"),
-    Setting("resolution", "Resolution", ("1K", "2K", "4K"), "1K"),
-    Setting("output_format", "Image format", ("png", "jpg"), "png"),
-    Setting("video_engine", "Video engine", ("grok", "sora"), "grok"),
-    Setting("video_length", "Video length", ("short", "long"), "short"),
-    Setting("music_model", "Music model", ("V5", "V4_5PLUS", "V4"), "V5"),
+    Setting(
+        "aspect_ratio",
+        Message("Aspect ratio"),
+        ("auto", "1:1", "3:4", "4:3", "9:16", "16:9"),
+        "auto",
+        {"auto": Message("auto")},
+    ),
+    Setting("resolution", Message("Resolution"), ("1K", "2K", "4K"), "1K"),
+    Setting("output_format", Message("Image format"), ("png", "jpg"), "png"),
+    Setting("video_engine", Message("Video engine"), ("grok", "sora"), "grok"),
+    Setting(
+        "video_length",
+        Message("Video length"),
+        ("short", "long"),
+        "short",
+        {"short": Message("short"), "long": Message("long")},
+    ),
+    Setting("music_model", Message("Music model"), ("V5", "V4_5PLUS", "V4"), "V5"),
 )
 
 _PROMPT = TextSlot("prompt", "prompt", 5000)

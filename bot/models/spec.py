@@ -9,6 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from bot.locales import Message
 from bot.media.kinds import MediaKind
 
 MB = 1024 * 1024
@@ -136,9 +137,16 @@ class ModelSpec:
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """A per-user choice offered in /settings."""
+    """A per-user choice offered in /settings; its label (and any choice a word names, not a
+    code such as 16:9) in the reader's language."""
 
     key: str
-    label: str
+    label: Message
     choices: tuple[str, ...]
     default: str
+    choice_labels: Mapping[str, Message] = field(default_factory=dict)
+
+    def shown(self, choice: str) -> str:
+        """A choice as the reader sees it."""
+        label = self.choice_labels.get(choice)
+        return label() if label is not None else choice

@@ -1,5 +1,6 @@
-"""What Photobot keeps per user, under keys named by the user id: their settings."""
+"""What Photobot keeps per user, under keys named by the user id: settings and language."""
 
+from bot.users.language import UserLanguages
 from bot.users.settings import UserSettings
 
-__all__ = ["UserSettings"]
+__all__ = ["UserLanguages", "UserSettings"]

@@ -65,7 +65,7 @@ async def test_stats_refused_for_non_admin(bot: BotHarness) -> None:
 
     [reply] = await bot.wait_sent(user, "sendMessage")
 
-    assert reply.params["text"] == texts.STATS_REFUSED
+    assert reply.params["text"] == texts.STATS_REFUSED()
     assert not [r for r in bot.kie.requests if r.path == "/api/v1/chat/credit"]
 
 

@@ -19,7 +19,7 @@ async def test_jobs_in_flight_are_capped_per_user_but_not_for_admins(
         user = bot.new_user()
         for n in range(3):
             bot.send_photo(user, caption=f"photo {n}")
-        [refusal] = await bot.wait_said(user, lambda t: t == texts.TOO_MANY_IN_FLIGHT)
+        [refusal] = await bot.wait_said(user, lambda t: t == texts.TOO_MANY_IN_FLIGHT())
         assert refusal.method == "sendMessage"
         assert len(await bot.kie.wait_for_task(count=2)) == 2
 
@@ -46,7 +46,7 @@ async def test_hourly_cap(
         await bot.submitted_task()
         bot.send_photo(user, caption="two")
 
-        await bot.wait_said(user, lambda t: t == texts.HOURLY_CAP)
+        await bot.wait_said(user, lambda t: t == texts.HOURLY_CAP())
         assert len(kie.tasks) == 1
 
 

@@ -21,8 +21,8 @@ async def test_start_and_help_explain_the_bot(bot: BotHarness) -> None:
 
     calls = await bot.wait_sent(chat, "sendMessage", count=2)
 
-    assert all(c.params["text"] == texts.START for c in calls)
-    assert "photo" in texts.START and "caption" in texts.START
+    assert all(c.params["text"] == texts.START() for c in calls)
+    assert "photo" in texts.START() and "caption" in texts.START()
 
 
 async def test_photo_without_caption_offers_styles_and_a_press_submits(bot: BotHarness) -> None:
@@ -33,7 +33,7 @@ async def test_photo_without_caption_offers_styles_and_a_press_submits(bot: BotH
     [offer] = await bot.wait_sent(chat, "sendMessage")
     keyboard = offer.params["reply_markup"]["inline_keyboard"]
     datas = [button["callback_data"] for row in keyboard for button in row]
-    assert offer.params["text"] == texts.PICK_STYLE
+    assert offer.params["text"] == texts.PICK_STYLE()
     assert "style:watercolor" in datas
     assert offer.params["reply_parameters"]["message_id"] == photo_id
     assert all(len(d.encode()) <= 64 for d in datas)
@@ -73,7 +73,7 @@ async def test_stale_style_button_is_refused_plainly(bot: BotHarness) -> None:
     )  # fmt: skip
 
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == texts.PHOTO_EXPIRED
+    assert answer.params["text"] == texts.PHOTO_EXPIRED()
     assert bot.kie.tasks == {}
 
 
@@ -83,7 +83,7 @@ async def test_text_without_a_photo_asks_for_one(bot: BotHarness) -> None:
 
     [reply] = await bot.wait_sent(chat, "sendMessage")
 
-    assert reply.params["text"] == texts.SEND_PHOTO_FIRST
+    assert reply.params["text"] == texts.SEND_PHOTO_FIRST()
 
 
 async def test_empty_prompt_is_named(bot: BotHarness) -> None:
@@ -94,7 +94,7 @@ async def test_empty_prompt_is_named(bot: BotHarness) -> None:
     bot.telegram.message_update(chat_id=chat, user_id=chat, text="\u200b\u200b")
 
     calls = await bot.wait_sent(chat, "sendMessage", count=2)
-    assert calls[1].params["text"] == texts.EMPTY_PROMPT
+    assert calls[1].params["text"] == texts.EMPTY_PROMPT()
     assert bot.kie.tasks == {}
 
 
@@ -106,14 +106,14 @@ def _document(bot: BotHarness, data: bytes, **fields: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"mime_type": "application/pdf", "file_name": "cv.pdf"}, texts.NOT_AN_IMAGE),
+        ({"mime_type": "application/pdf", "file_name": "cv.pdf"}, texts.NOT_AN_IMAGE()),
         (
             {"mime_type": "image/heic", "file_name": "IMG_1.HEIC"},
-            texts.UNSUPPORTED_FORMAT.format(kind="HEIC"),
+            texts.UNSUPPORTED_FORMAT(kind="HEIC"),
         ),
         (
             {"mime_type": "image/png", "file_name": "huge.png", "file_size": 25 * 1024 * 1024},
-            texts.TOO_BIG_FOR_TELEGRAM,
+            texts.TOO_BIG_FOR_TELEGRAM(),
         ),
     ],
     ids=["pdf", "heic", "over-20-MB"],
@@ -146,10 +146,10 @@ async def test_file_claiming_to_be_an_image_but_is_not_is_refused(bot: BotHarnes
     doc = _document(bot, b"GIF89a-this-is-not-accepted", mime_type="image/jpeg", file_name="a.jpg")
     bot.telegram.message_update(chat_id=chat, user_id=chat, document=doc, caption="x")
 
-    [reply] = await bot.wait_said(chat, lambda t: t != texts.WORKING)
+    [reply] = await bot.wait_said(chat, lambda t: t != texts.WORKING())
 
     # The bytes are a GIF: an image, in a format the model does not take.
-    assert reply.params["text"] == texts.IMAGE_FORMAT_REFUSED
+    assert reply.params["text"] == texts.IMAGE_FORMAT_REFUSED()
     assert bot.kie.tasks == {}
 
 

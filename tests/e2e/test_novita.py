@@ -239,7 +239,7 @@ async def test_synchronous_seedream_runs_in_the_background_and_delivers(
         }  # fmt: skip
         # The call is still open at Novita, yet the handler is done and the user told.
         await bot.settled(update)
-        await bot.wait_said(chat, lambda t: t == texts.GENERATING)
+        await bot.wait_said(chat, lambda t: t == texts.GENERATING())
         assert bot.telegram.calls_to("sendPhoto") == []
 
         novita.release_sync()
@@ -327,7 +327,7 @@ async def test_a_webp_image_is_refused_before_any_call(
         caption="/video drift away",
     )
 
-    await only_novita.wait_said(chat, lambda t: t == texts.IMAGE_FORMAT_REFUSED)
+    await only_novita.wait_said(chat, lambda t: t == texts.IMAGE_FORMAT_REFUSED())
     assert novita.requests == []
 
 
@@ -337,7 +337,7 @@ async def test_a_prompt_over_seedreams_limit_is_refused_before_any_call(
     chat = only_novita.new_user()
     command(only_novita, chat, "/imagine " + "a very long description " * 90)
 
-    await only_novita.wait_said(chat, lambda t: "too long" in t and "2000" in t)
+    await only_novita.wait_said(chat, lambda t: "too long" in t and "2,000" in t)
     assert novita.requests == []
 
 

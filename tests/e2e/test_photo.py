@@ -41,7 +41,7 @@ async def test_photo_with_caption_is_generated_and_delivered_once(bot: BotHarnes
     [sent] = await bot.wait_sent(chat)
     assert sent.params["photo"] == RESULT_PNG
     assert sent.params["reply_parameters"]["message_id"] == photo_message_id
-    assert sent.params["caption"] == texts.DONE
+    assert sent.params["caption"] == texts.DONE()
     [deleted] = await bot.telegram.wait_for("deleteMessage")
     status_message = bot.telegram.calls_to("sendMessage")[0]
     assert deleted.params["message_id"] == status_message.result["message_id"]
@@ -127,7 +127,7 @@ async def test_failed_generation_is_reported_in_the_status_message(bot: BotHarne
     bot.send_photo(chat, caption="make me a dragon")
     task = await bot.submitted_task()
     bot.kie.finish(task.task_id, fail_code="500", fail_msg="Internal server error")
-    await bot.wait_said(chat, lambda t: t in (texts.WORKING, texts.GENERATING))
+    await bot.wait_said(chat, lambda t: t in (texts.WORKING(), texts.GENERATING()))
 
     status, _ = await bot.kie.send_callback(task.task_id)
 

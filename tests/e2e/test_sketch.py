@@ -220,7 +220,7 @@ async def test_sketch_alone_asks_for_the_description(
 ) -> None:
     chat = sbot.new_user()
     command(sbot, chat, "/sketch")
-    await sbot.wait_said(chat, lambda t: t == texts.FLOW_INTROS["sketch"])
+    await sbot.wait_said(chat, lambda t: t == texts.FLOW_INTROS["sketch"]())
     assert novita.requests == []
 
     sbot.telegram.message_update(chat_id=chat, user_id=chat, text="a lighthouse in fog")
@@ -235,7 +235,7 @@ async def test_a_prompt_over_a_steps_limit_is_refused_before_any_call(
     chat = sbot.new_user()
     command(sbot, chat, "/sketch " + "a very long description " * 90)
 
-    await sbot.wait_said(chat, lambda t: "too long" in t and "2000" in t)
+    await sbot.wait_said(chat, lambda t: "too long" in t and "2,000" in t)
     assert novita.requests == [] and sbot.kie.tasks == {}
 
 
@@ -243,7 +243,7 @@ async def test_without_novita_sketch_is_plainly_unavailable(bot: BotHarness) -> 
     chat = bot.new_user()
     command(bot, chat, f"/sketch {PROMPT}")
 
-    await bot.wait_said(chat, lambda t: t == texts.MODEL_UNAVAILABLE)
+    await bot.wait_said(chat, lambda t: t == texts.MODEL_UNAVAILABLE())
     assert bot.kie.tasks == {}
     assert await bot.redis.keys("job:*") == []
 

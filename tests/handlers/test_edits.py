@@ -17,7 +17,7 @@ async def test_editing_a_caption_twice_starts_no_new_job(bot: BotHarness) -> Non
         for caption in ("make it an oil painting", "make it a pencil sketch")
     ]
 
-    await bot.wait_said(chat, lambda t: t == texts.EDIT_IGNORED, count=2)
+    await bot.wait_said(chat, lambda t: t == texts.EDIT_IGNORED(), count=2)
     await bot.settled(photo, *edits)
     assert len(bot.kie.tasks) == 1
 
@@ -25,7 +25,7 @@ async def test_editing_a_caption_twice_starts_no_new_job(bot: BotHarness) -> Non
 async def test_an_edited_command_is_not_run_again(bot: BotHarness) -> None:
     chat = bot.new_user()
     command = bot.telegram.message_update(chat_id=chat, user_id=chat, text="/help")
-    await bot.wait_said(chat, lambda t: t == texts.HELP)
+    await bot.wait_said(chat, lambda t: t == texts.HELP())
 
     edit = bot.telegram.edited_message_update(
         chat_id=chat, message_id=command["message"]["message_id"], text="/start"

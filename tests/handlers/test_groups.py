@@ -29,7 +29,7 @@ async def test_group_chatter_gets_no_reply(bot: BotHarness) -> None:
     ]  # fmt: skip
     asked = bot.telegram.message_update(chat_id=GROUP, user_id=user, text=f"/help{MENTION}")
 
-    await bot.wait_said(GROUP, lambda t: t == texts.HELP)
+    await bot.wait_said(GROUP, lambda t: t == texts.HELP())
     await bot.settled(*chatter, asked)
     assert len(bot.telegram.sent_messages(GROUP)) == 1
     assert bot.telegram.calls_to("getFile") == []
@@ -54,7 +54,7 @@ async def test_admin_stats_in_a_group_go_to_the_admin_privately(bot: BotHarness)
     bot.telegram.message_update(chat_id=GROUP, user_id=ADMIN, text="/stats")
 
     [private] = await bot.wait_sent(ADMIN, "sendMessage")
-    [public] = await bot.wait_said(GROUP, lambda t: t == texts.STATS_SENT_PRIVATELY)
+    [public] = await bot.wait_said(GROUP, lambda t: t == texts.STATS_SENT_PRIVATELY())
     assert private.params["text"].startswith("Photobot stats")
     assert not any("Photobot stats" in str(c.params.get("text")) for c in bot.telegram.calls
                    if c.params.get("chat_id") in (GROUP, str(GROUP)))  # fmt: skip
@@ -70,7 +70,7 @@ async def test_admin_who_never_opened_a_private_chat_is_told_where_to_ask(
     )  # fmt: skip
     bot.telegram.message_update(chat_id=GROUP, user_id=ADMIN, text="/stats")
 
-    await bot.wait_said(GROUP, lambda t: t == texts.STATS_ASK_PRIVATELY)
+    await bot.wait_said(GROUP, lambda t: t == texts.STATS_ASK_PRIVATELY())
     refused = [c for c in bot.telegram.calls_to("sendMessage") if c.status == 403]
     assert len(refused) == 1 and refused[0].params["chat_id"] in (ADMIN, str(ADMIN))
     assert not any("Photobot stats" in str(c.params.get("text")) for c in bot.telegram.calls

@@ -23,7 +23,7 @@ async def test_a_choice_is_remembered_and_shown(bot: BotHarness) -> None:
     bot.telegram.message_update(chat_id=chat, user_id=chat, text="/settings")
     [menu] = await bot.wait_sent(chat, "sendMessage")
     markup = menu.params["reply_markup"]
-    assert menu.params["text"] == texts.SETTINGS
+    assert menu.params["text"] == texts.SETTINGS()
     assert "Aspect ratio: auto" in labels(markup) and "Video engine: grok" in labels(markup)
 
     message_id = menu.result["message_id"]
@@ -43,6 +43,12 @@ async def test_a_choice_is_remembered_and_shown(bot: BotHarness) -> None:
     assert await bot.redis.hget(f"settings:{chat}", "aspect_ratio") == "16:9"
 
 
+async def chosen(bot: BotHarness, user: int) -> dict[str, str]:
+    """What the user chose in /settings (the hash also remembers their app's language)."""
+    saved = await bot.redis.hgetall(f"settings:{user}")
+    return {key: value for key, value in saved.items() if key != "telegram_language"}
+
+
 async def test_someone_elses_settings_keyboard_does_nothing(bot: BotHarness) -> None:
     group, owner, other = -1007770001, bot.new_user(), bot.new_user()
     bot.telegram.message_update(chat_id=group, user_id=owner, text="/settings")
@@ -54,9 +60,9 @@ async def test_someone_elses_settings_keyboard_does_nothing(bot: BotHarness) -> 
     )
 
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == texts.SETTINGS_NOT_YOURS
-    assert await bot.redis.hgetall(f"settings:{owner}") == {}
-    assert await bot.redis.hgetall(f"settings:{other}") == {}
+    assert answer.params["text"] == texts.SETTINGS_NOT_YOURS()
+    assert await chosen(bot, owner) == {}
+    assert await chosen(bot, other) == {}
 
 
 async def test_a_forged_value_is_refused(bot: BotHarness) -> None:
@@ -70,8 +76,8 @@ async def test_a_forged_value_is_refused(bot: BotHarness) -> None:
     )  # fmt: skip
 
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == texts.SETTINGS_UNKNOWN
-    assert await bot.redis.hgetall(f"settings:{chat}") == {}
+    assert answer.params["text"] == texts.SETTINGS_UNKNOWN()
+    assert await chosen(bot, chat) == {}
 
 
 async def test_a_users_settings_reach_the_model(bot: BotHarness) -> None:

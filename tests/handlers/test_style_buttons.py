@@ -13,9 +13,9 @@ MENTION = "@photobot_test_bot"
 async def test_a_forged_button_cannot_take_over_another_users_keyboard(bot: BotHarness) -> None:
     alice, bob = bot.new_user(), bot.new_user()
     bot.send_photo(GROUP, caption=MENTION, user_id=alice)
-    [alice_offer] = await bot.wait_said(GROUP, lambda t: t == texts.PICK_STYLE)
+    [alice_offer] = await bot.wait_said(GROUP, lambda t: t == texts.PICK_STYLE())
     bob_photo = bot.send_photo(GROUP, caption=MENTION, user_id=bob)
-    offers = await bot.wait_said(GROUP, lambda t: t == texts.PICK_STYLE, count=2)
+    offers = await bot.wait_said(GROUP, lambda t: t == texts.PICK_STYLE(), count=2)
     [bob_offer] = [o for o in offers if o is not alice_offer]
     bob_photo_id = bob_photo["message"]["message_id"]
 
@@ -26,7 +26,7 @@ async def test_a_forged_button_cannot_take_over_another_users_keyboard(bot: BotH
     )  # fmt: skip
 
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == texts.PHOTO_EXPIRED
+    assert answer.params["text"] == texts.PHOTO_EXPIRED()
     assert bot.telegram.calls_to("editMessageText") == []
     assert bot.kie.tasks == {}
 
@@ -43,12 +43,12 @@ async def test_a_forged_button_cannot_take_over_another_users_keyboard(bot: BotH
 async def test_another_user_cannot_press_my_keyboard(bot: BotHarness) -> None:
     alice, bob = bot.new_user(), bot.new_user()
     bot.send_photo(GROUP, caption=MENTION, user_id=alice)
-    [offer] = await bot.wait_said(GROUP, lambda t: t == texts.PICK_STYLE)
+    [offer] = await bot.wait_said(GROUP, lambda t: t == texts.PICK_STYLE())
 
     bot.telegram.callback_query_update(
         chat_id=GROUP, user_id=bob, data="style:anime", message_id=offer.result["message_id"]
     )
 
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == texts.PHOTO_EXPIRED
+    assert answer.params["text"] == texts.PHOTO_EXPIRED()
     assert bot.kie.tasks == {}

@@ -16,7 +16,7 @@ from tests.harness import BotHarness, eventually
 
 async def offered(bot: BotHarness, chat: int) -> tuple[dict[str, Any], ApiCall]:
     update = bot.send_photo(chat)
-    [offer] = await bot.wait_said(chat, lambda t: t == texts.PICK_STYLE)
+    [offer] = await bot.wait_said(chat, lambda t: t == texts.PICK_STYLE())
     return update, offer
 
 
@@ -29,7 +29,7 @@ def press(bot: BotHarness, chat: int, offer: ApiCall, style: str = "anime") -> N
 async def expired_press(bot: BotHarness, chat: int, offer: ApiCall) -> None:
     press(bot, chat, offer)
     [answer] = await bot.telegram.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == texts.PHOTO_EXPIRED
+    assert answer.params["text"] == texts.PHOTO_EXPIRED()
 
 
 async def as_left_by_the_release_before(
@@ -76,7 +76,7 @@ async def test_a_newer_photo_replaces_one_left_waiting_before_the_upgrade(
     update, old_offer = await offered(bot, chat)
     await as_left_by_the_release_before(bot, chat, update, old_offer.result["message_id"])
     bot.send_photo(chat)
-    await bot.wait_said(chat, lambda t: t == texts.PICK_STYLE, count=2)
+    await bot.wait_said(chat, lambda t: t == texts.PICK_STYLE(), count=2)
 
     await expired_press(bot, chat, old_offer)
     assert bot.kie.tasks == {}
@@ -87,10 +87,10 @@ async def test_cancel_ends_a_waiting_photo(bot: BotHarness) -> None:
     _, offer = await offered(bot, chat)
 
     command(bot, chat, "/cancel")
-    await bot.wait_said(chat, lambda t: t == texts.CANCELLED)
+    await bot.wait_said(chat, lambda t: t == texts.CANCELLED())
     await expired_press(bot, chat, offer)
     command(bot, chat, "/cancel")
-    await bot.wait_said(chat, lambda t: t == texts.NOTHING_TO_CANCEL)
+    await bot.wait_said(chat, lambda t: t == texts.NOTHING_TO_CANCEL())
     assert bot.kie.tasks == {}
 
 
@@ -101,7 +101,7 @@ async def test_a_command_ends_a_waiting_photo(bot: BotHarness) -> None:
     _, offer = await offered(bot, chat)
 
     command(bot, chat, "/imagine")
-    await bot.wait_said(chat, lambda t: t == texts.FLOW_INTROS["imagine"])
+    await bot.wait_said(chat, lambda t: t == texts.FLOW_INTROS["imagine"]())
     await expired_press(bot, chat, offer)
     command(bot, chat, "a lighthouse at dusk")
 
@@ -115,12 +115,12 @@ async def test_a_waiting_photo_leaves_other_messages_to_their_handlers(bot: BotH
     await offered(bot, chat)
 
     send_video(bot, chat, mp4(), 5)
-    await bot.wait_said(chat, lambda t: t == texts.VIDEO_OUTSIDE_FLOW)
+    await bot.wait_said(chat, lambda t: t == texts.VIDEO_OUTSIDE_FLOW())
     command(bot, chat, "/dance")
-    await bot.wait_said(chat, lambda t: t == texts.FLOW_INTROS["dance"])
+    await bot.wait_said(chat, lambda t: t == texts.FLOW_INTROS["dance"]())
 
     said = [c.params["text"] for c in bot.telegram.sent_messages(chat)]
-    assert said == [texts.PICK_STYLE, texts.VIDEO_OUTSIDE_FLOW, texts.FLOW_INTROS["dance"]]
+    assert said == [texts.PICK_STYLE(), texts.VIDEO_OUTSIDE_FLOW(), texts.FLOW_INTROS["dance"]()]
 
 
 async def test_a_waiting_photo_expires_silently(bot: BotHarness) -> None:
@@ -134,12 +134,12 @@ async def test_a_waiting_photo_expires_silently(bot: BotHarness) -> None:
     # Another user's flow, due only now, is closed by a later expiry check than the photo's,
     # so a notice for the photo would already have been sent by the time this one is.
     command(bot, other, "/animate")
-    await bot.wait_said(other, lambda t: t == texts.FLOW_INTROS["animate"])
+    await bot.wait_said(other, lambda t: t == texts.FLOW_INTROS["animate"]())
     [animate] = await bot.redis.zrange("flows:deadlines", 0, -1)
     await bot.redis.zadd("flows:deadlines", {animate: 0})
-    await bot.wait_said(other, lambda t: t == texts.FLOW_TIMED_OUT.format(command="animate"))
+    await bot.wait_said(other, lambda t: t == texts.FLOW_TIMED_OUT(command="animate"))
 
-    assert [c.params["text"] for c in bot.telegram.sent_messages(chat)] == [texts.PICK_STYLE]
+    assert [c.params["text"] for c in bot.telegram.sent_messages(chat)] == [texts.PICK_STYLE()]
     await expired_press(bot, chat, offer)
 
 

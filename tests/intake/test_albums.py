@@ -55,7 +55,7 @@ async def test_an_album_without_caption_gets_one_keyboard_and_one_job(bot: BotHa
     chat = bot.new_user()
     updates = send_album(bot, chat, 4, None)
 
-    [offer] = await bot.wait_said(chat, lambda t: t == texts.PICK_STYLE)
+    [offer] = await bot.wait_said(chat, lambda t: t == texts.PICK_STYLE())
     await bot.settled(*updates)
     assert len(bot.telegram.sent_messages(chat)) == 1
 
@@ -70,7 +70,7 @@ async def test_an_album_over_the_model_limit_is_refused_once(bot: BotHarness) ->
     chat = bot.new_user()
     updates = send_album(bot, chat, MAX_INPUT_IMAGES + 1, "too many")
 
-    await bot.wait_said(chat, lambda t: t == texts.TOO_MANY_PHOTOS.format(most=8))
+    await bot.wait_said(chat, lambda t: t == texts.TOO_MANY_PHOTOS(most=8))
     await bot.settled(*updates)
     assert len(bot.telegram.sent_messages(chat)) == 1
     assert bot.kie.tasks == {}

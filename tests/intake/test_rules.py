@@ -61,13 +61,13 @@ def test_usable_documents(mime: str | None, name: str | None, size: int | None) 
 )
 def test_unsupported_image_formats_are_named(mime: str | None, name: str, kind: str) -> None:
     answer = document_problem(mime, name, 1 * MB, IMAGE_TYPES)
-    assert answer == texts.UNSUPPORTED_FORMAT.format(kind=kind)
+    assert answer == texts.UNSUPPORTED_FORMAT(kind=kind)
     assert kind in answer
 
 
 def test_unsupported_format_is_named_even_when_too_big() -> None:
     answer = document_problem("image/heic", "a.heic", 30 * MB, IMAGE_TYPES)
-    assert answer == texts.UNSUPPORTED_FORMAT.format(kind="HEIC")
+    assert answer == texts.UNSUPPORTED_FORMAT(kind="HEIC")
 
 
 @pytest.mark.parametrize(
@@ -90,13 +90,13 @@ def test_unsupported_format_is_named_even_when_too_big() -> None:
     ],
 )  # fmt: skip
 def test_non_images_get_not_an_image(mime: str | None, name: str | None) -> None:
-    assert document_problem(mime, name, 1 * MB, IMAGE_TYPES) == texts.NOT_AN_IMAGE
+    assert document_problem(mime, name, 1 * MB, IMAGE_TYPES) == texts.NOT_AN_IMAGE()
 
 
 @pytest.mark.parametrize("size", [TELEGRAM_DOWNLOAD_MAX_BYTES + 1, 50 * MB])
 def test_images_over_20_mb_are_too_big_for_telegram(size: int) -> None:
-    assert document_problem("image/png", "a.png", size, IMAGE_TYPES) == texts.TOO_BIG_FOR_TELEGRAM
-    assert size_problem(size) == texts.TOO_BIG_FOR_TELEGRAM
+    assert document_problem("image/png", "a.png", size, IMAGE_TYPES) == texts.TOO_BIG_FOR_TELEGRAM()
+    assert size_problem(size) == texts.TOO_BIG_FOR_TELEGRAM()
 
 
 @pytest.mark.parametrize("size", [None, 0, TELEGRAM_DOWNLOAD_MAX_BYTES])
@@ -107,9 +107,9 @@ def test_size_problem_none_within_limit(size: int | None) -> None:
 def test_every_input_problem_has_a_text() -> None:
     problems = {v for k, v in vars(InputProblem).items() if not k.startswith("_")}
     answers = {p: refusal_text(InputRejected(p)) for p in problems}
-    assert answers[InputProblem.NOT_AN_IMAGE] == texts.NOT_AN_IMAGE
-    assert answers[InputProblem.HOURLY_CAP] == texts.HOURLY_CAP
-    assert answers[InputProblem.UNAVAILABLE] == texts.MODEL_UNAVAILABLE
+    assert answers[InputProblem.NOT_AN_IMAGE] == texts.NOT_AN_IMAGE()
+    assert answers[InputProblem.HOURLY_CAP] == texts.HOURLY_CAP()
+    assert answers[InputProblem.UNAVAILABLE] == texts.MODEL_UNAVAILABLE()
 
 
 @pytest.mark.parametrize(
@@ -157,10 +157,10 @@ def test_normalize_prompt(raw: str | None, expected: str) -> None:
 @pytest.mark.parametrize(
     ("prompt", "expected"),
     [
-        ("", texts.EMPTY_PROMPT),
+        ("", texts.EMPTY_PROMPT()),
         ("x", None),
         ("x" * PROMPT_MAX_CHARS, None),
-        ("x" * (PROMPT_MAX_CHARS + 1), texts.PROMPT_TOO_LONG),
+        ("x" * (PROMPT_MAX_CHARS + 1), texts.prompt_too_long()),
     ],
     ids=["empty", "one-char", "at-limit", "over-limit"],
 )
@@ -169,4 +169,4 @@ def test_prompt_problem(prompt: str, expected: str | None) -> None:
 
 
 def test_invisible_only_prompt_is_empty_after_normalizing() -> None:
-    assert prompt_problem(normalize_prompt("\u200b\u200b")) == texts.EMPTY_PROMPT
+    assert prompt_problem(normalize_prompt("\u200b\u200b")) == texts.EMPTY_PROMPT()

@@ -106,7 +106,7 @@ async def test_forged_callbacks_are_all_refused(
         finish_all(kie, jobs.values())
         job_a = parse_qs(urlsplit(task_a.callback_url).query)["job"][0]
         for chat in jobs:  # status messages go out on their own; let them, then count
-            await bot.wait_said(chat, lambda t: t == texts.GENERATING)
+            await bot.wait_said(chat, lambda t: t == texts.GENERATING())
         telegram_before, kie_before = _bot_calls(telegram), len(kie.requests)
         forgeries = _forgeries(kie, task_a, task_b, hmac_key, job_a)
 

@@ -99,14 +99,14 @@ async def test_a_burst_of_status_edits_does_not_delay_a_result(
         jobs = await bot.start_jobs(STATUS_BURST + 1)
         (*busy, waiting) = jobs
         for chat in jobs:  # every job's status message is out and says "Generating…"
-            await bot.wait_said(chat, lambda t: t == texts.GENERATING)
+            await bot.wait_said(chat, lambda t: t == texts.GENERATING())
         store = JobStore(redis)
         records = [await store.get(_job_id(jobs[chat].callback_url)) for chat in busy]
         ptb_bot = bot.app[PTB_APP].bot
 
         # Staged: every busy job's status message is edited at once, as the notices would.
         burst = [
-            asyncio.create_task(edit_status(ptb_bot, job, texts.WORKING, SendPriority.STATUS))
+            asyncio.create_task(edit_status(ptb_bot, job, texts.WORKING(), SendPriority.STATUS))
             for job in records
             if job is not None
         ]
@@ -128,7 +128,7 @@ async def test_a_burst_of_status_edits_does_not_delay_a_result(
 
 
 def _burst_edit(call: Any) -> bool:
-    return bool(call.ok and call.params.get("text") == texts.WORKING)
+    return bool(call.ok and call.params.get("text") == texts.WORKING())
 
 
 def _job_id(callback_url: str | None) -> str:

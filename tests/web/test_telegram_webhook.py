@@ -51,7 +51,7 @@ async def test_broken_updates_get_400_without_a_traceback_and_the_next_is_served
                     statuses.append(response.status)
             chat = bot.new_user()
             telegram.message_update(chat_id=chat, user_id=chat, text="/start")
-            [answer] = await bot.wait_said(chat, lambda text: text == texts.START)
+            [answer] = await bot.wait_said(chat, lambda text: text == texts.START())
 
     assert statuses == [400] * len(bodies)
     assert answer.params["chat_id"] in (chat, str(chat))

@@ -29,6 +29,8 @@ class FlowState:
     started_at: Annotated[float, Field(alias="started")] = field(default_factory=time.time)
     # The style keyboard a waiting photo was offered under: only a press there may take it.
     keyboard_message_id: Annotated[int | None, Field(alias="keyboard")] = None
+    # What the user is told in when the flow times out (no update of theirs is at hand then).
+    language: Annotated[str, Field(alias="lang")] = ""
 
     @property
     def spec(self) -> FlowSpec:

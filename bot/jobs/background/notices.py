@@ -18,6 +18,7 @@ from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore
+from bot.locales import speaking
 from bot.log_context import bind_job_id
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ class StatusNotices:
         job = await self._store.get(job_id)
         if job is None or job.state is not JobState.SUBMITTED:
             return  # the result or the failure message already went out
+        with speaking(job.language):
+            await self._post(job)
+
+    async def _post(self, job: Job) -> None:
         sent = await self._bot.send_message(
             job.chat_id,
             self.status_text(job),
@@ -88,15 +93,15 @@ class StatusNotices:
         await self._store.set_status_message(job.id, sent.message_id)
         if not job.task_id:
             # Submission may have finished while the message was on its way.
-            latest = await self._store.get(job_id)
+            latest = await self._store.get(job.id)
             if latest is not None and latest.task_id and latest.state is JobState.SUBMITTED:
                 await edit_status(self._bot, latest, self.generating(latest), SendPriority.STATUS)
 
     def generating(self, job: Job) -> str:
-        return self._generating(job) or texts.GENERATING
+        return self._generating(job) or texts.GENERATING()
 
     def status_text(self, job: Job) -> str:
-        return self.generating(job) if job.task_id else texts.WORKING
+        return self.generating(job) if job.task_id else texts.WORKING()
 
 
 async def edit_status(bot: ExtBot[int], job: Job, text: str, priority: SendPriority) -> bool:

@@ -20,6 +20,7 @@ from bot.jobs import lua
 from bot.jobs.background.notices import edit_status
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore
+from bot.locales import speaking
 from bot.log_context import bind_job_id
 from bot.loops import every
 from bot.media.kinds import MediaKind
@@ -77,5 +78,6 @@ class Progress:
         bucket = int(elapsed // EDIT_EVERY_S)  # the status shows the time in these steps
         if job.task_id and bucket > job.progress_shown:
             await self._store.set_progress_shown(job.id, bucket)
-            text = texts.progress(kind, job.stage, elapsed, job.step, job.steps)
+            with speaking(job.language):
+                text = texts.progress(kind, job.stage, elapsed, job.step, job.steps)
             await edit_status(self._bot, job, text, SendPriority.STATUS)

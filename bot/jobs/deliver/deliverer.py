@@ -29,6 +29,7 @@ from bot.jobs.deliver.retry import RetryPolicy
 from bot.jobs.record import Job, JobState, ResultMark
 from bot.jobs.store import JobStore
 from bot.keyed_locks import KeyedLocks
+from bot.locales import speaking
 from bot.log_context import bind_job_id
 from bot.media.kinds import MediaKind
 from bot.metrics import DeliveryRetry, Finish, Metrics
@@ -78,7 +79,8 @@ class Deliverer:
         try:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
             async with self._chat_locks.hold(job.chat_id):
-                handled = await self._deliver_claimed(job)
+                with speaking(job.language):
+                    handled = await self._deliver_claimed(job)
         except (RedisError, LeaseLost) as exc:
             # Not the job's fault: its lease runs out and it is tried again, as after a kill.
             log.warning("job %s: delivery interrupted (%s)", job.id, type(exc).__name__)

@@ -14,6 +14,7 @@ from bot.flood import SendPriority
 from bot.jobs.background.notices import reply_to
 from bot.jobs.deliver.render import Ready, filename
 from bot.jobs.record import Job
+from bot.locales import day_and_time
 from bot.storage import Storage
 
 MB = 1024 * 1024
@@ -38,6 +39,5 @@ async def send_link(bot: ExtBot[int], storage: Storage, job: Job, item: Ready) -
 
 
 def plain_utc(moment: float) -> str:
-    """A moment as people write it: 24 Nov 2026, 06:49 UTC."""
-    when = datetime.fromtimestamp(moment, UTC)
-    return f"{when.day} {when:%b %Y, %H:%M} UTC"
+    """A moment as people write it, in the reader's language: 24 Nov 2026, 06:49 UTC."""
+    return f"{day_and_time(datetime.fromtimestamp(moment, UTC), year=True)} UTC"

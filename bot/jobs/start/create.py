@@ -41,6 +41,7 @@ def new_job(
         params={k: v for m in plan.steps or [spec] for k, v in params(m, settings).items()},
         chain=plan.chain.key if plan.chain else "",
         steps=len(plan.steps) or 1,
+        language=request.language,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.jobs.start.sent_files import SentFile
+from bot.locales import current
 from bot.models.spec import Capability
 
 
@@ -33,3 +34,5 @@ class JobRequest:
     texts: Mapping[str, str] = field(default_factory=dict)  # prompt, lyrics, style, title
     reply_to_message_id: int | None = None
     status_message_id: int | None = None  # a message to edit, instead of a new one
+    # What its user is told things in: by default, the language of the update being handled.
+    language: str = field(default_factory=current)

@@ -16,6 +16,7 @@ from bot.jobs.start.routing import Router, fits, params
 from bot.jobs.start.status import StartStatus
 from bot.jobs.start.watch import ProviderWatch
 from bot.jobs.store import JobStore, Outcome
+from bot.locales import speaking
 from bot.loops import doubling, retrying
 from bot.media.kinds import MediaKind
 from bot.models.requests import ModelInputs, provider_fields
@@ -83,8 +84,10 @@ class Submitter:
         except PhotobotError as exc:
             await self._fail(job, exc)
             return
-        # A step names its model: no other provider to move to, but health is recorded.
-        await self.submit(job, [spec], job.params, {"prompt": job.prompt, **job.texts})
+        # A step names its model: no other provider to move to, but health is recorded. The
+        # reconciler may be the caller: the status speaks the job's language, not its own.
+        with speaking(job.language):
+            await self.submit(job, [spec], job.params, {"prompt": job.prompt, **job.texts})
 
     async def _submit_with_failover(
         self,

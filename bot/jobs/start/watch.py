@@ -3,6 +3,7 @@ and the admins told once when one goes into or out of a cool-down or needs the o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from bot import texts
@@ -14,12 +15,16 @@ from bot.metrics import Metrics
 _OPERATOR_PROBLEMS = {FailureKind.MISCONFIGURED: "auth", FailureKind.NO_CREDITS: "credits"}
 
 
+# Writes an alert in the language set around the call: each admin reads their own.
+Text = Callable[[], str]
+
+
 class Alerts(Protocol):
     """Telling the admins (bot.admin.AdminAlerts, wired in by the app)."""
 
-    async def tell(self, text: str) -> None: ...
+    async def tell(self, text: Text) -> None: ...
 
-    async def notify(self, reason_key: str, what: str, provider_reason: str) -> None: ...
+    async def notify(self, reason_key: str, what: Text, provider_reason: str) -> None: ...
 
 
 class ProviderWatch:
@@ -37,17 +42,17 @@ class ProviderWatch:
         """A job left the failed provider for `to`: its cool-down starts (told once)."""
         if await self._failover.trip(exc.provider, exc.kind):
             minutes = self._failover.cooldown_s / 60
-            await self._alerts.tell(texts.failover_alert(exc, to, minutes))
+            await self._alerts.tell(lambda: texts.failover_alert(exc, to, minutes))
         self._metrics.provider_error(exc.provider, exc.kind)
 
     async def succeeded(self, provider: str) -> None:
         """A good submit; the first since jobs were moved away is told."""
         if await self._failover.succeeded(provider):
-            await self._alerts.tell(texts.failover_back(provider))
+            await self._alerts.tell(lambda: texts.failover_back(provider))
 
     async def gave_up(self, exc: ProviderError) -> None:
         """A job failed at submit: the admins hear of what only they can fix."""
         suffix = _OPERATOR_PROBLEMS.get(exc.kind)
         if suffix is not None:
-            what = texts.operator_alert(exc.kind, exc.provider)
-            await self._alerts.notify(f"{exc.provider}_{suffix}", what, exc.message)
+            key, kind, name = f"{exc.provider}_{suffix}", exc.kind, exc.provider
+            await self._alerts.notify(key, lambda: texts.operator_alert(kind, name), exc.message)

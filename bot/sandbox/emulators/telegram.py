@@ -469,6 +469,10 @@ def _suffix(filename: str | None, default: str) -> str:
     return default
 
 
+MAX_DESCRIPTION_CHARS = 512  # Telegram's limits for setMyDescription / setMyShortDescription
+MAX_SHORT_DESCRIPTION_CHARS = 120
+
+
 def _validate_commands(commands: Any) -> list[JsonDict]:
     if not isinstance(commands, list) or len(commands) > 100:
         raise _bad_request("commands must be a list of at most 100 BotCommand objects")
@@ -545,6 +549,9 @@ class TelegramEmulator:
         self._callback_queries: dict[str, bool] = {}
         self._query_numbers = itertools.count(1)
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
+        # The bot's description and short description, by language code ("" = all others).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
         self._failures: dict[str, deque[_FailureRule]] = {}
         self._holds: dict[str, _Hold] = {}
         self._flood = _RateWindow(flood_limit_per_s) if flood_limit_per_s is not None else None
@@ -648,13 +655,17 @@ class TelegramEmulator:
         video_file_id: str | None = None,
         video_duration: int = 5,
         extra: dict[str, Any] | None = None,
+        language_code: str = "en",
     ) -> dict[str, Any]:
         """Push a message from a user; return the update dict.
 
         A positive ``chat_id`` is the user's private chat, a negative one a group. ``extra``
         fields are merged into the message as given (for malformed or unusual messages).
+        ``language_code`` is the user's app language, as Telegram sends it ("" for none).
         """
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        user: JsonDict = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
         self._users[user_id] = user
         if chat_id > 0:
             chat = {"id": chat_id, "type": "private", "first_name": first_name}
@@ -874,6 +885,10 @@ class TelegramEmulator:
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -1110,6 +1125,33 @@ class TelegramEmulator:
     async def _delete_my_commands(self, incoming: _Incoming) -> bool:
         self._commands.pop(_commands_key(incoming.params), None)
         return True
+
+    async def _set_my_description(self, incoming: _Incoming) -> bool:
+        text = str(incoming.params.get("description") or "")
+        if len(text) > MAX_DESCRIPTION_CHARS:
+            raise _bad_request("description is too long")
+        self.descriptions[str(incoming.params.get("language_code") or "")] = text
+        return True
+
+    async def _get_my_description(self, incoming: _Incoming) -> JsonDict:
+        return {"description": self.description(str(incoming.params.get("language_code") or ""))}
+
+    async def _set_my_short_description(self, incoming: _Incoming) -> bool:
+        text = str(incoming.params.get("short_description") or "")
+        if len(text) > MAX_SHORT_DESCRIPTION_CHARS:
+            raise _bad_request("short description is too long")
+        self.short_descriptions[str(incoming.params.get("language_code") or "")] = text
+        return True
+
+    async def _get_my_short_description(self, incoming: _Incoming) -> JsonDict:
+        code = str(incoming.params.get("language_code") or "")
+        return {"short_description": self.short_descriptions.get(code) or
+                self.short_descriptions.get("", "")}  # fmt: skip
+
+    def description(self, language_code: str) -> str:
+        """What an empty chat shows a user whose app speaks `language_code`, as Telegram does:
+        the description for that language, else the one for all."""
+        return self.descriptions.get(language_code) or self.descriptions.get("", "")
 
     async def _return_true(self, incoming: _Incoming) -> bool:
         return True

@@ -19,7 +19,7 @@ async def test_a_video_job_shows_an_action_and_its_running_time(bot: BotHarness)
     chat = bot.new_user()
     bot.telegram.message_update(chat_id=chat, user_id=chat, text="/video waves at sunset")
     await bot.submitted_task()
-    await bot.wait_said(chat, lambda t: t == texts.GENERATING_VIDEO)
+    await bot.wait_said(chat, lambda t: t == texts.GENERATING_VIDEO())
 
     [action] = await bot.telegram.wait_for("sendChatAction", lambda c: c.params["chat_id"] == chat)
     assert action.params["action"] == "upload_video"
@@ -35,7 +35,7 @@ async def test_a_song_shows_its_stage(bot: BotHarness) -> None:
     chat = bot.new_user()
     bot.telegram.message_update(chat_id=chat, user_id=chat, text="/music rainy jazz")
     task = await bot.submitted_task()
-    await bot.wait_said(chat, lambda t: t == texts.GENERATING_MUSIC)
+    await bot.wait_said(chat, lambda t: t == texts.GENERATING_MUSIC())
     bot.kie.finish_music(task.task_id, stage="first")
 
     status, _ = await bot.kie.send_callback(task.task_id)
@@ -55,6 +55,6 @@ async def test_an_image_job_has_no_progress_ticks(bot: BotHarness) -> None:
     chat = bot.new_user()
     bot.telegram.message_update(chat_id=chat, user_id=chat, text="/imagine a fox")
     await bot.submitted_task()
-    await bot.wait_said(chat, lambda t: t == texts.GENERATING)
+    await bot.wait_said(chat, lambda t: t == texts.GENERATING())
 
     assert await bot.redis.zcard("jobs:progress") == 0

@@ -201,7 +201,7 @@ async def test_an_image_too_big_for_a_photo_goes_as_a_png_document(
 
     assert document.params["document"] == wide
     assert document.result["document"]["file_name"].endswith("-1.png")
-    assert document.params["caption"] == texts.DONE
+    assert document.params["caption"] == texts.DONE()
     assert results_bot.telegram.calls_to("sendPhoto") == []
 
 

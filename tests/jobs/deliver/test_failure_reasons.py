@@ -33,4 +33,4 @@ async def test_a_hostile_refusal_reason_is_shown_as_plain_short_text(bot: BotHar
     assert not [c for c in text if unicodedata.category(c)[0] == "C" and c != "\n"]
     for leak in ("example.com", "t.me", "@", "://", "kie.ai", "token"):
         assert leak not in text
-    assert len(text) < len(texts.FAILURE_BY_KIND["rejected"]) + texts.MAX_REASON_CHARS
+    assert len(text) < len(texts.FAILURE_BY_KIND["rejected"]()) + texts.MAX_REASON_CHARS

@@ -80,7 +80,7 @@ async def test_a_jobs_images_go_as_one_album(results_bot: BotHarness, host: Resu
     items = album.params["media"]
     assert [item["type"] for item in items] == ["photo"] * 3
     assert [attached(album, item) for item in items] == images  # in the job's order
-    assert [item.get("caption") for item in items] == [texts.DONE, None, None]
+    assert [item.get("caption") for item in items] == [texts.DONE(), None, None]
     assert album.params["reply_parameters"]["message_id"] == int(
         await job_field(results_bot, job_id, "reply_to")
     )

@@ -15,7 +15,7 @@ from tests.harness import BotHarness, eventually
 ADMIN = 77
 FLOOD = 200
 PHOTO_2MB = b"\xff\xd8\xff\xe0" + b"\x00" * (2 * 1024 * 1024) + b"\xff\xd9"
-STATUS_TEXTS = (texts.WORKING, texts.GENERATING)
+STATUS_TEXTS = (texts.WORKING(), texts.GENERATING())
 
 
 async def photo_latency(bot: BotHarness, chat: int) -> tuple[float, float]:
@@ -48,7 +48,7 @@ async def test_a_flood_from_one_user_downloads_nothing_extra_and_slows_no_one(
             if c.params["text"] not in STATUS_TEXTS]  # fmt: skip
     assert len(bot.kie.tasks) == 2 + bot.settings.user_max_jobs_in_flight
     assert len(downloads) == bot.settings.user_max_jobs_in_flight
-    assert sorted(told) == sorted([texts.TOO_MANY_IN_FLIGHT, texts.TOO_FAST])
+    assert sorted(told) == sorted([texts.TOO_MANY_IN_FLIGHT(), texts.TOO_FAST()])
     assert during[0] < 1.0, f"another user's photo took {during[0]:.2f} s to reach Kie"
     assert during[1] < 2.0, f"another user's status message took {during[1]:.2f} s"
     record(

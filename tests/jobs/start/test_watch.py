@@ -15,6 +15,7 @@ from bot.errors import FailureKind, ProviderError
 from bot.jobs.start import Failover, ProviderWatch
 from bot.metrics import Metrics
 from bot.sandbox.emulators.telegram import TelegramEmulator
+from bot.users import UserLanguages
 
 ADMIN = 77
 TOKEN = "123456:PARTS"
@@ -39,7 +40,11 @@ async def test_the_admins_hear_once_of_a_switch_and_of_what_only_they_can_fix(
 ) -> None:
     emu, bot = admin_bot
     metrics = Metrics()
-    watch = ProviderWatch(Failover(redis, 600.0), AdminAlerts(redis, bot, [ADMIN]), metrics)
+    watch = ProviderWatch(
+        Failover(redis, 600.0),
+        AdminAlerts(redis, bot, [ADMIN], UserLanguages(redis, "en")),
+        metrics,
+    )
     no_credits = ProviderError("kie", 402, "balance is 0", FailureKind.NO_CREDITS)
 
     for _ in range(2):  # two jobs move away from the same provider
@@ -52,7 +57,7 @@ async def test_the_admins_hear_once_of_a_switch_and_of_what_only_they_can_fix(
     said = [call.params["text"] for call in emu.sent_messages(ADMIN)]
     assert said == [
         texts.failover_alert(no_credits, "novita", 10.0),
-        texts.ADMIN_ALERT.format(what="kie credits are used up", reason="balance is 0"),
+        texts.ADMIN_ALERT(what="kie credits are used up", reason="balance is 0"),
         texts.failover_back("kie"),
     ]
     errors = metrics.registry.get_sample_value(
