@@ -67,7 +67,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         bot, store, lambda job: texts.generating(progress.output(job), job.step, job.steps)
     )
     user_settings = UserSettings(redis, registry, {"video_engine": settings.video_engine})
-    languages = UserLanguages(redis, settings.default_language)
+    languages = UserLanguages(redis, settings.default_language, settings.admin_ids)
     failover = Failover(redis, settings.failover_cooldown_seconds)
     alerts = AdminAlerts(redis, bot, settings.admin_ids, languages)
     core = _Core(bot, store, storage, providers, failover, secret)

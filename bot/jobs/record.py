@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from bot import codec
+from bot.locales import SOURCE
 from bot.media.kinds import MediaKind
 from bot.models.limits import InputFile
 from bot.providers.base import ResultMedia
@@ -120,7 +121,8 @@ class Job:
             "created_at": repr(self.created_at),
             **_json_fields(self),
             **_chain_fields(self),
-            **({"lang": self.language} if self.language else {}),
+            # English, the source language, is what an absent field means: a field less per job.
+            **({"lang": self.language} if self.language not in ("", SOURCE) else {}),
         }
 
     @classmethod

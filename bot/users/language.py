@@ -3,6 +3,8 @@ speaks, else DEFAULT_LANGUAGE. Kept in the user's settings hash, beside their ot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from redis.asyncio import Redis
 
 from bot import constants as k
@@ -13,17 +15,19 @@ SEEN = "telegram_language"  # what their Telegram app said last, for messages se
 
 
 class UserLanguages:
-    def __init__(self, redis: Redis, default: str) -> None:
+    def __init__(self, redis: Redis, default: str, admin_ids: Iterable[int] = ()) -> None:
         self._redis = redis
         self.default = default
+        self._admin_ids = frozenset(admin_ids)
 
     async def for_update(self, user_id: int, telegram_code: str | None) -> str:
-        """The language to answer this update in; remembers what the app said when it changed,
-        so a message sent later (an admin alert) speaks it too."""
+        """The language to answer this update in. For an admin, what the app said is kept when
+        it changes, so an alert sent later speaks it too (for anyone else it would be a Redis
+        hash per user for nothing)."""
         key = k.USER_SETTINGS_KEY.format(user_id=user_id)
         chosen, seen = await self._stored(key)
         heard = supported(telegram_code)
-        if heard and heard != seen:
+        if user_id in self._admin_ids and heard and heard != seen:
             await self._redis.hset(key, SEEN, heard)
         return choose(chosen, heard, self.default)
 
