@@ -218,7 +218,7 @@ async def press_button(request: web.Request) -> web.Response:
     data, message_id = body.get("data"), body.get("message_id")
     if not isinstance(data, str) or not isinstance(message_id, int):
         return _refused("a press names a message and its button's data")
-    # A press carries the emulator's stored user: make sure it is this one, in today's language.
+    # A press carries the emulator's stored user: make it this one, in their latest language.
     page.telegram.set_user_language(user.id, user.language_code, first_name=user.name)
     try:
         update = page.telegram.callback_query_update(
