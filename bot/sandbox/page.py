@@ -3,6 +3,7 @@ API that turns what the page's users do into Telegram updates through the emulat
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from aiohttp import web
 
 from bot.sandbox.emulators.telegram import MAX_TEXT_LENGTH, TelegramEmulator
 from bot.sandbox.feed import ChatFeed
+from bot.sandbox.languages import KNOWN_CODES, ChosenLanguages, known
+from bot.sandbox.languages import as_json as languages_json
 from bot.sandbox.uploads import UploadRefused, read_upload
 
 API = "/sandbox/api"
@@ -38,17 +41,23 @@ class SandboxUser:
     id: int
     name: str
     admin: bool = False
+    language_code: str = "en"  # the Telegram app's language, as its updates carry it
 
 
 @dataclass
 class ChatPage:
-    """What the routes need: the emulator to push updates into, the feed to read, the users."""
+    """What the routes need: the emulator to push updates into, the feed to read, the users
+    and the app language each has picked."""
 
     telegram: TelegramEmulator
     feed: ChatFeed
     users: tuple[SandboxUser, ...]
     hosts: frozenset[str]
     _albums: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    languages: ChosenLanguages = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.languages = ChosenLanguages({u.id: u.language_code for u in self.users})
 
 
 CHAT_PAGE: web.AppKey[ChatPage] = web.AppKey("chat_page", ChatPage)
@@ -60,6 +69,8 @@ def add_chat_page(app: web.Application, page: ChatPage) -> None:
     app.router.add_get("/", index)
     app.router.add_get(STATIC + "/{name}", static)
     app.router.add_get(API + "/config", config)
+    app.router.add_get(API + "/description", description)
+    app.router.add_post(API + "/languages", pick_language)
     app.router.add_get(API + "/events", events)
     app.router.add_post(API + "/messages", send_message)
     app.router.add_post(API + "/uploads", send_files)
@@ -100,8 +111,37 @@ async def static(request: web.Request) -> web.Response:
 
 async def config(request: web.Request) -> web.Response:
     page = _page(request)
-    users = [{"id": u.id, "name": u.name, "admin": u.admin} for u in page.users]
-    return web.json_response({"users": users, "bot": page.telegram.bot_username})
+    users = [
+        {"id": u.id, "name": u.name, "admin": u.admin, "language_code": page.languages.of(u.id)}
+        for u in page.users
+    ]
+    return web.json_response(
+        {"users": users, "bot": page.telegram.bot_username, "languages": languages_json()}
+    )
+
+
+async def description(request: web.Request) -> web.Response:
+    """What an empty chat shows the user: the bot's description for their app's language, as
+    the bot set it at start (plain text: the page never parses it)."""
+    page = _page(request)
+    user = _user(page, request.query.get("user"))
+    code = user.language_code
+    return web.json_response(
+        {"language_code": code, "description": page.telegram.description(code)}
+    )
+
+
+async def pick_language(request: web.Request) -> web.Response:
+    """A user switched their Telegram app's language: their next updates carry it."""
+    page = _page(request, posting=True)
+    body = await _json(request)
+    user = _user(page, body.get("user"))
+    code = body.get("language_code")
+    if not known(code):
+        return _refused(f"app languages here are {', '.join(KNOWN_CODES)}")
+    page.languages.pick(user.id, code)
+    page.telegram.set_user_language(user.id, code, first_name=user.name)
+    return web.json_response({"ok": True, "language_code": code})
 
 
 async def events(request: web.Request) -> web.Response:
@@ -123,7 +163,11 @@ async def send_message(request: web.Request) -> web.Response:
     if len(text) > MAX_TEXT_LENGTH:
         return _refused(f"a message takes at most {MAX_TEXT_LENGTH} characters")
     update = page.telegram.message_update(
-        chat_id=user.id, user_id=user.id, text=text, first_name=user.name
+        chat_id=user.id,
+        user_id=user.id,
+        text=text,
+        first_name=user.name,
+        language_code=user.language_code,
     )
     page.feed.add_user_message(update["message"])
     return web.json_response({"ok": True, "id": update["message"]["message_id"]})
@@ -158,6 +202,7 @@ async def send_files(request: web.Request) -> web.Response:
             chat_id=user.id,
             user_id=user.id,
             first_name=user.name,
+            language_code=user.language_code,
             media_group_id=album,
             caption=(form.caption or None) if number == 0 else None,
             **media,
@@ -173,6 +218,8 @@ async def press_button(request: web.Request) -> web.Response:
     data, message_id = body.get("data"), body.get("message_id")
     if not isinstance(data, str) or not isinstance(message_id, int):
         return _refused("a press names a message and its button's data")
+    # A press carries the emulator's stored user: make it this one, in their latest language.
+    page.telegram.set_user_language(user.id, user.language_code, first_name=user.name)
     try:
         update = page.telegram.callback_query_update(
             chat_id=user.id, user_id=user.id, data=data, message_id=message_id
@@ -221,10 +268,12 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def _user(page: ChatPage, raw: Any) -> SandboxUser:
-    """A page user: a named one, or a guest with any id the switcher made up."""
+    """A page user in the app language they picked: a named one, or a guest with any id the
+    switcher made up."""
     user_id = _user_id(raw)
-    known = next((u for u in page.users if u.id == user_id), None)
-    return known or SandboxUser(user_id, f"Guest {user_id}")
+    named = next((u for u in page.users if u.id == user_id), None)
+    user = named or SandboxUser(user_id, f"Guest {user_id}")
+    return dataclasses.replace(user, language_code=page.languages.of(user_id))
 
 
 def _user_id(raw: Any) -> int:

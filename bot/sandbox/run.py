@@ -36,6 +36,7 @@ USERS = (
     SandboxUser(1001, "Ann", admin=True),
     SandboxUser(1002, "Ben"),
     SandboxUser(1003, "Cleo"),
+    SandboxUser(1004, "Budi", language_code="id"),  # the Indonesian bot, without keys
 )
 BOT_ID = 777000
 # Providers take a while; 1-3 s shows the status messages without making anyone wait.

@@ -25,7 +25,7 @@ from tests.conftest import free_port
 
 Event = dict[str, Any]
 FAST_RESULTS_S = (0.05, 0.2)
-ANN, BEN = 1001, 1002  # Ann is the sandbox's admin
+ANN, BEN, BUDI = 1001, 1002, 1004  # Ann is the sandbox's admin; Budi's phone is Indonesian
 PHOTO = png.encode(pattern(b"sandbox test photo", 400))
 VIDEO = SampleMedia().video()
 
@@ -55,6 +55,20 @@ class SandboxClient:
     async def press(self, user: int, message_id: int, data: str) -> tuple[int, Any]:
         body = json.dumps({"user": user, "message_id": message_id, "data": data})
         return await self._post("/presses", body, {"Content-Type": "application/json"})
+
+    async def pick_language(self, user: int, code: Any) -> tuple[int, Any]:
+        body = json.dumps({"user": user, "language_code": code})
+        return await self._post("/languages", body, {"Content-Type": "application/json"})
+
+    async def config(self) -> Any:
+        async with self.http.get(f"{self.url}{API}/config") as answer:
+            assert answer.status == 200
+            return await answer.json()
+
+    async def description(self, user: int) -> Any:
+        async with self.http.get(f"{self.url}{API}/description?user={user}") as answer:
+            assert answer.status == 200
+            return await answer.json()
 
     async def events(self, user: int, after: int = 0) -> list[Event]:
         async with self.http.get(f"{self.url}{API}/events?chat={user}&after={after}") as answer:

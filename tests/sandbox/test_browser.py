@@ -1,6 +1,8 @@
 """The chat page in a real browser (Debian's Chromium, driven by Playwright) against
 `photobot sandbox` run as a child process: a captioned photo, a style button, a song, a video,
-HTML that stays text, and /stats for the admin. Saves a screenshot in test-artifacts/."""
+HTML that stays text, and /stats for the admin; the Indonesian bot through Budi's phone, an
+empty chat's description and Start button, and a switch of app language. Saves screenshots in
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from bot import texts
+from bot.locales import speaking
 from tests.conftest import free_port
 from tests.harness import eventually
 from tests.sandbox.driver import PHOTO
@@ -94,6 +98,11 @@ async def say(page: Page, text: str) -> None:
     await page.press("#composer-input", "Enter")
 
 
+def indonesian(message: Any) -> str:
+    with speaking("id"):
+        return str(message())
+
+
 async def playable(page: Page, selector: str) -> Any:
     """Waits until the browser has read the media's length: it can play the file."""
     await page.wait_for_function(
@@ -152,3 +161,46 @@ async def test_a_chat_in_the_browser(page: Page, tmp_path: Path) -> None:
     await expect(stats).to_be_visible(timeout=RESULT_WAIT_MS)
     await expect(stats).to_contain_text("Succeeded: 4")
     await page.screenshot(path=str(ARTIFACTS / "sandbox-stats.png"), animations="disabled")
+
+
+async def test_the_indonesian_bot_in_the_browser(page: Page) -> None:
+    bot_texts = page.locator(".msg.bot .text, .msg.bot .caption")
+    budi_language = page.locator('select.language[data-user="1004"]')
+    await expect(budi_language).to_have_value("id")  # Budi's phone speaks Indonesian
+    await page.click('.user-switch[data-user="1004"]')
+    await expect(page.locator("#me")).to_have_text("you are Budi")
+
+    # An empty chat, as Telegram shows it: the bot's description in Budi's language, and START.
+    await expect(page.locator("#intro .intro-text")).to_have_text(indonesian(texts.DESCRIPTION))
+    await expect(page.locator("#intro .intro-head")).to_have_text(
+        "Apa yang bisa dilakukan bot ini?"
+    )
+    await expect(page.locator("#start-button")).to_have_text("MULAI")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "sandbox-empty-chat.png"), animations="disabled")
+    await page.click("#start-button")
+    await expect(page.locator(".msg.user .text")).to_have_text("/start")
+    await expect(bot_texts.first).to_have_text(indonesian(texts.START), timeout=RESULT_WAIT_MS)
+    await expect(page.locator("#intro")).to_have_count(0)
+    await expect(page.locator("#start-bar")).to_be_hidden()
+    await say(page, "/imagine kucing oranye berselancar di pantai")
+    await expect(page.locator(".msg.bot img.photo")).to_have_count(1, timeout=RESULT_WAIT_MS)
+    await expect(bot_texts.last).to_have_text(indonesian(texts.DONE))
+    await page.screenshot(path=str(ARTIFACTS / "sandbox-indonesian.png"), animations="disabled")
+
+    # Budi's phone switched to English: the bot answers in English, and a reload keeps it.
+    await budi_language.select_option("en")
+    await say(page, "/start")
+    await expect(bot_texts.last).to_have_text(texts.START(), timeout=RESULT_WAIT_MS)
+    await page.reload()
+    await expect(budi_language).to_have_value("en")
+
+    # A new user's phone in another language: the bot's description for all, the app's START.
+    await page.select_option("#new-user-language", "de")
+    await page.click("#new-user")
+    await expect(page.locator("#me")).to_have_text("you are Guest 1005")
+    await expect(page.locator("#intro .intro-text")).to_have_text(texts.DESCRIPTION())
+    await expect(page.locator("#start-button")).to_have_text("STARTEN")
+    await page.locator('select.language[data-user="1005"]').select_option("id")
+    await expect(page.locator("#intro .intro-text")).to_have_text(indonesian(texts.DESCRIPTION))
+    await expect(page.locator("#start-button")).to_have_text("MULAI")

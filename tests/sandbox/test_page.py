@@ -1,20 +1,38 @@
 """The chat page's API under attack: other hosts and sites, huge or odd uploads, HTML files,
-ranges, and many users; each refusal says why and pushes nothing to the bot."""
+ranges, and many users; each refusal says why and pushes nothing to the bot. And each user's
+Telegram app language: picked on the page, carried by every update, shown in an empty chat."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from bot import texts
+from bot.locales import speaking
 from bot.sandbox.feed import MAX_CHATS
 from bot.sandbox.page import API, PAGE_HEADER
 from bot.sandbox.uploads import MAX_UPLOAD_BYTES
 from tests.harness import eventually
-from tests.sandbox.driver import BEN, PHOTO, VIDEO, Event, SandboxClient, bot_said, running_sandbox
+from tests.sandbox.driver import (
+    ANN,
+    BEN,
+    BUDI,
+    PHOTO,
+    VIDEO,
+    Event,
+    SandboxClient,
+    bot_said,
+    running_sandbox,
+)
+
+GUEST = 5005
 
 
 @pytest.fixture
@@ -30,6 +48,30 @@ def mine(events: list[Event]) -> list[Event]:
 
 def updates_pushed(sandbox: SandboxClient) -> int:
     return sandbox.emulators.telegram._next_update_id - 1
+
+
+@pytest.fixture
+def pushed(sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Every update the page pushes to the bot, as pushed."""
+    telegram = sandbox.emulators.telegram
+    seen: list[Any] = []
+    push = telegram.push_update
+
+    def recording(update: dict[str, Any]) -> int:
+        seen.append(copy.deepcopy(update))
+        return push(update)
+
+    monkeypatch.setattr(telegram, "push_update", recording)
+    yield seen
+
+
+def indonesian(message: Any) -> str:
+    with speaking("id"):
+        return str(message())
+
+
+def languages_of(config: Any) -> dict[int, str]:
+    return {user["id"]: user["language_code"] for user in config["users"]}
 
 
 async def test_the_page_is_served_with_a_strict_content_policy(sandbox: SandboxClient) -> None:
@@ -203,3 +245,90 @@ async def test_a_waiting_long_poll_ends_at_shutdown(tmp_path: Path) -> None:
         async with await asyncio.wait_for(waiting, 10) as answer:
             assert (answer.status, await answer.json()) == (200, {"events": []})
     assert time.monotonic() - started < 5  # not the 25 s a long poll lasts
+
+
+async def test_each_user_has_an_app_language_and_budi_s_is_indonesian(
+    sandbox: SandboxClient,
+) -> None:
+    config = await sandbox.config()
+
+    assert [(u["name"], u["admin"], u["language_code"]) for u in config["users"]] == [
+        ("Ann", True, "en"), ("Ben", False, "en"), ("Cleo", False, "en"), ("Budi", False, "id"),
+    ]  # fmt: skip
+    assert [(lang["code"], lang["name"], lang["start"]) for lang in config["languages"]] == [
+        ("en", "English", "START"), ("id", "Bahasa Indonesia", "MULAI"),
+        ("de", "Other (de)", "STARTEN"),
+    ]  # fmt: skip
+
+
+async def test_a_language_switch_is_kept_on_the_server_for_the_next_page_load(
+    sandbox: SandboxClient,
+) -> None:
+    status, answer = await sandbox.pick_language(BEN, "id")
+    guest_status, _ = await sandbox.pick_language(GUEST, "de")
+
+    assert (status, answer) == (200, {"ok": True, "language_code": "id"})
+    assert guest_status == 200
+    assert languages_of(await sandbox.config()) == {1001: "en", BEN: "id", 1003: "en", BUDI: "id"}
+    assert (await sandbox.description(GUEST))["language_code"] == "de"
+
+
+@pytest.mark.parametrize("code", ["xx", "", "EN", "id-ID", None, 5, ["id"]])
+async def test_an_unknown_app_language_is_refused_and_changes_nothing(
+    sandbox: SandboxClient, code: object
+) -> None:
+    status, answer = await sandbox.pick_language(BUDI, code)
+
+    assert (status, answer) == (400, {"ok": False, "error": "app languages here are en, id, de"})
+    assert languages_of(await sandbox.config())[BUDI] == "id"
+    assert (await sandbox.description(BUDI))["language_code"] == "id"
+
+
+async def test_a_language_switch_from_another_site_is_refused(sandbox: SandboxClient) -> None:
+    body = {"user": BUDI, "language_code": "en"}
+    async with sandbox.http.post(f"{sandbox.url}{API}/languages", json=body) as answer:
+        assert answer.status == 403
+    assert languages_of(await sandbox.config())[BUDI] == "id"
+
+
+async def test_an_empty_chat_shows_what_the_bot_set_for_the_users_language(
+    sandbox: SandboxClient,
+) -> None:
+    await sandbox.pick_language(GUEST, "de")
+    english, bahasa = texts.DESCRIPTION(), indonesian(texts.DESCRIPTION)
+
+    assert await sandbox.description(BUDI) == {"language_code": "id", "description": bahasa}
+    assert await sandbox.description(ANN) == {"language_code": "en", "description": english}
+    # Telegram's fallback for a language the bot set nothing for: the description for all.
+    assert await sandbox.description(GUEST) == {"language_code": "de", "description": english}
+    assert bahasa != english and bahasa == sandbox.emulators.telegram.descriptions["id"]
+    await sandbox.pick_language(BUDI, "en")
+    assert (await sandbox.description(BUDI))["description"] == english
+
+
+async def test_messages_files_and_presses_carry_the_users_app_language(
+    sandbox: SandboxClient, pushed: list[Any]
+) -> None:
+    async def photo_and_press(nth: int) -> None:
+        """A photo alone, then a press on the style keyboard the bot offers for it."""
+        await sandbox.send_files(BUDI, [("p.png", PHOTO)])
+        offers = await sandbox.wait_for(BUDI, lambda e: bool(e.get("keyboard")), count=nth)
+        style = offers[-1]["keyboard"][0][0]["data"]
+        assert (await sandbox.press(BUDI, offers[-1]["id"], style))[0] == 200
+
+    await sandbox.say(BUDI, "/start")
+    await sandbox.wait_for(BUDI, bot_said(indonesian(texts.START)))
+    await photo_and_press(1)
+    await sandbox.pick_language(BUDI, "en")
+    await sandbox.say(BUDI, "/start")
+    await sandbox.wait_for(BUDI, bot_said(texts.START()))
+    await photo_and_press(2)
+
+    def sent_as(update: dict[str, Any]) -> tuple[str, str, str]:
+        [(kind, body)] = [(k, v) for k, v in update.items() if k != "update_id"]
+        return kind, body["from"]["first_name"], body["from"].get("language_code")
+
+    assert [sent_as(u) for u in pushed] == [
+        ("message", "Budi", "id"), ("message", "Budi", "id"), ("callback_query", "Budi", "id"),
+        ("message", "Budi", "en"), ("message", "Budi", "en"), ("callback_query", "Budi", "en"),
+    ]  # fmt: skip

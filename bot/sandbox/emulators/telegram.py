@@ -730,6 +730,16 @@ class TelegramEmulator:
     def _drop_hold(self, method: str) -> None:
         self._holds.pop(method, None)
 
+    def set_user_language(self, user_id: int, language_code: str, *, first_name: str) -> None:
+        """The user's app now speaks ``language_code`` ("" for none): their later updates say
+        so, button presses included (those carry the stored user)."""
+        before = self._users.get(user_id) or {"id": user_id, "is_bot": False}
+        user = {k: v for k, v in before.items() if k != "language_code"}
+        user.setdefault("first_name", first_name)
+        if language_code:
+            user["language_code"] = language_code
+        self._users[user_id] = user  # a new dict: updates already pushed keep what they said
+
     def callback_query_update(
         self, *, chat_id: int, user_id: int, data: str, message_id: int
     ) -> dict[str, Any]:

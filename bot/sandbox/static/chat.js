@@ -18,7 +18,9 @@ const URL_OR_COMMAND = /(https?:\/\/[^\s<>"]+)|(^|\s)(\/[a-z0-9_]{1,32})(?=$|\s|
 
 const state = {
   users: [],
+  languages: [],
   user: null,
+  empty: false,
   after: 0,
   poll: null,
   nodes: new Map(),
@@ -62,11 +64,28 @@ function avatar(name, id) {
   return node;
 }
 
+function languageSelect(selected, label) {
+  const select = el("select", "language");
+  select.setAttribute("aria-label", label);
+  select.title = "The Telegram app's language";
+  for (const language of state.languages) {
+    const option = el("option", "", language.name);
+    option.value = language.code;
+    select.append(option);
+  }
+  select.value = selected;
+  return select;
+}
+
+function appLanguage(code) {
+  return state.languages.find((language) => language.code === code) || state.languages[0];
+}
+
 function renderUsers() {
   const list = $("users");
   list.replaceChildren();
   for (const user of state.users) {
-    const item = el("li");
+    const item = el("li", "user-row");
     const button = el("button", "user-switch");
     button.type = "button";
     button.dataset.user = String(user.id);
@@ -75,14 +94,28 @@ function renderUsers() {
     label.append(el("span", "", user.name), el("span", "role", user.admin ? "admin" : "user"));
     button.append(avatar(user.name, user.id), label);
     button.addEventListener("click", () => switchTo(user));
-    item.append(button);
+    const language = languageSelect(user.language_code, `${user.name}'s app language`);
+    language.dataset.user = String(user.id);
+    language.addEventListener("change", () => pickLanguage(user, language.value));
+    item.append(button, language);
     list.append(item);
   }
 }
 
-function addGuest() {
+// As in Telegram, a user's app language is theirs: their next messages and presses carry it.
+async function pickLanguage(user, code) {
+  if (await post("/languages", { user: user.id, language_code: code })) {
+    user.language_code = code;
+    if (state.user === user && state.empty) showIntro(user);
+  }
+  renderUsers();
+}
+
+async function addGuest() {
   const next = Math.max(...state.users.map((u) => u.id)) + 1;
-  const guest = { id: next, name: `Guest ${next}`, admin: false };
+  const code = $("new-user-language").value;
+  const guest = { id: next, name: `Guest ${next}`, admin: false, language_code: code };
+  if (!(await post("/languages", { user: next, language_code: code }))) return;
   state.users.push(guest);
   switchTo(guest);
 }
@@ -92,6 +125,7 @@ function switchTo(user) {
   state.user = user;
   state.after = 0;
   state.nodes.clear();
+  hideIntro();
   $("messages").replaceChildren();
   $("me").textContent = `you are ${user.name}${user.admin ? " (admin)" : ""}`;
   setAction(null);
@@ -113,6 +147,10 @@ async function pollLoop(user) {
       if (!response.ok) throw new Error(String(response.status));
       const { events } = await response.json();
       if (control.signal.aborted) return;
+      if (wait === 0 && events.length === 0) {
+        state.empty = true;
+        showIntro(user);
+      }
       for (const event of events) {
         state.after = Math.max(state.after, event.seq);
         apply(event, wait === 1);
@@ -126,6 +164,7 @@ async function pollLoop(user) {
 }
 
 function apply(event, live) {
+  hideIntro();
   if (event.type === "message") {
     const node = renderMessage(event, live);
     state.nodes.set(event.id, node);
@@ -177,6 +216,37 @@ function notice(text, error) {
   const node = el("div", error ? "notice error" : "notice", text);
   $("messages").append(node);
   scrollDown();
+}
+
+// --- an empty chat ---------------------------------------------------------------------------
+
+// What Telegram shows before the first message: the bot's description in the app's language
+// (what the bot set at start) and a Start button that sends /start.
+async function showIntro(user) {
+  const response = await fetch(`${API}/description?user=${user.id}`);
+  if (!response.ok || state.user !== user || !state.empty) return;
+  const { language_code: code, description } = await response.json();
+  if (state.user !== user || !state.empty) return;
+  const language = appLanguage(code);
+  const card = el("div", "intro");
+  card.id = "intro";
+  card.lang = code;
+  card.append(el("div", "intro-head", language.heading));
+  const text = el("div", "intro-text");
+  richText(text, description, true);
+  card.append(text);
+  $("intro")?.remove();
+  if (description) $("messages").prepend(card);
+  const start = $("start-button");
+  start.textContent = language.start;
+  start.lang = code;
+  $("start-bar").hidden = false;
+}
+
+function hideIntro() {
+  state.empty = false;
+  $("intro")?.remove();
+  $("start-bar").hidden = true;
 }
 
 // --- rendering -----------------------------------------------------------------------------
@@ -401,6 +471,7 @@ function wire() {
   });
   $("pending-cancel").addEventListener("click", () => showPending([]));
   $("new-user").addEventListener("click", addGuest);
+  $("start-button").addEventListener("click", () => sendText("/start"));
 }
 
 async function start() {
@@ -408,6 +479,10 @@ async function start() {
   const response = await fetch(`${API}/config`);
   const config = await response.json();
   state.users = config.users;
+  state.languages = config.languages;
+  $("new-user-language").replaceWith(
+    Object.assign(languageSelect("en", "The new user's app language"), { id: "new-user-language" }),
+  );
   $("bot-name").textContent = `Photobot · @${config.bot}`;
   switchTo(state.users[0]);
 }

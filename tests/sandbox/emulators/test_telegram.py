@@ -357,6 +357,41 @@ async def test_callback_queries_can_be_answered_once(emu: TelegramEmulator, bot:
         emu.callback_query_update(chat_id=CHAT, user_id=USER, data="x", message_id=999)
 
 
+async def test_a_press_carries_the_users_app_language_after_a_switch(
+    emu: TelegramEmulator, bot: Bot
+) -> None:
+    said = emu.message_update(chat_id=CHAT, user_id=USER, text="hi", first_name="Budi",
+                              language_code="id")  # fmt: skip
+    sent = await bot.send_message(CHAT, "menu", reply_markup=keyboard("pick"))
+    first = emu.callback_query_update(
+        chat_id=CHAT, user_id=USER, data="pick", message_id=sent.message_id
+    )
+    emu.set_user_language(USER, "en", first_name="ignored: the stored name stays")
+    second = emu.callback_query_update(
+        chat_id=CHAT, user_id=USER, data="pick", message_id=sent.message_id
+    )
+    emu.set_user_language(USER, "", first_name="Budi")
+    third = emu.callback_query_update(
+        chat_id=CHAT, user_id=USER, data="pick", message_id=sent.message_id
+    )
+    emu.set_user_language(USER + 1, "de", first_name="Guest")  # never wrote: a press says who
+
+    assert said["message"]["from"]["language_code"] == "id"  # pushed before: unchanged
+    assert first["callback_query"]["from"]["language_code"] == "id"
+    assert second["callback_query"]["from"] == {
+        "id": USER, "is_bot": False, "first_name": "Budi", "language_code": "en",
+    }  # fmt: skip
+    assert "language_code" not in third["callback_query"]["from"]
+    polled = [u.callback_query for u in await bot.get_updates() if u.callback_query]
+    assert [q.from_user.language_code for q in polled] == ["id", "en", None]
+    other = await bot.send_message(CHAT + 1, "menu", reply_markup=keyboard("pick"))
+    guest = emu.callback_query_update(
+        chat_id=CHAT + 1, user_id=USER + 1, data="pick", message_id=other.message_id
+    )
+    assert guest["callback_query"]["from"]["first_name"] == "Guest"
+    assert guest["callback_query"]["from"]["language_code"] == "de"
+
+
 async def test_commands_chat_actions_and_deletes(emu: TelegramEmulator, bot: Bot) -> None:
     assert await bot.set_my_commands([BotCommand("start", "Start the bot")])
     assert await bot.get_my_commands() == (BotCommand("start", "Start the bot"),)
