@@ -151,6 +151,22 @@ FAILURE_BY_KIND: dict[str, Message] = {
         "The image service sent back something that isn't a usable image. Please try again."
     ),
 }
+# The same, for anything but an image made from the user's photo (a video, a song, an image from
+# words): no "image service", no "send your photo again" where there was no photo.
+FAILURE_OTHER: dict[str, Message] = {
+    FailureKind.NO_CREDITS: Message("This is temporarily unavailable. Please try again later."),
+    FailureKind.REJECTED: Message(
+        "The service refused this request: {reason}\nTry a different description."
+    ),
+    FailureKind.MAINTENANCE: Message("The service is under maintenance. Try again later."),
+    FailureKind.FAILED: Message("Generation failed. Send your request again to retry."),
+    FailureKind.INPUT: Message(
+        "I couldn't read what you sent. Send it again as a photo or a video."
+    ),
+}
+REJECTED_WITH_PHOTO = Message(
+    "The service refused this request: {reason}\nTry a different photo or description."
+)
 # Sent after the results that did go out, when others could not be.
 SOME_RESULTS_MISSING = Message(
     "{missing} of the {total} images couldn't be fetched. Send your photo again to retry."
@@ -195,9 +211,18 @@ def operator_alert(kind: FailureKind, provider: str) -> str:
     return template(provider=provider)
 
 
-def failure_text(kind: str, reason: str = "") -> str:
-    """The sentence a user sees for a failed job; only REJECTED shows the provider's reason."""
-    template = FAILURE_BY_KIND.get(kind, FAILURE_BY_KIND[FailureKind.FAILED])
+def failure_text(
+    kind: str, reason: str = "", *, output: MediaKind = MediaKind.IMAGE, from_photo: bool = True
+) -> str:
+    """The sentence a user sees for a failed job, in the words of what was asked (an image made
+    from their photo, or anything else); only a refusal shows the provider's reason, and a
+    refusal never invites sending the same thing again."""
+    if output is MediaKind.IMAGE and from_photo:
+        template = FAILURE_BY_KIND.get(kind, FAILURE_BY_KIND[FailureKind.FAILED])
+    elif kind == FailureKind.REJECTED and from_photo:
+        template = REJECTED_WITH_PHOTO
+    else:
+        template = FAILURE_OTHER.get(kind) or FAILURE_BY_KIND.get(kind) or FAILURE_OTHER["failed"]
     return template(reason=clean_reason(reason) or REJECTED_NO_REASON())
 
 

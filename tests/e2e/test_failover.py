@@ -10,6 +10,7 @@ import pytest
 
 from bot import texts
 from bot.errors import FailureKind
+from bot.media.kinds import MediaKind
 from bot.sandbox.emulators.novita import NovitaEmulator, NovitaTask
 from bot.web.keys import METRICS
 from tests.conftest import NOVITA_KEY, free_port
@@ -56,7 +57,12 @@ async def deliver(bot: BotHarness, novita: NovitaEmulator, task: NovitaTask, cha
 
 def failures_told(bot: BotHarness, chat: int) -> list[str]:
     """Failure texts the user was shown (any kind)."""
-    failures = {texts.failure_text(kind) for kind in FailureKind}
+    failures = {
+        texts.failure_text(kind, output=output, from_photo=photo)
+        for kind in FailureKind
+        for output in MediaKind
+        for photo in (True, False)
+    }
     return [
         str(c.params.get("text"))
         for c in bot.telegram.calls
@@ -158,7 +164,8 @@ async def test_an_input_the_other_provider_cannot_take_stays_and_fails_plainly(
     chat = fbot.new_user()
     fbot.send_photo(chat, caption="/video zoom", data=jpeg(200, 200))  # Kling needs 300 px
 
-    await fbot.wait_said(chat, lambda t: t == texts.failure_text(FailureKind.NO_CREDITS))
+    no_video = texts.failure_text(FailureKind.NO_CREDITS, output=MediaKind.VIDEO)
+    await fbot.wait_said(chat, lambda t: t == no_video)
     assert [r.path for r in novita.requests] == []
     assert not await fbot.redis.exists(COOLDOWN_KEY)
 
@@ -171,7 +178,8 @@ async def test_both_providers_down_tells_the_user_once(
     chat = fbot.new_user()
     command(fbot, chat, "/imagine a fox")
 
-    await fbot.wait_said(chat, lambda t: t == texts.failure_text(FailureKind.NO_CREDITS))
+    no_image = texts.failure_text(FailureKind.NO_CREDITS, from_photo=False)
+    await fbot.wait_said(chat, lambda t: t == no_image)
     assert len(failures_told(fbot, chat)) == 1
     assert [t for t in admin_texts(fbot) if "novita credits are used up" in t]
 

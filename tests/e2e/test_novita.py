@@ -151,7 +151,7 @@ async def test_a_failure_reason_reaches_the_user_plainly(
     assert (await novita.send_webhook(task.task_id))[0] == 200
 
     expected = texts.failure_text(
-        FailureKind.REJECTED, "The prompt was flagged by the safety checker"
+        FailureKind.REJECTED, "The prompt was flagged by the safety checker", from_photo=False
     )
     await nbot.wait_said(chat, lambda t: t == expected)
     assert nbot.telegram.calls_to("sendPhoto") == []
@@ -256,7 +256,9 @@ async def test_a_refused_synchronous_call_tells_the_user_why(
         chat = bot.new_user()
         command(bot, chat, "/imagine something odd")
 
-        expected = texts.failure_text(FailureKind.REJECTED, "prompt contains banned words")
+        expected = texts.failure_text(
+            FailureKind.REJECTED, "prompt contains banned words", from_photo=False
+        )
         await bot.wait_said(chat, lambda t: t == expected)
         assert [r.status for r in novita.requests] == [400]
 
@@ -278,7 +280,9 @@ async def test_test_mode_asks_for_a_mock_event_and_handles_it(
             [sent] = await bot.wait_sent(chat)
             assert sent.params["photo"] == TINY_PNG
         else:
-            expected = texts.failure_text(FailureKind.REJECTED, "test mode: the task failed")
+            expected = texts.failure_text(
+                FailureKind.REJECTED, "test mode: the task failed", from_photo=False
+            )
             await bot.wait_said(chat, lambda t: t == expected)
 
 

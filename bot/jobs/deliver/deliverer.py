@@ -221,4 +221,6 @@ def failure_text(job: Job, output: MediaKind, found: FailureKind | None = None) 
         return texts.step_failed(output, found or job.fail_kind, reason, job.chain)
     if found is not None:
         return texts.delivery_failure_text(found, output)
-    return texts.failure_text(job.fail_kind, job.error_message)
+    return texts.failure_text(
+        job.fail_kind, job.error_message, output=output, from_photo=bool(job.inputs)
+    )

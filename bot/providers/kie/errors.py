@@ -22,8 +22,32 @@ def kind_for_code(code: int) -> FailureKind:
     return FailureKind.FAILED
 
 
+# How Kie words a content refusal it reports with another code (a failed task's failCode "500"
+# with "Inappropriate content, please try another prompt.", as real callbacks carry): the
+# message decides, since retrying or paying again would only meet the same refusal.
+_REFUSAL_PHRASES = (
+    "inappropriate",
+    "content policy",
+    "content moderation",
+    "violates",
+    "violation",
+    "nsfw",
+    "sensitive content",
+    "prohibited content",
+    "not allowed content",
+)
+
+
+def refused_by_content(message: str) -> bool:
+    """Whether a failure's message says the content was refused."""
+    lowered = message.lower()
+    return any(phrase in lowered for phrase in _REFUSAL_PHRASES)
+
+
 def kie_error(code: int, message: str, *, answer_lost: bool = False) -> ProviderError:
     """A ProviderError for a Kie code; rate limits, outages and network errors may pass."""
+    if refused_by_content(message):
+        return ProviderError(PROVIDER, code, message, FailureKind.REJECTED, retryable=False)
     retryable = code == 429 or code >= 500 or code == 0
     return ProviderError(
         PROVIDER, code, message, kind_for_code(code), retryable=retryable, answer_lost=answer_lost

@@ -11,7 +11,7 @@ from typing import Any
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
 from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
-from bot.providers.kie.errors import kind_for_code
+from bot.providers.kie.errors import kind_for_code, refused_by_content
 from bot.providers.text import encodable, printable
 
 SUCCESS_WORDS = frozenset({"success", "succeeded", "completed", "complete"})
@@ -61,7 +61,12 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     if status is TaskStatus.FAILED:
         code, message = _error(body)
         return TaskOutcome(
-            task_id, status, (), printable(code), printable(message), _fail_kind(code, body)
+            task_id,
+            status,
+            (),
+            printable(code),
+            printable(message),
+            _fail_kind(code, message, body),
         )
     results = tuple(_dedupe_results(_results(body)))
     if status is TaskStatus.SUCCEEDED and not results:
@@ -71,7 +76,9 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     return TaskOutcome(task_id, status, results)
 
 
-def _fail_kind(code: str, body: dict[str, Any]) -> FailureKind:
+def _fail_kind(code: str, message: str, body: dict[str, Any]) -> FailureKind:
+    if refused_by_content(message):
+        return FailureKind.REJECTED
     if _SHORT_NUMBER.fullmatch(code):
         return kind_for_code(int(code))
     if any(w.lower() in REFUSAL_WORDS for w in _strings_at(body, _STATUS_PATHS)):

@@ -42,3 +42,10 @@ def test_kind_for_code(code: int, kind: FailureKind) -> None:
 )
 def test_provider_error_retryable(code: int, retryable: bool) -> None:
     assert kie_error(code, "x").retryable is retryable
+
+
+def test_a_refusal_worded_as_such_is_a_refusal_whatever_its_code() -> None:
+    refused = kie_error(500, "Inappropriate content, please try another prompt.")
+    assert (refused.kind, refused.retryable) == (FailureKind.REJECTED, False)
+    plain = kie_error(500, "internal error")
+    assert (plain.kind, plain.retryable) == (FailureKind.FAILED, True)

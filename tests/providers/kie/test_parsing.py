@@ -432,6 +432,13 @@ def test_suno_stage_is_kept_for_progress() -> None:
         ({"code": 402, "msg": "no credits", "taskId": "n"}, FailureKind.NO_CREDITS),
         ({"code": 200, "data": {"taskId": "s", "status": "SENSITIVE_WORD_ERROR"}},
          FailureKind.REJECTED),
+        # Kie reports some content refusals as failCode "500": the message says what it is.
+        ({"code": 501, "data": _record("fail", failCode="500",
+          failMsg="Inappropriate content, please try another prompt.")}, FailureKind.REJECTED),
+        ({"code": 501, "data": _record("fail", failCode="500",
+          failMsg="The prompt violates our content policy")}, FailureKind.REJECTED),
+        ({"code": 501, "data": _record("fail", failCode="500", failMsg="internal error")},
+         FailureKind.FAILED),
     ],
 )  # fmt: skip
 def test_failures_carry_kies_reading(body: dict[str, Any], kind: FailureKind) -> None:
