@@ -222,7 +222,11 @@ def failure_text(
     elif kind == FailureKind.REJECTED and from_photo:
         template = REJECTED_WITH_PHOTO
     else:
-        template = FAILURE_OTHER.get(kind) or FAILURE_BY_KIND.get(kind) or FAILURE_OTHER["failed"]
+        template = (
+            FAILURE_OTHER.get(kind)
+            or FAILURE_BY_KIND.get(kind)
+            or FAILURE_OTHER[FailureKind.FAILED]
+        )
     return template(reason=clean_reason(reason) or REJECTED_NO_REASON())
 
 

@@ -4,6 +4,7 @@ own surfaces are set per language, and each admin reads alerts in their own."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -53,8 +54,6 @@ def shown(bot: BotHarness, chat: int) -> list[str]:
 def _button_labels(call: ApiCall) -> list[str]:
     markup = call.params.get("reply_markup") or {}
     if isinstance(markup, str):
-        import json
-
         markup = json.loads(markup)
     rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
     return [str(button.get("text", "")) for row in rows for button in row]
