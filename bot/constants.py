@@ -31,12 +31,18 @@ FLOW_DEADLINES_KEY: Final = "flows:deadlines"  # zset "chat:user:flow id" -> whe
 LEGACY_WAITING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
+# zset job id -> created at: a user's newest jobs (/jobs, /history, /cancel), written by
+# lua.CREATE; ids whose records expired are dropped as they are read.
+USER_JOBS_KEY: Final = "jobs:user:{user_id}"
+USER_JOBS_KEPT: Final = 100
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"
 
 # Retention.
 JOB_TTL_AFTER_DELIVERY_S: Final = 7 * 24 * 3600
+# A user's job index outlives their last job's record by as much.
+USER_JOBS_TTL_S: Final = JOB_TTL_AFTER_DELIVERY_S + 24 * 3600
 WAITING_PHOTO_TIMEOUT_S: Final = 3600  # a photo sent without a caption waits this long
 DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
 DURATIONS_KEPT: Final = 1000

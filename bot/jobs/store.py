@@ -88,6 +88,7 @@ class JobStore:
                 k.JOBS_TOTAL_KEY,
                 k.JOBS_DAY_KEY.format(day=today()),
                 k.MODEL_COUNTS_KEY.format(model=job.model),
+                k.USER_JOBS_KEY.format(user_id=job.user_id),
             ],
             args=[
                 codec.dumps(job.to_redis(), dict[str, str]),
@@ -95,8 +96,27 @@ class JobStore:
                 job.id,
                 job.user_id,
                 k.DAY_COUNTER_TTL_S,
+                repr(job.created_at),
+                k.USER_JOBS_KEPT,
+                k.USER_JOBS_TTL_S,
             ],
         )
+
+    async def user_jobs(self, user_id: int, count: int, offset: int = 0) -> list[Job]:
+        """The user's jobs, newest first: up to `count` from the `offset`-th. Ids whose records
+        expired leave the index as they are met."""
+        index = k.USER_JOBS_KEY.format(user_id=user_id)
+        ids = [_text(i) for i in await self.redis.zrevrange(index, offset, offset + count - 1)]  # type: ignore[arg-type]
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hgetall(job_key(job_id))
+            raws = await pipe.execute()
+        gone = [job_id for job_id, raw in zip(ids, raws, strict=True) if not raw]
+        if gone:
+            await self.redis.zrem(index, *gone)
+        return [Job.from_redis(_decode(raw)) for raw in raws if raw]
 
     async def get(self, job_id: str) -> Job | None:
         raw = await self.redis.hgetall(job_key(job_id))
@@ -243,6 +263,10 @@ class JobStore:
     async def _take_due_ids(self, key: str, now: float, limit: int, lease_s: float) -> list[str]:
         ids = await self._take_due(keys=[key], args=[repr(now), limit, lease_s])
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _decode(raw: dict[Any, Any]) -> dict[str, str]:

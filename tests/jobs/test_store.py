@@ -146,3 +146,33 @@ async def test_a_job_record_stays_in_redis_compact_encoding(redis: Redis) -> Non
         await store_in_flight(store, album_job())
     per_job = (await memory_held(redis) - before) / MEASURED_JOBS
     assert per_job <= PROMISED_BYTES_PER_JOB, f"{per_job:,.0f} B a job"
+
+
+async def test_a_users_jobs_are_listed_newest_first_and_expired_ones_leave(redis: Redis) -> None:
+    store = JobStore(redis)
+    now = time.time()
+    ids = []
+    for age in (30, 20, 10):
+        job = Job(uuid.uuid4().hex, 5, 5, f"made {age}s ago", "nano-banana-pro",
+                  created_at=now - age)  # fmt: skip
+        await store.create(job, first_poll_at=now + 60)
+        ids.append(job.id)
+    other = Job(uuid.uuid4().hex, 6, 6, "someone else's", "nano-banana-pro", created_at=now)
+    await store.create(other, first_poll_at=now + 60)
+
+    assert [j.id for j in await store.user_jobs(5, 10)] == ids[::-1]
+    assert [j.id for j in await store.user_jobs(5, 1, offset=1)] == [ids[1]]
+
+    await redis.delete(f"job:{ids[1]}")  # its record expired
+    assert [j.id for j in await store.user_jobs(5, 10)] == [ids[2], ids[0]]
+    assert await redis.zcard(k.USER_JOBS_KEY.format(user_id=5)) == 2
+    assert await redis.ttl(k.USER_JOBS_KEY.format(user_id=5)) > k.JOB_TTL_AFTER_DELIVERY_S
+
+
+async def test_a_users_index_keeps_only_their_newest_jobs(redis: Redis) -> None:
+    store = JobStore(redis)
+    now = time.time()
+    for n in range(k.USER_JOBS_KEPT + 3):
+        job = Job(uuid.uuid4().hex, 8, 8, "p", "nano-banana-pro", created_at=now + n)
+        await store.create(job, first_poll_at=now + 60)
+    assert await redis.zcard(k.USER_JOBS_KEY.format(user_id=8)) == k.USER_JOBS_KEPT

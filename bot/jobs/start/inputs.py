@@ -54,15 +54,21 @@ class Inputs:
         self._storage = storage
 
     async def store_all(
-        self, job_id: str, files: Sequence[SentFile], route: list[ModelSpec]
+        self,
+        job_id: str,
+        files: Sequence[SentFile],
+        route: list[ModelSpec],
+        stored: Sequence[StoredMedia] = (),
     ) -> tuple[tuple[StoredMedia, ...], list[ModelSpec]]:
-        """The stored files, and the models on the route that take them all (Telegram's
-        metadata can be wrong); raises InputRejected."""
-        stored = []
-        for index, file in enumerate(files):
+        """The stored files (those `stored` already, then `files`), and the models on the route
+        that take them all (Telegram's metadata can be wrong); raises InputRejected."""
+        kept = list(stored)  # already checked for what they are when they were stored
+        for media in kept:
+            route = taking(route, media.meta())
+        for index, file in enumerate(files, start=len(kept)):
             media, route = await self._store(f"inputs/{job_id}-{index + 1}", file, route)
-            stored.append(media)
-        return tuple(stored), route
+            kept.append(media)
+        return tuple(kept), route
 
     async def _store(
         self, name: str, file: SentFile, route: list[ModelSpec]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.jobs.record import StoredMedia
 from bot.jobs.start.sent_files import SentFile
 from bot.locales import current
+from bot.models.limits import InputFile
 from bot.models.spec import Capability
 
 
@@ -31,8 +33,15 @@ class JobRequest:
     user_id: int
     capability: Capability
     files: tuple[SentFile, ...] = ()  # in the order the user sent them
+    # Inputs already in Photobot's storage (a job run again, a kept result to edit): they come
+    # before `files` and are neither downloaded nor stored again.
+    stored: tuple[StoredMedia, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)  # prompt, lyrics, style, title
     reply_to_message_id: int | None = None
     status_message_id: int | None = None  # a message to edit, instead of a new one
     # What its user is told things in: by default, the language of the update being handled.
     language: str = field(default_factory=current)
+
+    def metas(self) -> list[InputFile]:
+        """What every input's limits are checked against, in order."""
+        return [*(m.meta() for m in self.stored), *(f.meta() for f in self.files)]

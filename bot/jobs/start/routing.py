@@ -56,7 +56,7 @@ class Router:
         """The models a job may go to, in order: the first whose limits the inputs meet (one
         per provider), then those after it; raises InputRejected with the first's problem."""
         route = await self.models(request.capability, settings)
-        files = [f.meta() for f in request.files]
+        files = request.metas()
         first_problem = None
         for index, spec in enumerate(route):
             problem = check_files(spec, files) or check_texts(spec, request.texts, settings)
@@ -92,7 +92,7 @@ class Router:
         models = self._registry.step_models(chain)
         if any(m.provider not in self._providers for m in models):
             raise InputRejected(InputProblem.UNAVAILABLE)
-        problem = check_files(models[0], [f.meta() for f in request.files])
+        problem = check_files(models[0], request.metas())
         for spec in models:
             problem = problem or check_texts(spec, request.texts, settings)
         if problem is not None:

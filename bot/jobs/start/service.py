@@ -54,7 +54,9 @@ class JobService:
         job_id = uuid.uuid4().hex
         bind_job_id(job_id)
         try:
-            inputs, route = await self._inputs.store_all(job_id, request.files, plan.route)
+            inputs, route = await self._inputs.store_all(
+                job_id, request.files, plan.route, stored=request.stored
+            )
         except BaseException:  # the job never starts: its slot goes back
             await self._admissions.release(admission)
             raise

@@ -13,12 +13,13 @@ from yarl import URL
 
 from bot.constants import TELEGRAM_DOWNLOAD_MAX_BYTES
 from bot.errors import InputRejected
+from bot.jobs.record import StoredMedia
 from bot.jobs.start import InputProblem, Inputs, SentFile, telegram_policy
 from bot.media.fetch import FetchPolicy, MediaFetcher
 from bot.media.kinds import MediaKind
 from bot.media.sniff import SNIFF_BYTES
 from bot.models import REGISTRY
-from bot.models.spec import ModelSpec
+from bot.models.spec import Capability, ModelSpec
 from bot.sandbox.emulators.telegram import TelegramEmulator
 from bot.storage.local import LocalStorage
 from tests.harness import files_in
@@ -139,3 +140,31 @@ def test_telegrams_policy_is_its_own_host_up_to_20_mb_in_a_minute() -> None:
 
     assert policy.allowed_hosts == ("bot-api.internal",) and policy.allow_private
     assert (policy.max_bytes, policy.timeout_s) == (TELEGRAM_DOWNLOAD_MAX_BYTES, 60.0)
+
+
+async def test_inputs_already_stored_come_first_and_are_not_fetched_again(
+    emu: TelegramEmulator, bot: ExtBot[int], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    inputs, storage = inputs_with(bot, http, telegram_policy(URL(emu.url).host or ""), tmp_path)
+    kept = StoredMedia(MediaKind.IMAGE, "results/earlier-1.png", "image/png", 10_000, None, 64, 64)
+    data = png(32, 32)
+    file_id, _ = emu.add_file(data, file_path_suffix="png")
+    route = REGISTRY.candidates(Capability.PHOTO_EDIT)
+
+    stored, kept_route = await inputs.store_all("job5", [sent(data, file_id, MediaKind.IMAGE)],
+                                                route, stored=(kept,))  # fmt: skip
+
+    assert stored[0] == kept
+    assert stored[1].key == "inputs/job5-2.png" and await storage.read(stored[1].key) == data
+    assert kept_route == route
+
+
+async def test_a_stored_input_no_model_on_the_route_takes_is_refused(
+    bot: ExtBot[int], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    inputs, _ = inputs_with(bot, http, telegram_policy("files.test"), tmp_path)
+    huge = StoredMedia(MediaKind.IMAGE, "results/x-1.png", "image/png", 500 * 1024 * 1024)
+    with pytest.raises(InputRejected) as refused:
+        await inputs.store_all("job6", [], REGISTRY.candidates(Capability.PHOTO_EDIT),
+                               stored=(huge,))  # fmt: skip
+    assert refused.value.reason == InputProblem.OVER_LIMIT
