@@ -20,7 +20,9 @@ from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
+from bot.jobs.deliver.keep import ResultKeeper
 from bot.jobs.deliver.results import ResultSender
+from bot.jobs.kept import KeptResults
 from bot.jobs.start import (
     Admissions,
     Failover,
@@ -91,6 +93,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         failover=failover,
         storage=storage,
         callback_secret=secret,
+        kept=KeptResults(store, storage),
     )
 
 
@@ -156,8 +159,9 @@ def build_delivery(
     steps = ChainSteps(deps.store, deps.storage, deps.registry, deps.service.submitter.submit_step,
                        poll_after_s=poll_after_s, owner=owner)  # fmt: skip
     policy = RetryPolicy()
+    keeper = ResultKeeper(deps.store, deps.storage, owner)
     results = ResultSender(deps.store, bot, fetcher, deps.storage, owner, policy, deps.registry,
-                           steps.keep)  # fmt: skip
+                           steps.keep, keeper)  # fmt: skip
     deliverer = Deliverer(results, deps.store, bot, owner=owner, policy=policy, metrics=metrics,
                           steps=steps)  # fmt: skip
     reconciler = Reconciler(

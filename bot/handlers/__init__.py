@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, errors, flows, photo, settings, start, updates
+from bot.handlers import admin, audience, errors, flows, photo, results, settings, start, updates
 from bot.intake.flows.catalog import FLOWS
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
@@ -50,6 +50,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
     add(MessageHandler(NEW & filters.Document.ALL, photo.on_document))
     add(CallbackQueryHandler(photo.on_style, pattern=f"^{photo.STYLE_PREFIX}"))
+    # Original, Edit this and Animate under a kept image.
+    add(CallbackQueryHandler(results.on_press, pattern=results.PATTERN))
     # Plain text is a prompt for the photo waiting for one.
     add(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, photo.on_text))
     add(

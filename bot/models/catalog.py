@@ -21,6 +21,7 @@ from bot.models.spec import (
     frozen,
 )
 
+IMAGES_AS = "images_as"
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "aspect_ratio",
@@ -40,6 +41,14 @@ SETTINGS: tuple[Setting, ...] = (
         {"short": Message("short"), "long": Message("long")},
     ),
     Setting("music_model", Message("Music model"), ("V5", "V4_5PLUS", "V4"), "V5"),
+    # Read by delivery, not by a model: images as documents, byte for byte (jobs/deliver).
+    Setting(
+        IMAGES_AS,
+        Message("Images as"),
+        ("photo", "file"),
+        "photo",
+        {"photo": Message("photos"), "file": Message("files")},
+    ),
 )
 
 _PROMPT = TextSlot("prompt", "prompt", 5000)

@@ -24,6 +24,10 @@ class Storage(Protocol):
 
     async def signed_url(self, key: str, ttl_s: int) -> str: ...
 
+    async def exists(self, key: str) -> bool:
+        """Whether a file is stored under the key; raise StorageError when nobody can tell."""
+        ...
+
     async def check(self) -> None:
         """Raise StorageError when the backend cannot be reached."""
         ...
