@@ -250,7 +250,9 @@ async def test_the_files_setting_sends_images_as_documents(bot: BotHarness) -> N
 
     assert document.params["document"] == RESULT
     assert set(buttons(document)) == {
-        texts.BUTTON_EDIT_THIS(), texts.BUTTON_ANIMATE(), texts.BUTTON_AGAIN()
+        texts.BUTTON_EDIT_THIS(),
+        texts.BUTTON_ANIMATE(),
+        texts.BUTTON_AGAIN(),
     }  # already the original: no Original button
     assert bot.telegram.calls_to("sendPhoto") == []
 
