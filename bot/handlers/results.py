@@ -3,14 +3,16 @@ it) and Animate (/video on it). Only the person who asked may press them."""
 
 from __future__ import annotations
 
+import io
+
 from telegram import InputFile, Message, ReplyParameters, Update
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.deps import Deps, deps_of
+from bot.deps import deps_of
 from bot.handlers.flows import begin_with_kept
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND
-from bot.jobs.buttons import JobAction, parse_button, pattern
+from bot.jobs.buttons import JobAction, JobButton, parse_button, pattern
 from bot.jobs.kept import Kept, Refusal
 
 ACTIONS = (JobAction.ORIGINAL, JobAction.EDIT, JobAction.ANIMATE)
@@ -29,31 +31,40 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps, message = deps_of(context), query.message
     button = parse_button(query.data or "")
-    found: Kept | Refusal = Refusal.GONE
-    if button is not None and button.action in ACTIONS:
-        found = await deps.kept.find(button, user.id, message.chat_id)
-    if isinstance(found, Kept) and button is not None and button.action is JobAction.ORIGINAL:
-        found = await _send_original(deps, message, found)
-    if not isinstance(found, Kept):
-        await query.answer(_REFUSALS[found](), show_alert=True)
+    if button is None or button.action not in ACTIONS:
+        await query.answer(texts.KEPT_GONE(), show_alert=True)
         return
+    found = await deps.kept.find(button, user.id, message.chat_id)
+    data = await deps.kept.read(found) if isinstance(found, Kept) and _original(button) else b""
+    refusal = found if isinstance(found, Refusal) else data
+    if isinstance(refusal, Refusal):
+        await query.answer(_REFUSALS[refusal](), show_alert=True)
+        return
+    assert isinstance(found, Kept) and isinstance(data, bytes)
     await query.answer()
-    if button is not None and button.action is JobAction.EDIT:
+    if _original(button):
+        await _send_original(message, found, data)
+    elif button.action is JobAction.EDIT:
         await begin_with_kept(deps, message, user.id, FLOWS_BY_COMMAND["edit"], found.media,
                               texts.EDIT_THIS_ASK())  # fmt: skip
-    elif button is not None and button.action is JobAction.ANIMATE:
+    else:
         await begin_with_kept(deps, message, user.id, FLOWS_BY_COMMAND["video"], found.media,
                               texts.ANIMATE_ASK())  # fmt: skip
 
 
-async def _send_original(deps: Deps, message: Message, kept: Kept) -> Kept | Refusal:
-    """The stored bytes as a document, replying to the result they came from."""
-    data = await deps.kept.read(kept)
-    if isinstance(data, Refusal):
-        return data
+def _original(button: JobButton) -> bool:
+    return button.action is JobAction.ORIGINAL
+
+
+async def _send_original(message: Message, kept: Kept, data: bytes) -> None:
+    """The stored bytes as a document, replying to the result they came from; streamed from
+    the one copy in memory (as bot/jobs/deliver/upload.py does)."""
     name = kept.media.key.rsplit("/", 1)[-1]
-    await message.chat.send_document(
-        InputFile(data, filename=name),
-        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
-    )
-    return kept
+    content = io.BytesIO(data)
+    try:
+        await message.chat.send_document(
+            InputFile(content, filename=name, read_file_handle=False),
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        )
+    finally:
+        content.close()

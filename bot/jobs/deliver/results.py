@@ -1,5 +1,6 @@
-"""A job's results: download and check each against the job, send them as render.plan says,
-and mark each right after Telegram accepts it (an album's items together)."""
+"""A job's results: download and check each against the job, send them as render.plan says
+with their buttons (keyboards.py), mark each right after Telegram accepts it (an album's items
+together), then keep a copy of each in storage (keep.py) while the next one goes out."""
 
 from __future__ import annotations
 
