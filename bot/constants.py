@@ -35,6 +35,15 @@ USER_KEY: Final = "user:{user_id}"
 # lua.CREATE; ids whose records expired are dropped as they are read.
 USER_JOBS_KEY: Final = "jobs:user:{user_id}"
 USER_JOBS_KEPT: Final = 100
+# Who may use the bot (bot/users/access.py): banned user ids (a set); every user an update came
+# from, by when it last did (a zset: /ban's "unknown user", the broadcast's audience); users
+# refused (banned or not on ALLOWED_USER_IDS, a HyperLogLog for /stats); a refused user's
+# polite answer, once an hour.
+BANNED_USERS_KEY: Final = "users:banned"
+SEEN_USERS_KEY: Final = "users:seen"
+REFUSED_USERS_KEY: Final = "stats:refused"
+REFUSAL_TOLD_KEY: Final = "refused:told:{user_id}"
+REFUSAL_TOLD_EVERY_S: Final = 3600
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

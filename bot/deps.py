@@ -21,6 +21,7 @@ from bot.models import Registry
 from bot.providers.base import Provider
 from bot.storage import Storage
 from bot.users import UserLanguages, UserSettings
+from bot.users.access import Access
 
 BOT_DATA_KEY = "deps"
 
@@ -33,6 +34,7 @@ class Deps:
     albums: AlbumCollector
     flows: FlowStore
     screen: UpdateScreen
+    access: Access
     registry: Registry
     user_settings: UserSettings
     languages: UserLanguages

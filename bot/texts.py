@@ -128,6 +128,27 @@ STATS_SENT_PRIVATELY = Message("I've sent you the figures in a private chat.")
 STATS_ASK_PRIVATELY = Message(
     "Ask me for /stats in a private chat: the figures are for admins only."
 )
+STATS_ACCESS = Message("Banned: {banned} · turned away (ever): {refused}")
+
+# Bans and the allow-list (admins: /ban, /unban; ALLOWED_USER_IDS).
+ADMIN_ONLY = Message("Sorry, that command is for the bot's admins.")
+BAN_USAGE = Message(
+    "Send /{command} and the user's number, for example /{command} 123456789, "
+    "or reply /{command} to one of their messages."
+)
+BANNED = Message("User {user} is banned: I won't answer them or make anything for them.")
+BANNED_UNKNOWN = Message(
+    "User {user} is banned. They haven't written to me yet, so check the number."
+)
+BAN_ALREADY = Message("User {user} was already banned.")
+BAN_ADMIN = Message("User {user} is an admin, and admins can't be banned.")
+UNBANNED = Message("User {user} can use the bot again.")
+UNBAN_ALREADY = Message("User {user} wasn't banned.")
+REFUSED_BANNED = Message("Sorry, you can't use this bot.")
+REFUSED_UNLISTED = Message(
+    "Sorry, this bot is private. To ask for access, send its owner your user number: {user}"
+)
+
 
 FAILURE_BY_KIND: dict[str, Message] = {
     FailureKind.MISCONFIGURED: Message(
@@ -307,6 +328,8 @@ def stats_text(
     failed: int,
     in_progress: int,
     mean_s: float | None,
+    banned: int = 0,
+    refused: int = 0,
     p95_s: float | None,
     provider_lines: Sequence[str],
     model_lines: Sequence[str] = (),
@@ -320,6 +343,7 @@ def stats_text(
             STATS_JOBS(today=n(jobs_today), total=n(jobs_total)),
             STATS_OUTCOMES(succeeded=n(succeeded), failed=n(failed), running=n(in_progress)),
             STATS_TIMES(mean=_secs(mean_s), p95=_secs(p95_s)),
+            STATS_ACCESS(banned=n(banned), refused=n(refused)),
             STATS_PROVIDERS(),
             *provider_lines,
             *([STATS_MODELS()] if model_lines else []),

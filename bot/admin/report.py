@@ -13,15 +13,21 @@ from bot.errors import ProviderError
 from bot.jobs.start.failover import Failover
 from bot.models import Registry
 from bot.providers.base import Provider
+from bot.users.access import Access
 
 log = logging.getLogger(__name__)
 
 
 async def stats_report(
-    redis: Redis, registry: Registry, failover: Failover, providers: Mapping[str, Provider]
+    redis: Redis,
+    registry: Registry,
+    failover: Failover,
+    providers: Mapping[str, Provider],
+    access: Access,
 ) -> str:
     titles = {m.key: m.title for m in registry.models}
     figures = await read_stats(redis, list(titles))
+    kept_out = await access.counts()
     return texts.stats_text(
         users=figures.users,
         jobs_today=figures.jobs_today,
@@ -29,6 +35,8 @@ async def stats_report(
         succeeded=figures.succeeded,
         failed=figures.failed,
         in_progress=figures.in_progress,
+        banned=kept_out.banned,
+        refused=kept_out.refused,
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,
         provider_lines=[await _provider_line(n, p, failover) for n, p in providers.items()],

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
-from bot.intake.screening import UpdateScreen
+from bot.intake.screening import Gate, UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
 from bot.jobs.chains import ChainSteps
@@ -42,6 +42,7 @@ from bot.providers import build_providers
 from bot.providers.base import Provider
 from bot.storage import Storage
 from bot.users import UserLanguages, UserSettings
+from bot.users.access import Access
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
 
 
@@ -80,7 +81,8 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         store=store,
         albums=AlbumCollector(redis),
         flows=FlowStore(redis),
-        screen=UpdateScreen(redis),
+        screen=UpdateScreen(redis, Gate(settings.admin_ids, settings.allowed_user_ids)),
+        access=Access(redis, settings.admin_ids),
         registry=registry,
         user_settings=user_settings,
         languages=languages,

@@ -45,6 +45,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("settings", settings.show, filters=NEW))
     add(CommandHandler("language", settings.on_language, filters=NEW))
     add(CommandHandler("stats", admin.stats, filters=NEW))
+    add(CommandHandler("ban", admin.ban, filters=NEW))
+    add(CommandHandler("unban", admin.unban, filters=NEW))
     add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
