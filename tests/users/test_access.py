@@ -12,7 +12,7 @@ from bot.users.access import parse_user_id
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("123456789", 123456789), (" 42 ", 42), ("0", None), ("-5", None), ("abc", None),
-     ("１２３", None), ("1" * 21, None), ("9" * 20, None), ("", None), ("12.5", None)],
+     ("\uff11\uff12\uff13", None), ("1" * 21, None), ("9" * 20, None), ("", None), ("12.5", None)],
 )  # fmt: skip
 def test_a_user_id_as_an_admin_types_it(text: str, expected: int | None) -> None:
     assert parse_user_id(text) == expected
