@@ -16,6 +16,10 @@ DURATIONS_KEY: Final = "stats:durations"  # list of recent submit->result second
 # failed counts, and the recent submit->result seconds.
 MODEL_COUNTS_KEY: Final = "stats:model:{model}"
 MODEL_DURATIONS_KEY: Final = "stats:durations:{model}"
+# Jobs that ended in each hour (unix time // 3600), by outcome: a hash per hour, kept two days,
+# for /stats' chart (the shape is repeated in lua.RECORD_OUTCOME).
+HOURLY_OUTCOMES_KEY: Final = "stats:hour:{hour}"
+HOURLY_OUTCOMES_TTL_S: Final = 49 * 3600
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"

@@ -129,6 +129,15 @@ STATS_ASK_PRIVATELY = Message(
     "Ask me for /stats in a private chat: the figures are for admins only."
 )
 STATS_ACCESS = Message("Banned: {banned} · turned away (ever): {refused}")
+# /stats' chart.
+CHART_JOBS_TITLE = Message("Jobs per hour, last 24 hours")
+CHART_HOUR_AXIS = Message("hour (UTC)")
+CHART_SUCCEEDED = Message("succeeded")
+CHART_FAILED = Message("failed")
+CHART_CANCELLED = Message("cancelled")
+CHART_TIMES_TITLE = Message("Time to result by model (recent jobs)")
+CHART_SECONDS_AXIS = Message("seconds")
+CHART_NO_TIMES = Message("No results yet")
 
 # Bans and the allow-list (admins: /ban, /unban; ALLOWED_USER_IDS).
 ADMIN_ONLY = Message("Sorry, that command is for the bot's admins.")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from bot import texts
+from bot.admin.chart import ChartData, ModelTimes, read_hours
 from bot.admin.stats import read_stats
 from bot.errors import ProviderError
 from bot.jobs.start.failover import Failover
@@ -24,11 +27,20 @@ async def stats_report(
     failover: Failover,
     providers: Mapping[str, Provider],
     access: Access,
-) -> str:
+) -> StatsReport:
+    """The figures in words, and what the chart draws."""
     titles = {m.key: m.title for m in registry.models}
     figures = await read_stats(redis, list(titles))
     kept_out = await access.counts()
-    return texts.stats_text(
+    chart = ChartData(
+        hours=await read_hours(redis, time.time()),
+        times=tuple(
+            ModelTimes(titles[m.model], m.p50_s, m.p95_s)
+            for m in figures.by_model
+            if m.p50_s is not None and m.p95_s is not None
+        ),
+    )
+    text = texts.stats_text(
         users=figures.users,
         jobs_today=figures.jobs_today,
         jobs_total=figures.jobs_total,
@@ -45,6 +57,13 @@ async def stats_report(
             for m in figures.by_model
         ],
     )
+    return StatsReport(text, chart)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    text: str
+    chart: ChartData
 
 
 async def _provider_line(name: str, provider: Provider, failover: Failover) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from telegram import Message, Update
@@ -11,8 +12,11 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.admin import stats_report
+from bot.admin.chart import ChartLabels, render
 from bot.deps import deps_of
 from bot.users.access import BanResult, parse_user_id
+
+log = logging.getLogger(__name__)
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,17 +27,24 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user.id not in deps.settings.admin_ids:
         await message.reply_text(texts.STATS_REFUSED())
         return
-    text = await stats_report(deps.redis, deps.registry, deps.failover, deps.providers, deps.access)
-    if message.chat.type == ChatType.PRIVATE:
-        await message.reply_text(text)
-        return
-    # Figures are for admins only: never post them to a whole group.
+    report = await stats_report(
+        deps.redis, deps.registry, deps.failover, deps.providers, deps.access
+    )
+    # Figures are for admins only: in a group, they go to the admin's private chat.
+    to = message.chat_id if message.chat.type == ChatType.PRIVATE else user.id
     try:
-        await context.bot.send_message(user.id, text)
+        await context.bot.send_message(to, report.text)
     except Forbidden:  # the admin never opened a private chat with the bot
         await message.reply_text(texts.STATS_ASK_PRIVATELY())
         return
-    await message.reply_text(texts.STATS_SENT_PRIVATELY())
+    if to != message.chat_id:
+        await message.reply_text(texts.STATS_SENT_PRIVATELY())
+    try:
+        chart = await render(report.chart, ChartLabels.current())
+    except Exception:  # the figures went out; a picture is not worth failing /stats for
+        log.exception("the /stats chart could not be drawn")
+        return
+    await context.bot.send_photo(to, chart)
 
 
 async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

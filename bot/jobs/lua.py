@@ -35,7 +35,7 @@ return 0
 
 # KEYS: job, poll, undelivered, outcome counter, durations
 # ARGV: state, results json, fail kind, error code, error message, now, channel, job id,
-#       durations kept, expected task id ("" = any)
+#       durations kept, expected task id ("" = any), hourly bucket ttl
 # Returns 1 stored, 0 duplicate (already final, or a chain's earlier step's task calling
 # again), -1 unknown job, -2 another job's task. A chain's job is counted once: its outcome,
 # its user's slot and its time to result when it ends (a failure, or its last step).
@@ -59,6 +59,10 @@ redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
 local user = redis.call('HGET', KEYS[1], 'user_id')
 if ends then
   redis.call('INCR', KEYS[4])
+  -- /stats' chart: outcomes per hour (the shape is constants.HOURLY_OUTCOMES_KEY's)
+  local hour = 'stats:hour:' .. math.floor(tonumber(ARGV[6]) / 3600)
+  redis.call('HINCRBY', hour, ARGV[1], 1)
+  redis.call('EXPIRE', hour, ARGV[11])
   if user and tonumber(redis.call('HGET', 'user:' .. user, 'inflight') or '0') > 0 then
     redis.call('HINCRBY', 'user:' .. user, 'inflight', -1)
   end

@@ -168,6 +168,7 @@ class JobStore:
                 job_id,
                 k.DURATIONS_KEPT,
                 expected_task_id,
+                k.HOURLY_OUTCOMES_TTL_S,
             ],
         )
         return int(result)
