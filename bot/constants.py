@@ -48,6 +48,21 @@ SEEN_USERS_KEY: Final = "users:seen"
 REFUSED_USERS_KEY: Final = "stats:refused"
 REFUSAL_TOLD_KEY: Final = "refused:told:{user_id}"
 REFUSAL_TOLD_EVERY_S: Final = 3600
+# Users whose chat refused a message with 403 (they blocked the bot); they leave it on their next
+# update. /stats' active users are the seen ones not in it.
+INACTIVE_USERS_KEY: Final = "users:inactive"
+# Broadcasts (bot/admin/broadcast/): an admin's draft (a hash: id, chat, language, the message
+# to copy once sent), a broadcast (a hash: its message, counts, progress message), the users it
+# still has to reach (a zset), the running ones (a set), who sends one now (a lease), and failed
+# tries per user (a hash).
+BROADCAST_DRAFT_KEY: Final = "broadcast:draft:{admin_id}"
+BROADCAST_KEY: Final = "broadcast:{id}"
+BROADCAST_TODO_KEY: Final = "broadcast:{id}:todo"
+BROADCAST_LEASE_KEY: Final = "broadcast:{id}:lease"
+BROADCAST_TRIES_KEY: Final = "broadcast:{id}:tries"
+BROADCASTS_RUNNING_KEY: Final = "broadcasts:running"
+BROADCAST_DRAFT_TTL_S: Final = 3600
+BROADCAST_KEPT_S: Final = 7 * 24 * 3600  # a finished broadcast's record
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
+from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.config import Settings
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
@@ -35,6 +36,8 @@ class Deps:
     flows: FlowStore
     screen: UpdateScreen
     access: Access
+    broadcasts: BroadcastStore
+    broadcast_runner: BroadcastRunner
     registry: Registry
     user_settings: UserSettings
     languages: UserLanguages

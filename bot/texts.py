@@ -128,7 +128,44 @@ STATS_SENT_PRIVATELY = Message("I've sent you the figures in a private chat.")
 STATS_ASK_PRIVATELY = Message(
     "Ask me for /stats in a private chat: the figures are for admins only."
 )
-STATS_ACCESS = Message("Banned: {banned} · turned away (ever): {refused}")
+STATS_ACCESS = Message(
+    "Active users: {active} · banned: {banned} · turned away (ever): {refused}"
+)
+# /broadcast (admins).
+BROADCAST_ASK = Message(
+    "Send me the message for everyone: text, or a photo with a caption. "
+    "You'll see a preview before anything is sent."
+)
+BROADCAST_PRIVATE_ONLY = Message("Start a broadcast in a private chat with me.")
+BROADCAST_TEXT_OR_PHOTO = Message(
+    "A broadcast can be text, or a photo with a caption. Send one of those."
+)
+BROADCAST_CONFIRM = Plural(
+    "That's the preview. Send it to {count} user?", "That's the preview. Send it to {count} users?"
+)
+BROADCAST_SEND = Message("Send to everyone")
+BROADCAST_DROP = Message("Cancel")
+BROADCAST_DROPPED = Message("Broadcast cancelled. Nothing was sent.")
+BROADCAST_GONE = Message(
+    "This broadcast has already started, or it expired. Send /broadcast again."
+)
+BROADCAST_STARTED = Plural("Sending to {count} user…", "Sending to {count} users…")
+BROADCAST_PROGRESS = Message(
+    "Broadcast: {done} of {total} done. Sent {sent}, blocked {blocked}, failed {failed}."
+)
+BROADCAST_DONE = Message("Broadcast finished. Sent {sent}, blocked {blocked}, failed {failed}.")
+
+
+def broadcast_progress(*, total: int, sent: int, blocked: int, failed: int) -> str:
+    n = number
+    return BROADCAST_PROGRESS(done=n(sent + blocked + failed), total=n(total), sent=n(sent),
+                              blocked=n(blocked), failed=n(failed))  # fmt: skip
+
+
+def broadcast_done(*, sent: int, blocked: int, failed: int) -> str:
+    return BROADCAST_DONE(sent=number(sent), blocked=number(blocked), failed=number(failed))
+
+
 # /stats' chart.
 CHART_JOBS_TITLE = Message("Jobs per hour, last 24 hours")
 CHART_HOUR_AXIS = Message("hour (UTC)")
@@ -337,6 +374,7 @@ def stats_text(
     failed: int,
     in_progress: int,
     mean_s: float | None,
+    active: int = 0,
     banned: int = 0,
     refused: int = 0,
     p95_s: float | None,
@@ -352,7 +390,7 @@ def stats_text(
             STATS_JOBS(today=n(jobs_today), total=n(jobs_total)),
             STATS_OUTCOMES(succeeded=n(succeeded), failed=n(failed), running=n(in_progress)),
             STATS_TIMES(mean=_secs(mean_s), p95=_secs(p95_s)),
-            STATS_ACCESS(banned=n(banned), refused=n(refused)),
+            STATS_ACCESS(active=n(active), banned=n(banned), refused=n(refused)),
             STATS_PROVIDERS(),
             *provider_lines,
             *([STATS_MODELS()] if model_lines else []),

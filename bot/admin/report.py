@@ -47,6 +47,7 @@ async def stats_report(
         succeeded=figures.succeeded,
         failed=figures.failed,
         in_progress=figures.in_progress,
+        active=kept_out.active,
         banned=kept_out.banned,
         refused=kept_out.refused,
         mean_s=figures.mean_s,

@@ -40,6 +40,7 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         "reconciler": delivery.reconciler.run,
         "status-notices": deps.notices.run,
         "progress": deps.progress.run,
+        "broadcast": deps.broadcast_runner.run,
         "flow-expiry": partial(
             deps.flows.run_expiry, partial(tell_timed_out, bot), every_s=expire_every_s
         ),

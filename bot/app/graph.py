@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from telegram.ext import ExtBot
 
 from bot import texts
 from bot.admin import AdminAlerts
+from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.app.resources import build_storage, callback_secret
 from bot.config import Settings
 from bot.deps import Deps
@@ -75,6 +77,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     watch = ProviderWatch(failover, alerts, app[METRICS])
     service = _job_service(app, core, user_settings, StartStatus(bot, store, notices, progress),
                            watch)  # fmt: skip
+    broadcasts = BroadcastStore(redis)
     return Deps(
         settings=settings,
         redis=redis,
@@ -83,6 +86,8 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         flows=FlowStore(redis),
         screen=UpdateScreen(redis, Gate(settings.admin_ids, settings.allowed_user_ids)),
         access=Access(redis, settings.admin_ids),
+        broadcasts=broadcasts,
+        broadcast_runner=BroadcastRunner(broadcasts, bot, owner=uuid.uuid4().hex),
         registry=registry,
         user_settings=user_settings,
         languages=languages,

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, errors, flows, photo, settings, start, updates
+from bot.handlers import admin, audience, broadcast, errors, flows, photo, settings, start, updates
 from bot.intake.flows.catalog import FLOWS
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
@@ -33,6 +33,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(filters.ChatType.GROUPS & ~audience.MAY_CONCERN_BOT, audience.ignore),
         group=-1,
     )
+    # An admin writing the message a /broadcast waits for: it is the broadcast's, nobody else's.
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & ~filters.COMMAND, broadcast.on_message),
+        group=-1,
+    )
     # A user in a flow (/dance, /music, …) gives it this message; otherwise group 1 handles it.
     application.add_handler(MessageHandler(NEW & FLOW_INPUT, flows.on_flow_message), group=0)
 
@@ -47,6 +52,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("stats", admin.stats, filters=NEW))
     add(CommandHandler("ban", admin.ban, filters=NEW))
     add(CommandHandler("unban", admin.unban, filters=NEW))
+    add(CommandHandler("broadcast", broadcast.on_command, filters=NEW))
+    add(CallbackQueryHandler(broadcast.on_press, pattern=f"^{broadcast.PREFIX}"))
     add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))

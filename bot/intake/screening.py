@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from bot import constants as k
 
-# KEYS: update seen, user pace, banned users, the user's refusal told, seen users, refused users
+# KEYS: update seen, user pace, banned users, the user's refusal told, seen users, refused
+#       users, inactive users (who blocked the bot: writing again, they are back)
 # ARGV: seen ttl, pace window s, max updates per window (0 = any), user id ('' = none), now,
 #       listed ('0': not on the allow-list), refusal told ttl, exempt ('1': an admin), may tell
 #       ('1': a message in a private chat; elsewhere a refusal never uses up the hour's answer)
@@ -25,7 +26,10 @@ if user ~= '' and ARGV[8] ~= '1' then
     return 5
   end
 end
-if user ~= '' then redis.call('ZADD', KEYS[5], ARGV[5], user) end
+if user ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[5], user)
+  redis.call('SREM', KEYS[7], user)
+end
 local most = tonumber(ARGV[3])
 if most == 0 then return 1 end
 local count = redis.call('INCR', KEYS[2])
@@ -84,6 +88,7 @@ class UpdateScreen:
                 k.REFUSAL_TOLD_KEY.format(user_id=user_id or 0),
                 k.SEEN_USERS_KEY,
                 k.REFUSED_USERS_KEY,
+                k.INACTIVE_USERS_KEY,
             ],
             args=[
                 k.UPDATE_SEEN_TTL_S,

@@ -25,6 +25,7 @@ class BanOutcome:
 
 @dataclass(frozen=True, slots=True)
 class AccessCounts:
+    active: int  # users seen, less those who blocked the bot
     banned: int
     refused: int  # distinct users turned away (banned or not on the allow-list), ever
 
@@ -51,10 +52,12 @@ class Access:
 
     async def counts(self) -> AccessCounts:
         async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(k.SEEN_USERS_KEY)
+            pipe.scard(k.INACTIVE_USERS_KEY)
             pipe.scard(k.BANNED_USERS_KEY)
             pipe.pfcount(k.REFUSED_USERS_KEY)
-            banned, refused = await pipe.execute()
-        return AccessCounts(int(banned), int(refused))
+            seen, inactive, banned, refused = await pipe.execute()
+        return AccessCounts(max(0, int(seen) - int(inactive)), int(banned), int(refused))
 
     async def _known(self, user_id: int) -> bool:
         return await self._redis.zscore(k.SEEN_USERS_KEY, user_id) is not None

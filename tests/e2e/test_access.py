@@ -136,6 +136,6 @@ async def test_the_allow_list_lets_in_only_its_users_and_the_admins(start_bot: S
 
         bot.telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="/stats")
         [stats] = await bot.wait_sent(ADMIN, "sendMessage")
-        assert texts.STATS_ACCESS(banned="0", refused="1") in stats.params["text"]
+        assert texts.STATS_ACCESS(active="2", banned="0", refused="1") in stats.params["text"]
         assert len(bot.kie.tasks) == 1
         assert len(bot.telegram.calls_to("getFile")) == 1
