@@ -128,9 +128,7 @@ STATS_SENT_PRIVATELY = Message("I've sent you the figures in a private chat.")
 STATS_ASK_PRIVATELY = Message(
     "Ask me for /stats in a private chat: the figures are for admins only."
 )
-STATS_ACCESS = Message(
-    "Active users: {active} · banned: {banned} · turned away (ever): {refused}"
-)
+STATS_ACCESS = Message("Active users: {active} · banned: {banned} · turned away (ever): {refused}")
 # /broadcast (admins).
 BROADCAST_ASK = Message(
     "Send me the message for everyone: text, or a photo with a caption. "

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot import constants as k
 from bot import texts
 from bot.sandbox.emulators.kie import KieEmulator
-from bot.sandbox.emulators.telegram import TelegramEmulator
+from bot.sandbox.emulators.telegram import ApiCall, TelegramEmulator
 from tests.child import child_env, running_bot
 from tests.conftest import free_port
 from tests.figures import record
@@ -23,6 +23,10 @@ from tests.harness import eventually
 ADMIN = 4242
 USERS = list(range(700_001, 700_301))
 BLOCKED = set(USERS[::15])  # 20 of them
+
+
+def _confirmation(call: ApiCall) -> bool:
+    return call.ok and str(call.params.get("text")).startswith("That's the preview")
 
 
 def copied(telegram: TelegramEmulator) -> dict[int, int]:
@@ -47,9 +51,7 @@ async def test_a_broadcast_killed_half_way_resumes_and_reaches_everyone_once(
         telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="/broadcast")
         await telegram.wait_for("sendMessage", lambda c: c.ok, timeout=30)
         telegram.message_update(chat_id=ADMIN, user_id=ADMIN, text="Hello from Photobot")
-        [confirm] = await telegram.wait_for(
-            "sendMessage", lambda c: c.ok and str(c.params.get("text")).startswith("That's the preview"), timeout=30
-        )
+        [confirm] = await telegram.wait_for("sendMessage", _confirmation, timeout=30)
         [[send, _]] = confirm.params["reply_markup"]["inline_keyboard"]
         telegram.callback_query_update(
             chat_id=ADMIN, user_id=ADMIN, data=send["callback_data"],
