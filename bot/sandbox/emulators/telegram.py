@@ -1266,7 +1266,10 @@ class TelegramEmulator:
         answers only the new message's id, as Telegram does."""
         params = incoming.params
         source_chat = _chat_key(params.get("from_chat_id"))
-        source = self._messages.get((source_chat, params.get("message_id")))
+        message_id = params.get("message_id")
+        source = (
+            self._messages.get((source_chat, message_id)) if isinstance(message_id, int) else None
+        )
         if source is None:
             raise _bad_request("message to copy not found")
         kept = ("text", "entities", "photo", "caption", "caption_entities")
