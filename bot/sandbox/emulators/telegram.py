@@ -846,6 +846,10 @@ class TelegramEmulator:
             error = _ApiError(500, "Internal Server Error")
         else:
             await self._record(ApiCall(method, params, at, 200, result))
+            # copyMessage answers only the new message's id; the call keeps the whole copy, so
+            # the sandbox can show it like any message the bot sent.
+            if method == "copyMessage":
+                result = {"message_id": result["message_id"]}
             return web.json_response({"ok": True, "result": result})
         await self._record(ApiCall(method, params, at, error.status, None, error.description))
         return web.json_response(error.body(), status=error.status)
@@ -1262,8 +1266,8 @@ class TelegramEmulator:
         return self._send(params, content)
 
     async def _copy_message(self, incoming: _Incoming) -> JsonDict:
-        """A copy of a text or photo message (its caption too), without a link to the original;
-        answers only the new message's id, as Telegram does."""
+        """A copy of a text or photo message (its caption too), without a link to the original
+        (the bot is answered only its id, as Telegram does)."""
         params = incoming.params
         source_chat = _chat_key(params.get("from_chat_id"))
         message_id = params.get("message_id")
@@ -1274,8 +1278,7 @@ class TelegramEmulator:
             raise _bad_request("message to copy not found")
         kept = ("text", "entities", "photo", "caption", "caption_entities")
         content = {name: copy.deepcopy(source[name]) for name in kept if name in source}
-        copied = self._send(params, content)
-        return {"message_id": copied["message_id"]}
+        return self._send(params, content)
 
     def _message_to_change(self, params: JsonDict, verb: str) -> JsonDict:
         if params.get("inline_message_id") is not None:
