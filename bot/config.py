@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     r2_secret_access_key: SecretStr | None = None
     r2_bucket: str | None = None
     signed_url_ttl: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    # Stored inputs, kept results, download-link copies and job records older than this are
+    # deleted (bot/storage/sweep.py; records by their Redis expiry).
+    media_retention_days: int = Field(14, ge=1, le=3650)
     callback_secret: SecretStr | None = None
     # When set, GET /metrics needs `Authorization: Bearer <this>`.
     metrics_token: SecretStr | None = None
@@ -87,6 +90,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # json: one object a line, with the job id on every line logged while working on a job.
     log_format: Literal["text", "json"] = "text"
+
+    @property
+    def retention_s(self) -> int:
+        return self.media_retention_days * 24 * 3600
 
     @field_validator("admin_ids", "allowed_user_ids", mode="before")
     @classmethod

@@ -35,10 +35,9 @@ FLOW_DEADLINES_KEY: Final = "flows:deadlines"  # zset "chat:user:flow id" -> whe
 LEGACY_WAITING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
-# zset job id -> created at: a user's newest jobs (/jobs, /history, /cancel), written by
-# lua.CREATE; ids whose records expired are dropped as they are read.
+# zset job id -> created at: a user's jobs within the retention (/jobs, /history, /cancel,
+# /forget), written by lua.CREATE; ids whose records expired are dropped as they are read.
 USER_JOBS_KEY: Final = "jobs:user:{user_id}"
-USER_JOBS_KEPT: Final = 100
 # Who may use the bot (bot/users/access.py): banned user ids (a set); every user an update came
 # from, by when it last did (a zset: /ban's "unknown user", the broadcast's audience); users
 # refused (banned or not on ALLOWED_USER_IDS, a HyperLogLog for /stats); a refused user's
@@ -68,9 +67,8 @@ BROADCAST_KEPT_S: Final = 7 * 24 * 3600  # a finished broadcast's record
 CALLBACK_CHANNEL: Final = "kie:callback"
 
 # Retention.
-JOB_TTL_AFTER_DELIVERY_S: Final = 7 * 24 * 3600
-# A user's job index outlives their last job's record by as much.
-USER_JOBS_TTL_S: Final = JOB_TTL_AFTER_DELIVERY_S + 24 * 3600
+# A finished job's record, unless MEDIA_RETENTION_DAYS says otherwise (JobStore's record_ttl_s).
+JOB_TTL_AFTER_DELIVERY_S: Final = 14 * 24 * 3600
 WAITING_PHOTO_TIMEOUT_S: Final = 3600  # a photo sent without a caption waits this long
 DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
 DURATIONS_KEPT: Final = 1000

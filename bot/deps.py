@@ -20,7 +20,7 @@ from bot.jobs.start import Failover, JobService
 from bot.jobs.store import JobStore
 from bot.models import Registry
 from bot.providers.base import Provider
-from bot.storage import Storage
+from bot.storage.index import IndexedStorage
 from bot.users import UserLanguages, UserSettings
 from bot.users.access import Access
 
@@ -46,7 +46,7 @@ class Deps:
     progress: Progress
     providers: Mapping[str, Provider]
     failover: Failover
-    storage: Storage
+    storage: IndexedStorage  # every file it stores is indexed for the retention sweep
     callback_secret: bytes
 
 

@@ -43,6 +43,7 @@ from bot.models.spec import Capability
 from bot.providers import build_providers
 from bot.providers.base import Provider
 from bot.storage import Storage
+from bot.storage.index import IndexedStorage
 from bot.users import UserLanguages, UserSettings
 from bot.users.access import Access
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
@@ -60,8 +61,10 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     """Everything handlers and routes reach through `Deps`."""
     settings, redis, registry = app[SETTINGS], app[REDIS], app[MODELS]
     secret = await callback_secret(settings, redis)
-    storage = await build_storage(settings, secret)
-    store = JobStore(redis)
+    storage = IndexedStorage(
+        await build_storage(settings, secret), redis, keep_s=settings.retention_s
+    )
+    store = JobStore(redis, record_ttl_s=settings.retention_s)
     providers = build_providers(
         settings, app[HTTP], storage=storage, redis=redis, on_result=store.record_task_outcome
     )

@@ -15,16 +15,16 @@ one Redis, not a cluster.
 
 # KEYS: job, poll queue, users (HyperLogLog), total, day counter, the model's counters, the
 #       user's jobs
-# ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl, created at, jobs
-#       kept per user, the user's index ttl
+# ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl, created at, the
+#       retention (s): the user's index keeps their jobs that young, and outlives them
 # The user's job slot was taken before the input was downloaded (jobs/admission.py).
 CREATE = """
 local fields = cjson.decode(ARGV[1])
 for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[7], ARGV[6], ARGV[3])
-redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -1 - tonumber(ARGV[7]))
-redis.call('EXPIRE', KEYS[7], ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[7])))
+redis.call('EXPIRE', KEYS[7], tonumber(ARGV[7]) + 86400)
 redis.call('PFADD', KEYS[3], ARGV[4])
 redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])

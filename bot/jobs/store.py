@@ -61,8 +61,11 @@ def today() -> str:
 class JobStore:
     """Reads and moves jobs; the only place that writes job records."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, record_ttl_s: int = k.JOB_TTL_AFTER_DELIVERY_S) -> None:
         self.redis = redis
+        # How long a finished job's record is kept (MEDIA_RETENTION_DAYS): its buttons and
+        # history entry work that long.
+        self._record_ttl_s = record_ttl_s
         self._create = redis.register_script(lua.CREATE)
         # The hot path (every callback): batched into pipelines under load.
         self._record = BatchedScript(redis, lua.RECORD_OUTCOME)
@@ -97,8 +100,7 @@ class JobStore:
                 job.user_id,
                 k.DAY_COUNTER_TTL_S,
                 repr(job.created_at),
-                k.USER_JOBS_KEPT,
-                k.USER_JOBS_TTL_S,
+                self._record_ttl_s,
             ],
         )
 
@@ -201,7 +203,7 @@ class JobStore:
     async def mark_delivered(self, job_id: str, owner: str) -> bool:
         done = await self._delivered(
             keys=[job_key(job_id), k.UNDELIVERED_KEY],
-            args=[owner, repr(time.time()), k.JOB_TTL_AFTER_DELIVERY_S, job_id],
+            args=[owner, repr(time.time()), self._record_ttl_s, job_id],
         )
         return bool(done)
 

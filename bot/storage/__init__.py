@@ -3,6 +3,7 @@ small interface."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,10 @@ class Storage(Protocol):
         ...
 
     async def signed_url(self, key: str, ttl_s: int) -> str: ...
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Delete these files (those already gone are no error); raise StorageError."""
+        ...
 
     async def check(self) -> None:
         """Raise StorageError when the backend cannot be reached."""
