@@ -328,7 +328,8 @@ async def _read_params(request: web.Request) -> tuple[JsonDict, dict[str, str]]:
             raise _ApiError(413, "Request Entity Too Large") from None
         for key, value in form.items():
             if isinstance(value, web.FileField):
-                params[key] = value.file.read()
+                with value.file:  # aiohttp's spooled temporary file, closed once read
+                    params[key] = value.file.read()
                 filenames[key] = value.filename
             else:
                 params[key] = bytes(value) if isinstance(value, bytearray) else value
