@@ -23,6 +23,7 @@ from bot.providers.base import Provider
 from bot.storage.index import IndexedStorage
 from bot.users import UserLanguages, UserSettings
 from bot.users.access import Access
+from bot.users.forget import Forgetter
 
 BOT_DATA_KEY = "deps"
 
@@ -38,6 +39,7 @@ class Deps:
     access: Access
     broadcasts: BroadcastStore
     broadcast_runner: BroadcastRunner
+    forgetter: Forgetter
     registry: Registry
     user_settings: UserSettings
     languages: UserLanguages

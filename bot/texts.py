@@ -29,6 +29,7 @@ START = Message(
     "/settings - aspect ratio, resolution, video engine, music model\n"
     "/language - English or Bahasa Indonesia\n"
     "/cancel - stop what you started\n"
+    "/forget - delete everything I keep about you\n"
     "/help - this message"
 )
 HELP = START
@@ -50,6 +51,7 @@ COMMAND_MENU = (
     ("settings", Message("Aspect ratio, resolution, video engine, music model")),
     ("language", Message("English or Bahasa Indonesia")),
     ("cancel", Message("Stop what you started")),
+    ("forget", Message("Delete everything I keep about you")),
     ("help", Message("What I can do")),
 )
 
@@ -173,6 +175,34 @@ CHART_CANCELLED = Message("cancelled")
 CHART_TIMES_TITLE = Message("Time to result by model (recent jobs)")
 CHART_SECONDS_AXIS = Message("seconds")
 CHART_NO_TIMES = Message("No results yet")
+
+# /forget.
+FORGET_CONFIRM = Message(
+    "This deletes everything I keep about you: your jobs, their photos and results, your history, "
+    "settings and language. Anything still being made is stopped. This can't be undone."
+)
+FORGET_YES = Message("Delete everything")
+FORGET_NO = Message("Keep my data")
+FORGET_KEPT = Message("Nothing was deleted.")
+FORGET_STARTED = Message("Deleting everything I keep about you…")
+FORGET_UNDER_WAY = Message("I'm already deleting your data. I'll say here when it's done.")
+FORGET_NOT_YOURS = Message("Only the person who asked can press this.")
+FORGET_JOBS = Plural("{count} request", "{count} requests")
+FORGET_FILES = Plural("{count} file", "{count} files")
+FORGET_RECORDS = Plural("{count} other record", "{count} other records")
+FORGET_DONE = Message(
+    "Done. I deleted everything I kept about you: {jobs}, {files} and {records}. "
+    "Send /start if you want to use me again."
+)
+
+
+def forget_done(counts: dict[str, int]) -> str:
+    """What /forget deleted: jobs, files, and the rest (settings, flows, counters) together."""
+    jobs, files = counts.get("jobs", 0), counts.get("files", 0)
+    records = sum(n for kind, n in counts.items() if kind not in ("jobs", "files"))
+    return FORGET_DONE(jobs=FORGET_JOBS(jobs), files=FORGET_FILES(files),
+                       records=FORGET_RECORDS(records))  # fmt: skip
+
 
 # Bans and the allow-list (admins: /ban, /unban; ALLOWED_USER_IDS).
 ADMIN_ONLY = Message("Sorry, that command is for the bot's admins.")

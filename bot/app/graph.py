@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 from telegram.ext import ExtBot
@@ -15,6 +16,7 @@ from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.app.resources import build_storage, callback_secret
 from bot.config import Settings
 from bot.deps import Deps
+from bot.handlers.forget import tell_forgotten
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.screening import Gate, UpdateScreen
@@ -23,6 +25,7 @@ from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_i
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
 from bot.jobs.deliver.results import ResultSender
+from bot.jobs.forget import UserJobs
 from bot.jobs.start import (
     Admissions,
     Failover,
@@ -46,6 +49,7 @@ from bot.storage import Storage
 from bot.storage.index import IndexedStorage
 from bot.users import UserLanguages, UserSettings
 from bot.users.access import Access
+from bot.users.forget import Forgets, Forgetter
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
 
 
@@ -80,15 +84,19 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     watch = ProviderWatch(failover, alerts, app[METRICS])
     service = _job_service(app, core, user_settings, StartStatus(bot, store, notices, progress),
                            watch)  # fmt: skip
-    broadcasts = BroadcastStore(redis)
+    broadcasts, flows = BroadcastStore(redis), FlowStore(redis)
+    access = Access(redis, settings.admin_ids)
+    # Everything kept per user, for /forget: jobs first, so nothing still running outlives it.
+    forgets: list[Forgets] = [UserJobs(store, storage), user_settings, flows, access, broadcasts]
     return Deps(
         settings=settings,
         redis=redis,
         store=store,
         albums=AlbumCollector(redis),
-        flows=FlowStore(redis),
+        flows=flows,
         screen=UpdateScreen(redis, Gate(settings.admin_ids, settings.allowed_user_ids)),
-        access=Access(redis, settings.admin_ids),
+        access=access,
+        forgetter=Forgetter(redis, forgets, partial(tell_forgotten, bot)),
         broadcasts=broadcasts,
         broadcast_runner=BroadcastRunner(broadcasts, bot, owner=uuid.uuid4().hex),
         registry=registry,

@@ -12,7 +12,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, broadcast, errors, flows, photo, settings, start, updates
+from bot.handlers import (
+    admin,
+    audience,
+    broadcast,
+    errors,
+    flows,
+    forget,
+    photo,
+    settings,
+    start,
+    updates,
+)
 from bot.intake.flows.catalog import FLOWS
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
@@ -52,6 +63,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("stats", admin.stats, filters=NEW))
     add(CommandHandler("ban", admin.ban, filters=NEW))
     add(CommandHandler("unban", admin.unban, filters=NEW))
+    add(CommandHandler("forget", forget.on_command, filters=NEW))
+    add(CallbackQueryHandler(forget.on_press, pattern=f"^{forget.PREFIX}"))
     add(CommandHandler("broadcast", broadcast.on_command, filters=NEW))
     add(CallbackQueryHandler(broadcast.on_press, pattern=f"^{broadcast.PREFIX}"))
     add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))

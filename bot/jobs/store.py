@@ -104,6 +104,14 @@ class JobStore:
             ],
         )
 
+    async def delete(self, job_id: str) -> None:
+        """The record, and the job's place in every schedule (/forget)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(job_key(job_id))
+            for schedule in (k.POLL_QUEUE_KEY, k.UNDELIVERED_KEY, k.PROGRESS_KEY):
+                pipe.zrem(schedule, job_id)
+            await pipe.execute()
+
     async def user_jobs(self, user_id: int, count: int, offset: int = 0) -> list[Job]:
         """The user's jobs, newest first: up to `count` from the `offset`-th. Ids whose records
         expired leave the index as they are met."""

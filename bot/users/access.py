@@ -50,6 +50,19 @@ class Access:
         result = BanResult.DONE if removed else BanResult.ALREADY
         return BanOutcome(result, await self._known(user_id))
 
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """That the user wrote, when, and their counters (a ban stays: it is the admins')."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(k.SEEN_USERS_KEY, user_id)
+            pipe.srem(k.INACTIVE_USERS_KEY, user_id)
+            pipe.delete(
+                k.REFUSAL_TOLD_KEY.format(user_id=user_id),
+                k.USER_KEY.format(user_id=user_id),
+                k.USER_PACE_KEY.format(user_id=user_id),
+            )
+            removed = await pipe.execute()
+        return {"records": sum(int(n) for n in removed)}
+
     async def counts(self) -> AccessCounts:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zcard(k.SEEN_USERS_KEY)

@@ -171,6 +171,14 @@ class BroadcastStore:
         )
         return None if int(total) < 0 else int(total)
 
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """A user forgotten is left out of any broadcast still running."""
+        removed = 0
+        for broadcast_id in await self.running():
+            todo = k.BROADCAST_TODO_KEY.format(id=broadcast_id)
+            removed += int(await self.redis.zrem(todo, user_id))
+        return {"records": removed}
+
     # --- sending ------------------------------------------------------------------------------
 
     async def running(self) -> list[str]:
