@@ -1,5 +1,5 @@
-"""The admin's tools in the sandbox's browser page: /stats with its chart, /broadcast reaching
-another user's chat, and /ban keeping a user out."""
+"""The admin's tools in the sandbox's browser page (/stats with its chart, /broadcast reaching
+another user's chat, /ban keeping a user out), and a user's /forget."""
 
 from __future__ import annotations
 
@@ -42,3 +42,15 @@ async def test_the_admin_broadcasts_charts_and_bans_in_the_browser(page: Page) -
     await switch_to(page, BEN)
     await say(page, "/imagine a fox")
     await expect(bot.filter(has_text=texts.REFUSED_BANNED())).to_be_visible(timeout=RESULT_WAIT_MS)
+
+
+async def test_a_user_forgets_themself_in_the_browser(page: Page) -> None:
+    bot = page.locator(".msg.bot")
+    await switch_to(page, BEN)
+    await say(page, "/imagine a lighthouse at dusk")
+    await expect(bot.locator("img.photo")).to_have_count(1, timeout=RESULT_WAIT_MS)
+    await say(page, "/forget")
+    warning = bot.filter(has_text=texts.FORGET_CONFIRM())
+    await expect(warning).to_be_visible(timeout=RESULT_WAIT_MS)
+    await warning.locator(".keyboard button", has_text=texts.FORGET_YES()).click()
+    await expect(bot.filter(has_text=texts.FORGET_JOBS(1))).to_be_visible(timeout=RESULT_WAIT_MS)
