@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from bot.app.redis_server import RedisServer
 from bot.errors import StorageError
 from bot.storage import Storage
 from bot.storage.index import JOB_MEDIA_KEY, MEDIA_INDEX_KEY, IndexedStorage, job_of
 from bot.storage.local import LocalStorage
 from bot.storage.r2 import R2Storage, make_s3_client
 from bot.storage.sweep import BATCH, LEASE_S, MediaSweep
-from tests.conftest import BUCKET
+from tests.conftest import BUCKET, free_port
 
 DAY = 24 * 3600
 KEEP_S = 14 * DAY
@@ -107,3 +109,61 @@ async def test_a_failed_batch_comes_due_again_after_its_lease(tmp_path: Path, re
     assert await redis.zcard(MEDIA_INDEX_KEY) == 0
     assert not any((tmp_path / "media" / key).exists() for key in keys)
     assert not await redis.exists(JOB_MEDIA_KEY.format(job_id=job_of(keys[0])))
+
+
+class RedisDiesDuringDelete:
+    """A backend whose first delete stops the Redis server the sweep uses, mid-batch."""
+
+    name = "local"
+
+    def __init__(self, inner: Storage, server: RedisServer) -> None:
+        self.inner = inner
+        self.server = server
+        self.killed = False
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        await self.inner.delete(keys)
+        if not self.killed:
+            self.killed = True
+            self.server.stop()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def test_redis_restarted_during_a_sweep_keeps_nothing_that_should_go(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path / "redis", port=free_port())
+    await server.start()
+    redis = Redis.from_url(server.url, decode_responses=True)
+    backend = RedisDiesDuringDelete(
+        LocalStorage(tmp_path / "media", "http://unused.invalid", b"k"), server
+    )
+    try:
+        storage = IndexedStorage(backend, redis, keep_s=KEEP_S)  # type: ignore[arg-type]
+        keys = [f"inputs/{uuid.uuid4().hex}-1.png" for _ in range(3)]
+        for key in keys:
+            await storage.put(key, b"x", "image/png")
+        later = time.time() + KEEP_S + 1
+        with pytest.raises(RedisError):  # the files went; forgetting them did not
+            await MediaSweep(storage, redis).sweep(now=later)
+        assert backend.killed and await redis_down(redis)
+
+        await server.start()  # the same data directory: the index comes back from its log
+        report = await MediaSweep(storage, redis).sweep(now=later + LEASE_S + 1)
+
+        assert report.deleted == 3  # deleted again (already gone: no error), then forgotten
+        assert await redis.zcard(MEDIA_INDEX_KEY) == 0
+        assert not any((tmp_path / "media" / key).exists() for key in keys)
+    finally:
+        await redis.aclose()
+        server.stop()
+
+
+async def redis_down(redis: Redis) -> bool:
+    try:
+        await redis.ping()
+    except RedisError:
+        return True
+    return False
