@@ -35,6 +35,10 @@ USER_KEY: Final = "user:{user_id}"
 # lua.CREATE; ids whose records expired are dropped as they are read.
 USER_JOBS_KEY: Final = "jobs:user:{user_id}"
 USER_JOBS_KEPT: Final = 100
+# A press of Again (or Run again) on a job, by its presser: set NX for a moment, so a second
+# press in that moment (a double tap, another replica) starts no second job.
+AGAIN_PRESS_KEY: Final = "again:{job_id}:{user_id}"
+AGAIN_PRESS_TTL_MS: Final = 2000
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"
