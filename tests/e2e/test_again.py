@@ -16,10 +16,13 @@ from bot.jobs.again import AgainRefusal, Repeats, Where
 from bot.jobs.buttons import JobAction, button_data
 from bot.models import REGISTRY
 from bot.sandbox.emulators.kie import KieTask
+from bot.sandbox.emulators.novita import NovitaEmulator
 from bot.sandbox.emulators.telegram import ApiCall
 from bot.web.keys import PTB_APP
 from tests.conftest import BUCKET
 from tests.e2e.test_commands import RESULT, command, fetched, mp4
+from tests.e2e.test_novita import job_of as novita_job
+from tests.e2e.test_sketch import animating, drawn, finish_video, novita_settings
 from tests.harness import BotHarness, StartBot, eventually
 from tests.images import jpeg
 
@@ -230,3 +233,23 @@ async def test_a_press_works_after_a_restart(start_bot: StartBot) -> None:
         assert second.model == first.model and second.input["prompt"] == first.input["prompt"]
         assert [await fetched(u) for u in second.input["image_input"]] == [PERSON]
         await eventually(lambda: len(after.kie.tasks) == 2)
+
+
+async def test_a_sketch_runs_again_as_the_whole_chain(
+    start_bot: StartBot, novita: NovitaEmulator
+) -> None:
+    async with start_bot(**novita_settings(novita)) as bot:
+        chat = bot.new_user()
+        seed, _ = await drawn(bot, novita, chat)
+        assert (await novita.send_webhook(seed.task_id))[0] == 200
+        await finish_video(novita, await animating(novita))
+        [video] = await bot.wait_sent(chat, "sendVideo")
+
+        press(bot, chat, button_data(JobAction.AGAIN, novita_job(seed)), video)
+        tasks = await novita.wait_for_task(count=3)
+
+        [again] = [t for t in tasks if t.endpoint == "txt2img" and t is not seed]
+        assert novita_job(again) != novita_job(seed)
+        assert again.fields == seed.fields  # Seedream again, with the same prompt and settings
+        job = await deps_of_bot(bot).store.get(novita_job(again))
+        assert job is not None and (job.chain, job.step, job.steps) == ("sketch", 0, 2)
