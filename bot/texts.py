@@ -49,9 +49,9 @@ COMMAND_MENU = (
     ("animate", Message("Bring a still to life with a driving video")),
     ("music", Message("A song from a description, or your own lyrics")),
     ("settings", Message("Aspect ratio, resolution, video engine, music model")),
+    ("history", Message("Your last jobs, to run one again")),
     ("language", Message("English or Bahasa Indonesia")),
     ("cancel", Message("Stop what you started")),
-    ("history", Message("Your last jobs, to run one again")),
     ("help", Message("What I can do")),
 )
 
