@@ -62,6 +62,12 @@ BROADCAST_TRIES_KEY: Final = "broadcast:{id}:tries"
 BROADCASTS_RUNNING_KEY: Final = "broadcasts:running"
 BROADCAST_DRAFT_TTL_S: Final = 3600
 BROADCAST_KEPT_S: Final = 7 * 24 * 3600  # a finished broadcast's record
+# /history pages through at most this many of a user's newest jobs.
+USER_JOBS_KEPT: Final = 100
+# A press of Again (or Run again) on a job, by its presser: set NX for a moment, so a second
+# press in that moment (a double tap, another replica) starts no second job.
+AGAIN_PRESS_KEY: Final = "again:{job_id}:{user_id}"
+AGAIN_PRESS_TTL_MS: Final = 2000
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

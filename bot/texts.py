@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from bot.constants import PROMPT_MAX_CHARS
 from bot.errors import FailureKind, ProviderError
-from bot.locales import Message, Plural, number, number_fixed
+from bot.locales import Message, Plural, day_and_time, number, number_fixed
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
 
@@ -28,6 +28,7 @@ START = Message(
     "/music <description> - a song; /music alone to write lyrics, style and title\n"
     "/settings - aspect ratio, resolution, video engine, music model\n"
     "/language - English or Bahasa Indonesia\n"
+    "/history - your last jobs, to run one again\n"
     "/cancel - stop what you started\n"
     "/forget - delete everything I keep about you\n"
     "/help - this message"
@@ -49,6 +50,7 @@ COMMAND_MENU = (
     ("animate", Message("Bring a still to life with a driving video")),
     ("music", Message("A song from a description, or your own lyrics")),
     ("settings", Message("Aspect ratio, resolution, video engine, music model")),
+    ("history", Message("Your last jobs, to run one again")),
     ("language", Message("English or Bahasa Indonesia")),
     ("cancel", Message("Stop what you started")),
     ("forget", Message("Delete everything I keep about you")),
@@ -124,6 +126,73 @@ LANGUAGE_SET = Message("Done: from now on I'll speak English.")
 LANGUAGE_UNKNOWN = Message(
     "I speak English and Bahasa Indonesia. Send /language en or /language id."
 )
+
+# Again (a result's button) and /history's Run again: the same job, as a new one.
+AGAIN_NOT_YOURS = Message("This button is for the person who asked for this. Send your own!")
+AGAIN_GONE = Message("I no longer have that job, so I can't run it again. Send it as new.")
+AGAIN_INPUTS_GONE = Message(
+    "I no longer keep the files of that job. Send them again to make a new one."
+)
+AGAIN_STORAGE_DOWN = Message("I can't reach the stored files right now. Try again in a minute.")
+AGAIN_ALREADY = Message("Already on it.")
+HISTORY_TITLE = Message("Your last jobs, newest first:")
+HISTORY_TITLE_OLDER = Message("Your earlier jobs, {first} to {last}:")
+HISTORY_EMPTY = Message(
+    "You have no jobs yet. Send me a photo with a caption, or try /imagine a fox in the snow."
+)
+HISTORY_NO_MORE = Message("There are no older jobs.")
+HISTORY_NOT_YOURS = Message("This is someone else's history. Send /history for yours.")
+HISTORY_LINE = Message("{number}. {kind}, {when} UTC: {ending}")
+HISTORY_KINDS = {
+    MediaKind.IMAGE: Message("Image"),
+    MediaKind.VIDEO: Message("Video"),
+    MediaKind.AUDIO: Message("Song"),
+}
+HISTORY_ENDINGS = {
+    "delivered": Message("delivered"),
+    "running": Message("still running"),
+    "cancelled": Message("cancelled"),
+}
+HISTORY_FAILED = Message("failed ({why})")
+HISTORY_WHY: dict[str, Message] = {
+    FailureKind.REJECTED: Message("refused: {reason}"),
+    FailureKind.TIMEOUT: Message("took too long"),
+    FailureKind.BUSY: Message("service busy"),
+    FailureKind.NO_CREDITS: Message("service unavailable"),
+    FailureKind.MAINTENANCE: Message("service unavailable"),
+    FailureKind.MISCONFIGURED: Message("service unavailable"),
+    FailureKind.INPUT: Message("input unreadable"),
+    FailureKind.DELIVERY: Message("result not fetched"),
+    FailureKind.BAD_RESULT: Message("result unusable"),
+}
+HISTORY_WHY_OTHER = Message("no result")
+RUN_AGAIN = Message("Run again: {number}")
+HISTORY_OLDER = Message("Older")
+HISTORY_NEWER = Message("Newer")
+HISTORY_ASKED_CHARS = 80
+HISTORY_REASON_CHARS = 80
+
+
+def history_ending(ending: str, fail_kind: str = "", reason: str = "") -> str:
+    """How a job in /history ended: delivered, still running, cancelled, or failed and why."""
+    if ending in HISTORY_ENDINGS:
+        return HISTORY_ENDINGS[ending]()
+    why = HISTORY_WHY.get(fail_kind, HISTORY_WHY_OTHER)
+    shown = excerpt(clean_reason(reason), HISTORY_REASON_CHARS) or REJECTED_NO_REASON()
+    return HISTORY_FAILED(why=why(reason=shown))
+
+
+def history_line(number_: int, kind: MediaKind, created_at: float, ending: str) -> str:
+    when = day_and_time(datetime.fromtimestamp(created_at, UTC))
+    return HISTORY_LINE(number=number(number_), kind=HISTORY_KINDS[kind](), when=when,
+                        ending=ending)  # fmt: skip
+
+
+def excerpt(text: str, most: int = HISTORY_ASKED_CHARS) -> str:
+    """Someone's text on one line, printable characters only, cut to `most` with an ellipsis."""
+    text = " ".join("".join(_printable_chars(text)).split())
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
 
 STATS_REFUSED = Message("Sorry, /stats is for the bot's admins.")
 STATS_SENT_PRIVATELY = Message("I've sent you the figures in a private chat.")

@@ -14,17 +14,21 @@ from telegram.ext import (
 
 from bot.handlers import (
     admin,
+    again,
     audience,
     broadcast,
     errors,
     flows,
     forget,
+    history,
     photo,
     settings,
     start,
     updates,
 )
 from bot.intake.flows.catalog import FLOWS
+from bot.jobs.buttons import JobAction
+from bot.jobs.buttons import pattern as job_button
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
 # and channel posts are not users talking to the bot.
@@ -68,6 +72,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("broadcast", broadcast.on_command, filters=NEW))
     add(CallbackQueryHandler(broadcast.on_press, pattern=f"^{broadcast.PREFIX}"))
     add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
+    # A job run again (Again under a result, Run again under /history), and /history's pages.
+    add(CommandHandler("history", history.show, filters=NEW))
+    add(CallbackQueryHandler(again.on_again, pattern=job_button(JobAction.AGAIN)))
+    add(CallbackQueryHandler(history.on_page, pattern=f"^{history.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
     add(MessageHandler(NEW & filters.Document.ALL, photo.on_document))

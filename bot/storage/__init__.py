@@ -23,6 +23,11 @@ class Storage(Protocol):
         """The stored bytes, for providers that take uploads rather than URLs."""
         ...
 
+    async def exists(self, key: str) -> bool:
+        """Whether the key is stored (a job run again needs its inputs); raise StorageError
+        when the backend cannot say."""
+        ...
+
     async def signed_url(self, key: str, ttl_s: int) -> str: ...
 
     async def delete(self, keys: Sequence[str]) -> None:

@@ -49,6 +49,9 @@ class IndexedStorage:
     async def signed_url(self, key: str, ttl_s: int) -> str:
         return await self.inner.signed_url(key, ttl_s)
 
+    async def exists(self, key: str) -> bool:
+        return await self.inner.exists(key)
+
     async def delete(self, keys: Sequence[str]) -> None:
         """The files, then their index entries (a crash between leaves entries whose
         deletion is simply done again)."""

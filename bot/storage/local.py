@@ -69,6 +69,11 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"read failed: {type(exc).__name__}") from exc
 
+    async def exists(self, key: str) -> bool:
+        if not safe_key(key):
+            return False
+        return await asyncio.to_thread(self.path_for(key).is_file)
+
     async def signed_url(self, key: str, ttl_s: int) -> str:
         expires = int(time.time()) + ttl_s
         signature = media_signature(self._secret, key, expires)

@@ -92,6 +92,18 @@ class R2Storage:
             body.close()
         return data
 
+    async def exists(self, key: str) -> bool:
+        """One HEAD request, in a worker thread: a 404 is False, any other failure an error."""
+        try:
+            await asyncio.to_thread(self._client.head_object, Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError(f"lookup failed: {type(exc).__name__}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"lookup failed: {type(exc).__name__}") from exc
+        return True
+
     async def signed_url(self, key: str, ttl_s: int) -> str:
         url: str = self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=ttl_s

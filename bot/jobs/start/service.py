@@ -48,7 +48,7 @@ class JobService:
         Every limit the model declares is checked on Telegram's metadata before the user's slot
         is taken and anything is downloaded, and again on the files themselves.
         """
-        settings = await self._user_settings.of(request.user_id)
+        settings = {**await self._user_settings.of(request.user_id), **request.params}
         plan = await self._router.plan(request, settings)
         admission = await self._admissions.take(request.user_id)
         job_id = uuid.uuid4().hex
