@@ -478,6 +478,11 @@ _STAGES = {
     "text": _LYRICS_DONE, "text_success": _LYRICS_DONE,
     "first": _FIRST_DONE, "first_success": _FIRST_DONE,
 }  # fmt: skip
+# The caption of a result sent while the job still runs (Suno's first track).
+_EARLY_CAPTION = {
+    MediaKind.AUDIO: Message("Here's your first track. The second one is on its way."),
+}
+_EARLY_ANY = Message("Here's the first one. The rest is on its way.")
 _PROGRESS = {
     MediaKind.VIDEO: Message("Making your video…"),
     MediaKind.AUDIO: Message("Writing your song…"),
@@ -491,6 +496,11 @@ def generating(kind: MediaKind, step: int = 0, steps: int = 1) -> str:
     if steps > 1:
         return step_status(kind, step, steps)
     return _GENERATING.get(kind, GENERATING)()
+
+
+def early_caption(kind: MediaKind) -> str:
+    """The caption of a result that goes out before the job ends."""
+    return _EARLY_CAPTION.get(kind, _EARLY_ANY)()
 
 
 def progress(kind: MediaKind, stage: str, elapsed_s: float, step: int = 0, steps: int = 1) -> str:

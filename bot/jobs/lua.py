@@ -7,6 +7,12 @@ The states (bot.jobs.record.JobState) and the one script allowed to make each mo
     succeeded            -> submitted            ADVANCE         (a chain's next step, once)
     succeeded | failed   -> delivered            MARK_DELIVERED  (the lease holder, after sending)
 
+Early results (Suno's first track, ready while the task runs) move no state: RECORD_EARLY keeps
+each once as `early:<index>` on a submitted job, CLAIM_EARLY leases a submitted job that has one
+not yet marked, the lease holder sends and marks it (`result:<index>`, as MARK_RESULTS does for
+final results) and RELEASE_EARLY gives the lease back. The final delivery then skips what is
+marked, so each result reaches the chat once however the stages arrive.
+
 Every other script changes fields of a job in a given state and never its state. A delivered
 job moves no more, and nothing moves a cancelled one. Keys a script derives from the job record
 (the user's counters, the model's statistics) are not declared in KEYS, so these scripts assume
@@ -94,21 +100,22 @@ redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: job. ARGV: owner, lease until. Returns 1 when the caller still holds the lease.
+# KEYS: job. ARGV: owner, lease until. Returns 1 when the caller still holds the lease (on a
+# submitted job: an early result's lease).
 EXTEND_LEASE = """
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if state ~= 'succeeded' and state ~= 'failed' and state ~= 'submitted' then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
 return 1
 """
 
 # KEYS: job. ARGV: owner, then (result index, mark) pairs. Records what became of results (an
-# album's together), only for the lease owner, so a redelivery after a crash or a retry skips
-# what already went out.
+# album's together; an early result's on a submitted job), only for the lease owner, so a
+# redelivery after a crash or a retry skips what already went out.
 MARK_RESULTS = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if state ~= 'succeeded' and state ~= 'failed' and state ~= 'submitted' then return 0 end
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 for i = 2, #ARGV - 1, 2 do redis.call('HSET', KEYS[1], 'result:' .. ARGV[i], ARGV[i + 1]) end
 return 1
@@ -218,4 +225,63 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return 0 end
 if (redis.call('HGET', KEYS[1], 'step') or '0') ~= ARGV[1] then return 0 end
 if (redis.call('HGET', KEYS[1], 'task_id') or '') ~= '' then return 0 end
 return redis.call('HSETNX', KEYS[1], 'submit:' .. ARGV[1], ARGV[2])
+"""
+
+
+# --- Early results: a result ready before its task ends (Suno's first track) ---------------
+
+# KEYS: job, undelivered. ARGV: expected task id, now, channel, job id, then (result index,
+#       result JSON) pairs.
+# Keeps each early result once (a repeated stage, a poll after the callback: a duplicate) and
+# wakes a deliverer for the new ones; the job stays submitted, and stays in the undelivered
+# set until RELEASE_EARLY, so a restart or another replica sends what was kept. Returns how
+# many were new, -1 unknown job, -2 another job's task.
+RECORD_EARLY = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+local task = redis.call('HGET', KEYS[1], 'task_id')
+if ARGV[1] ~= '' and task and task ~= '' and task ~= ARGV[1] then return -2 end
+if state ~= 'submitted' then return 0 end
+local fresh = 0
+for i = 5, #ARGV - 1, 2 do
+  if redis.call('HEXISTS', KEYS[1], 'result:' .. ARGV[i]) == 0
+     and redis.call('HSETNX', KEYS[1], 'early:' .. ARGV[i], ARGV[i + 1]) == 1 then
+    fresh = fresh + 1
+  end
+end
+if fresh > 0 then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
+return fresh
+"""
+
+# KEYS: job. ARGV: owner, now, lease until. The lease on a submitted job with an early result
+# not yet marked, as CLAIM gives one on a final job; returns the job's fields, or nil.
+CLAIM_EARLY = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return false end
+local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') or 0
+if lease > tonumber(ARGV[2]) then return false end
+local waiting = false
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 6) == 'early:'
+     and redis.call('HEXISTS', KEYS[1], 'result:' .. string.sub(name, 7)) == 0 then
+    waiting = true
+    break
+  end
+end
+if not waiting then return false end
+redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: job, undelivered. ARGV: owner, job id. The early lease given back; a job still running
+# leaves the undelivered set (what was not sent goes with the final results). Returns the
+# job's state, so a job that became final meanwhile is delivered at once; "" without the lease.
+RELEASE_EARLY = """
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return '' end
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'submitted' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return state
 """

@@ -24,6 +24,7 @@ from bot.errors import FailureKind, LeaseLost
 from bot.flood import SendPriority
 from bot.jobs.background.notices import edit_status, reply_to
 from bot.jobs.chains import ChainSteps
+from bot.jobs.deliver.early import early_view
 from bot.jobs.deliver.results import ResultSender, results_to_send
 from bot.jobs.deliver.retry import RetryPolicy
 from bot.jobs.record import Job, JobState, ResultMark
@@ -74,7 +75,7 @@ class Deliverer:
         bind_job_id(job_id)
         job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
         if job is None:
-            return False
+            return await self._deliver_early(job_id)
         renewer = asyncio.create_task(self._keep_lease(job.id))
         try:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
@@ -94,6 +95,34 @@ class Deliverer:
         if handled is Handled.NEXT_STEP:
             await self._start_next_step(job.id)
         return handled is not Handled.NOT_YET
+
+    async def _deliver_early(self, job_id: str) -> bool:
+        """Results ready while the job runs (Suno's first track) go out now, each once (see
+        lua.CLAIM_EARLY); what fails here goes with the final results. True when this call
+        then delivered the job, which became final meanwhile."""
+        job = await self._store.claim_early(job_id, self._owner, DELIVERY_LEASE_S)
+        if job is None:
+            return False
+        renewer = asyncio.create_task(self._keep_lease(job.id))
+        try:
+            async with self._chat_locks.hold(job.chat_id):
+                with speaking(job.language):
+                    await self._results.send_pending(early_view(job), early=True)
+        except (RedisError, LeaseLost, TelegramError) as exc:
+            log.warning("job %s: early result not sent (%s)", job.id, type(exc).__name__)
+        except Exception:
+            log.exception("job %s: early delivery crashed", job.id)
+        finally:
+            renewer.cancel()
+        try:
+            state = await self._store.release_early(job.id, self._owner)
+        except RedisError:
+            log.warning("job %s: early lease not released; it runs out", job.id)
+            return False
+        log.info("job %s: early results sent; the job is %s", job.id, state)
+        if state in (JobState.SUCCEEDED, JobState.FAILED):  # its end came while we sent
+            return await self.deliver(job.id)
+        return False
 
     async def _start_next_step(self, job_id: str) -> None:
         """Outside the chat's lock: an upload to the provider must not hold up the chat. If
