@@ -150,6 +150,10 @@ FAILURE_BY_KIND: dict[str, Message] = {
     FailureKind.BAD_RESULT: Message(
         "The image service sent back something that isn't a usable image. Please try again."
     ),
+    FailureKind.WITHDRAWN: Message(
+        "That model isn't available right now, and the admins have been told. "
+        "Please try again later."
+    ),
 }
 # The same, for anything but an image made from the user's photo (a video, a song, an image from
 # words): no "image service", no "send your photo again" where there was no photo.
@@ -190,6 +194,11 @@ FAILOVER_ALERT = Message(
     "again in {minutes} min. Provider said: {reason}"
 )
 FAILOVER_BACK = Message("Photobot: {provider} is taking jobs again.")
+# The {what} of an ADMIN_ALERT when a provider no longer offers a model (sent once per period).
+WITHDRAWN_ALERT = Message(
+    "{provider} says it does not offer the model {model} (withdrawn?); its jobs go to another "
+    "provider where one serves the same"
+)
 _FAILED_TROUBLE = Message("failed")
 
 
@@ -203,6 +212,10 @@ def failover_alert(exc: ProviderError, to: str, minutes: float) -> str:
 
 def failover_back(provider: str) -> str:
     return FAILOVER_BACK(provider=provider)
+
+
+def withdrawn_alert(provider: str, model: str) -> str:
+    return WITHDRAWN_ALERT(provider=provider, model=model)
 
 
 def operator_alert(kind: FailureKind, provider: str) -> str:
@@ -478,7 +491,7 @@ _STAGES = {
     "text": _LYRICS_DONE, "text_success": _LYRICS_DONE,
     "first": _FIRST_DONE, "first_success": _FIRST_DONE,
 }  # fmt: skip
-# The caption of a result sent while the job still runs (Suno's first track).
+# The caption of a result sent while the job still runs (a song's first track).
 _EARLY_CAPTION = {
     MediaKind.AUDIO: Message("Here's your first track. The second one is on its way."),
 }
@@ -552,6 +565,7 @@ _STEP_WHY: dict[str, Message] = {
         "the service sent back something that isn't a usable {output}."
     ),
     FailureKind.FAILED: Message("the service couldn't make it."),
+    FailureKind.WITHDRAWN: Message("its model isn't available right now."),
 }
 _STEP_AGAIN = Message("Send /{chain} to try again.")
 

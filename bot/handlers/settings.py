@@ -91,7 +91,8 @@ def overview(registry: Registry, user_id: int, values: Mapping[str, str]) -> Inl
 
 
 def _row_label(setting: Setting, values: Mapping[str, str]) -> str:
-    """ "Video quality: pro", and while it changes nothing (the Grok engine) "… (Sora only)"."""
+    """ "Video quality: pro", and while the other setting makes it change nothing, with the
+    setting's note ("… (only with one engine)")."""
     label = f"{setting.label()}: {setting.shown(values[setting.key])}"
     if setting.not_applying is not None and not setting.applies(values):
         label = f"{label} ({setting.not_applying()})"

@@ -6,8 +6,11 @@ The states (bot.jobs.record.JobState) and the one script allowed to make each mo
     submitted            -> succeeded | failed   RECORD_OUTCOME  (callback, poll, failed submit)
     succeeded            -> submitted            ADVANCE         (a chain's next step, once)
     succeeded | failed   -> delivered            MARK_DELIVERED  (the lease holder, after sending)
+    failed               -> submitted            REROUTE         (a withdrawn model's failed
+                                                                  task, once, to another
+                                                                  provider's model)
 
-Early results (Suno's first track, ready while the task runs) move no state: RECORD_EARLY keeps
+Early results (a song's first track, ready while the task runs) move no state: RECORD_EARLY keeps
 each once as `early:<index>` on a submitted job, CLAIM_EARLY leases a submitted job that has one
 not yet marked, the lease holder sends and marks it (`result:<index>`, as MARK_RESULTS does for
 final results) and RELEASE_EARLY gives the lease back. The final delivery then skips what is
@@ -228,7 +231,7 @@ return redis.call('HSETNX', KEYS[1], 'submit:' .. ARGV[1], ARGV[2])
 """
 
 
-# --- Early results: a result ready before its task ends (Suno's first track) ---------------
+# --- Early results: a result ready before its task ends (a song's first track) ---------------
 
 # KEYS: job, undelivered. ARGV: expected task id, now, channel, job id, then (result index,
 #       result JSON) pairs.
@@ -284,4 +287,39 @@ redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'submitted' then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return state
+"""
+
+
+# --- A withdrawn model: its failed task's job goes to another provider, once ----------------
+
+# KEYS: job, undelivered, poll queue, the failed-outcome counter, the old model's counters, the
+#       new model's
+# ARGV: owner, model, provider, params JSON, now, first poll at, job id
+# The lease holder of a job whose task failed because the provider no longer offers its model
+# moves it, once, back to submitted on another provider's model: its task and outcome are
+# forgotten, its user's slot taken again, and it waits in the poll queue, so a reconciler fails
+# it (never submits it twice) should this process die before submitting. Returns 1 moved, else 0.
+REROUTE = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'fail_kind') ~= 'withdrawn' then return 0 end
+if redis.call('HSETNX', KEYS[1], 'rerouted', '1') == 0 then return 0 end
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 7) == 'result:' or string.sub(name, 1, 6) == 'early:' then
+    redis.call('HDEL', KEYS[1], name)
+  end
+end
+redis.call('HDEL', KEYS[1], 'task_id', 'results', 'outcome', 'fail_kind', 'error_code',
+  'error_message', 'completed_at', 'lease_owner', 'lease_until', 'retry_at', 'attempts',
+  'crashes', 'stage', 'progress_shown')
+redis.call('HSET', KEYS[1], 'state', 'submitted', 'model', ARGV[2], 'provider', ARGV[3],
+  'params', ARGV[4], 'step_started_at', ARGV[5])
+redis.call('ZREM', KEYS[2], ARGV[7])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
+if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then redis.call('DECR', KEYS[4]) end
+redis.call('HINCRBY', KEYS[5], 'started', -1)
+redis.call('HINCRBY', KEYS[6], 'started', 1)
+local user = redis.call('HGET', KEYS[1], 'user_id')
+if user then redis.call('HINCRBY', 'user:' .. user, 'inflight', 1) end
+return 1
 """

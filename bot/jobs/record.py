@@ -96,7 +96,7 @@ class Job:
     next_inputs: dict[int, StoredMedia] = field(default_factory=dict)
     # The language its user is told things in (bot/locales); absent on older records: English.
     language: str = ""
-    # Results ready before the task ended (Suno's first track), by result index; written only
+    # Results ready before the task ended (a song's first track), by result index; written only
     # by the Lua scripts.
     early: dict[int, ResultMedia] = field(default_factory=dict)
 

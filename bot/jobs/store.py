@@ -77,6 +77,7 @@ class JobStore:
         self._keep_input = redis.register_script(lua.KEEP_INPUT)
         self._advance = redis.register_script(lua.ADVANCE)
         self._claim_step = redis.register_script(lua.CLAIM_STEP)
+        self._reroute = redis.register_script(lua.REROUTE)
         self._record_early = redis.register_script(lua.RECORD_EARLY)
         self._claim_early = redis.register_script(lua.CLAIM_EARLY)
         self._release_early = redis.register_script(lua.RELEASE_EARLY)
@@ -278,6 +279,26 @@ class JobStore:
                 k.MODEL_COUNTS_KEY.format(model=next_model)]  # fmt: skip
         done = await self._advance(keys=keys, args=args)
         return bool(done)
+
+    async def reroute(
+        self,
+        job: Job,
+        owner: str,
+        spec: tuple[str, str],
+        params: Mapping[str, str],
+        first_poll_at: float,
+    ) -> bool:
+        """Move a job whose model was withdrawn (its task failed saying so) to another
+        provider's model `spec` (key, provider), once; see lua.REROUTE."""
+        model, provider = spec
+        keys = [job_key(job.id), k.UNDELIVERED_KEY, k.POLL_QUEUE_KEY,
+                k.OUTCOME_COUNT_KEY.format(state=JobState.FAILED.value),
+                *(k.MODEL_COUNTS_KEY.format(model=m) for m in (job.model, model))]  # fmt: skip
+        args: list[str | int] = [
+            owner, model, provider, codec.dumps(dict(params), dict[str, str]),
+            repr(time.time()), repr(first_poll_at), job.id,
+        ]  # fmt: skip
+        return bool(await self._reroute(keys=keys, args=args))
 
     async def claim_step(self, job_id: str, step: int, owner: str) -> bool:
         """The one right to submit this step of a chain's job (see lua.CLAIM_STEP)."""

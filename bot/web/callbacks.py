@@ -123,7 +123,7 @@ async def _stage(deps: Deps, job_id: str, stage: str) -> web.Response:
 async def _early(
     request: web.Request, provider: Provider, job_id: str, outcome: TaskOutcome
 ) -> web.Response:
-    """A stage with results already ready (Suno's first track): kept once, sent at once."""
+    """A stage with results already ready (a song's first track): kept once, sent at once."""
     deps = request.app[DEPS]
     try:
         if provider.confirm_callbacks:  # an unsigned body: believe only a status query

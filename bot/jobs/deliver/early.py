@@ -1,4 +1,4 @@
-"""Results ready before their job ends (Suno's first track): what the early delivery sends.
+"""Results ready before their job ends (a song's first track): what the early delivery sends.
 
 The early lease holder sends a view of the job whose results are its early ones, at their
 final indexes; every other index counts as done in the view only, so nothing else goes out

@@ -100,7 +100,7 @@ async def _send_as(
 
 def caption(registry: Registry, job: Job) -> str:
     """The results' caption: "Done…", or before a chain's last step, what comes next (or
-    while the job runs, that the rest is coming: Suno's first track)."""
+    while the job runs, that the rest is coming: a song's first track)."""
     if job.state is JobState.SUBMITTED:
         return texts.early_caption(output_kind(registry, job))
     following = next_output_kind(registry, job)

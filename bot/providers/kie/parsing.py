@@ -17,7 +17,7 @@ from bot.providers.base import (
     TaskOutcome,
     TaskStatus,
 )
-from bot.providers.kie.errors import kind_for_code, refused_by_content
+from bot.providers.kie.errors import kind_for_code, refused_by_content, withdrawn
 from bot.providers.text import encodable, printable
 
 SUCCESS_WORDS = frozenset({"success", "succeeded", "completed", "complete"})
@@ -83,6 +83,8 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
 
 
 def _fail_kind(code: str, message: str, body: dict[str, Any]) -> FailureKind:
+    if withdrawn(_code(code), message):
+        return FailureKind.WITHDRAWN
     if refused_by_content(message):
         return FailureKind.REJECTED
     if _SHORT_NUMBER.fullmatch(code):
