@@ -259,8 +259,10 @@ end
 return fresh
 """
 
-# KEYS: job. ARGV: owner, now, lease until. The lease on a submitted job with an early result
-# not yet marked, as CLAIM gives one on a final job; returns the job's fields, or nil.
+# KEYS: job, undelivered. ARGV: owner, now, lease until, job id. The lease on a submitted job
+# with an early result not yet marked, as CLAIM gives one on a final job; returns the job's
+# fields, or nil. A running job with nothing early left to send leaves the undelivered set (an
+# early sender died after its marks).
 CLAIM_EARLY = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return false end
 local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') or 0
@@ -273,7 +275,10 @@ for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
     break
   end
 end
-if not waiting then return false end
+if not waiting then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  return false
+end
 redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 """

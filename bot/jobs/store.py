@@ -212,7 +212,8 @@ class JobStore:
         """The lease on a running job with an early result to send (see lua.CLAIM_EARLY)."""
         now = time.time()
         raw = await self._claim_early(
-            keys=[job_key(job_id)], args=[owner, repr(now), repr(now + lease_s)]
+            keys=[job_key(job_id), k.UNDELIVERED_KEY],
+            args=[owner, repr(now), repr(now + lease_s), job_id],
         )
         return _job_from_flat(raw) if raw else None
 
