@@ -3,9 +3,18 @@ callback or by polling's FIRST_SUCCESS), the other at `complete`, each exactly o
 
 from __future__ import annotations
 
+import asyncio
+import json
+from urllib.parse import parse_qs, urlsplit
+
 from bot import texts
+from bot.constants import UNDELIVERED_KEY
+from bot.jobs.store import JobStore
 from bot.media.kinds import MediaKind
+from bot.providers.kie.parsing import parse_kie_callback
 from bot.sandbox.emulators.kie import TINY_MP3
+from bot.sandbox.emulators.telegram import TelegramEmulator
+from tests.conftest import TOKEN
 from tests.e2e.test_commands import command
 from tests.e2e.test_results_by_command import tracks
 from tests.harness import BotHarness, StartBot, eventually
@@ -124,3 +133,67 @@ async def test_a_first_track_that_cannot_be_fetched_goes_with_the_rest_at_comple
     await bot.wait_sent(chat, "sendAudio", count=2)
     await bot.telegram.wait_for("deleteMessage")
     assert audio_sent(bot, chat) == [FIRST, SECOND]
+
+
+async def test_two_replicas_hearing_every_stage_send_each_track_once(
+    bot: BotHarness, start_bot: StartBot
+) -> None:
+    """The second replica has its own Bot API emulator, so each replica's sends are counted."""
+    chat = bot.new_user()
+    command(bot, chat, "/music two rooms")
+    task = await bot.submitted_task()
+    made = bot.kie.finish_music(task.task_id, tracks(bot, task.task_id), stage="first")
+    assert task.callback_url is not None
+    async with (
+        TelegramEmulator(token=TOKEN) as other_telegram,
+        start_bot(telegram_emulator=other_telegram) as other,
+    ):
+        urls = [task.callback_url, task.callback_url.replace(bot.url, other.url)] * 3
+        first = bot.kie.music_callback_body(task.task_id, "first")
+        answers = await asyncio.gather(
+            *(bot.kie.send_callback(task.task_id, body=first, url=u) for u in urls)
+        )
+        assert [status for status, _ in answers] == [200] * 6
+        await eventually(lambda: len(sent_by_both(bot, other_telegram, chat)) == 1)
+
+        bot.kie.finish_music(task.task_id, made)
+        answers = await asyncio.gather(*(bot.kie.send_callback(task.task_id, url=u) for u in urls))
+        assert [status for status, _ in answers] == [200] * 6
+        await eventually(lambda: len(sent_by_both(bot, other_telegram, chat)) == 2)
+        await eventually(lambda: nothing_undelivered(bot))  # the job is closed: no late sends
+        assert sorted(sent_by_both(bot, other_telegram, chat)) == [FIRST, SECOND]
+
+
+async def nothing_undelivered(bot: BotHarness) -> bool:
+    return await bot.redis.zcard(UNDELIVERED_KEY) == 0
+
+
+def sent_by_both(bot: BotHarness, other: TelegramEmulator, chat: int) -> list[bytes]:
+    return [
+        c.params["audio"] for t in (bot.telegram, other) for c in t.calls_to("sendAudio")
+        if c.ok and int(c.params["chat_id"]) == chat
+    ]  # fmt: skip
+
+
+async def test_a_first_track_kept_while_no_bot_runs_goes_out_after_the_restart(
+    start_bot: StartBot,
+) -> None:
+    async with start_bot() as before:
+        chat = before.new_user()
+        command(before, chat, "/music after the storm")
+        task = await before.submitted_task()
+        made = before.kie.finish_music(task.task_id, tracks(before, task.task_id), stage="first")
+    assert task.callback_url is not None
+    job_id = parse_qs(urlsplit(task.callback_url).query)["job"][0]
+    # The stage is stored (as a callback's or a poll's would be) while no deliverer listens.
+    early = parse_kie_callback(json.dumps(before.kie.music_callback_body(task.task_id))).early
+    assert await JobStore(before.redis).record_early(job_id, early, expected_task_id=task.task_id)
+
+    async with start_bot() as after:
+        await after.wait_sent(chat, "sendAudio")
+        after.kie.finish_music(task.task_id, made)
+        url = task.callback_url.replace(before.url, after.url)  # the new process's port
+        assert (await after.kie.send_callback(task.task_id, url=url))[0] == 200
+        await after.wait_sent(chat, "sendAudio", count=2)
+        await eventually(lambda: nothing_undelivered(after))
+        assert audio_sent(after, chat) == [FIRST, SECOND]
