@@ -46,7 +46,8 @@ class StoredMedia:
 class JobState(StrEnum):
     """Where a job stands. The allowed moves, each made by one Lua script, are listed at the top
     of bot/jobs/lua.py: forward only, except a chain's job, which goes back to SUBMITTED once
-    per later step."""
+    per later step, and a job whose model was withdrawn, which goes back once to another
+    provider's model."""
 
     SUBMITTED = "submitted"  # created; its (current step's) task is being submitted or runs
     SUCCEEDED = "succeeded"  # the provider's results are stored; the chat has not had them yet
