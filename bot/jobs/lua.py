@@ -45,9 +45,10 @@ return 0
 # KEYS: job, poll, undelivered, outcome counter, durations
 # ARGV: state, results json, fail kind, error code, error message, now, channel, job id,
 #       durations kept, expected task id ("" = any)
-# Returns 1 stored, 0 duplicate (already final, or a chain's earlier step's task calling
-# again), -1 unknown job, -2 another job's task. A chain's job is counted once: its outcome,
-# its user's slot and its time to result when it ends (a failure, or its last step).
+# Returns 1 stored, 0 duplicate (already final, or a chain's earlier step's task, or the task
+# of a withdrawn model the job left, calling again), -1 unknown job, -2 another job's task. A
+# chain's job is counted once: its outcome, its user's slot and its time to result when it
+# ends (a failure, or its last step).
 RECORD_OUTCOME = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
@@ -57,6 +58,7 @@ if ARGV[10] ~= '' then
   for i = 0, step - 1 do
     if redis.call('HGET', KEYS[1], 'step_task:' .. i) == ARGV[10] then return 0 end
   end
+  if redis.call('HGET', KEYS[1], 'rerouted') == ARGV[10] then return 0 end
   if task and task ~= '' and task ~= ARGV[10] then return -2 end
 end
 if state ~= 'submitted' then return 0 end
@@ -302,13 +304,16 @@ return state
 # ARGV: owner, model, provider, params JSON, now, first poll at, job id
 # The lease holder of a job whose task failed because the provider no longer offers its model
 # moves it, once, back to submitted on another provider's model: its task and outcome are
-# forgotten, its user's slot taken again, and it waits in the poll queue, so a reconciler fails
+# forgotten (the old task id kept as `rerouted`, so its late callbacks are duplicates), its
+# user's slot taken again, and it waits in the poll queue, so a reconciler fails
 # it (never submits it twice) should this process die before submitting. Returns 1 moved, else 0.
 REROUTE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return 0 end
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'fail_kind') ~= 'withdrawn' then return 0 end
-if redis.call('HSETNX', KEYS[1], 'rerouted', '1') == 0 then return 0 end
+local old_task = redis.call('HGET', KEYS[1], 'task_id') or ''
+if old_task == '' then old_task = '-' end
+if redis.call('HSETNX', KEYS[1], 'rerouted', old_task) == 0 then return 0 end
 for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(name, 1, 7) == 'result:' or string.sub(name, 1, 6) == 'early:' then
     redis.call('HDEL', KEYS[1], name)
