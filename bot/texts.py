@@ -314,6 +314,10 @@ FAILURE_BY_KIND: dict[str, Message] = {
     FailureKind.BAD_RESULT: Message(
         "The image service sent back something that isn't a usable image. Please try again."
     ),
+    FailureKind.WITHDRAWN: Message(
+        "That model isn't available right now, and the admins have been told. "
+        "Please try again later."
+    ),
 }
 # The same, for anything but an image made from the user's photo (a video, a song, an image from
 # words): no "image service", no "send your photo again" where there was no photo.
@@ -354,6 +358,11 @@ FAILOVER_ALERT = Message(
     "again in {minutes} min. Provider said: {reason}"
 )
 FAILOVER_BACK = Message("Photobot: {provider} is taking jobs again.")
+# The {what} of an ADMIN_ALERT when a provider no longer offers a model (sent once per period).
+WITHDRAWN_ALERT = Message(
+    "{provider} says it does not offer the model {model} (withdrawn?); its jobs go to another "
+    "provider where one serves the same"
+)
 _FAILED_TROUBLE = Message("failed")
 
 
@@ -367,6 +376,10 @@ def failover_alert(exc: ProviderError, to: str, minutes: float) -> str:
 
 def failover_back(provider: str) -> str:
     return FAILOVER_BACK(provider=provider)
+
+
+def withdrawn_alert(provider: str, model: str) -> str:
+    return WITHDRAWN_ALERT(provider=provider, model=model)
 
 
 def operator_alert(kind: FailureKind, provider: str) -> str:
@@ -646,6 +659,11 @@ _STAGES = {
     "text": _LYRICS_DONE, "text_success": _LYRICS_DONE,
     "first": _FIRST_DONE, "first_success": _FIRST_DONE,
 }  # fmt: skip
+# The caption of a result sent while the job still runs (a song's first track).
+_EARLY_CAPTION = {
+    MediaKind.AUDIO: Message("Here's your first track. The second one is on its way."),
+}
+_EARLY_ANY = Message("Here's the first one. The rest is on its way.")
 _PROGRESS = {
     MediaKind.VIDEO: Message("Making your video…"),
     MediaKind.AUDIO: Message("Writing your song…"),
@@ -659,6 +677,11 @@ def generating(kind: MediaKind, step: int = 0, steps: int = 1) -> str:
     if steps > 1:
         return step_status(kind, step, steps)
     return _GENERATING.get(kind, GENERATING)()
+
+
+def early_caption(kind: MediaKind) -> str:
+    """The caption of a result that goes out before the job ends."""
+    return _EARLY_CAPTION.get(kind, _EARLY_ANY)()
 
 
 def progress(kind: MediaKind, stage: str, elapsed_s: float, step: int = 0, steps: int = 1) -> str:
@@ -710,6 +733,7 @@ _STEP_WHY: dict[str, Message] = {
         "the service sent back something that isn't a usable {output}."
     ),
     FailureKind.FAILED: Message("the service couldn't make it."),
+    FailureKind.WITHDRAWN: Message("its model isn't available right now."),
 }
 _STEP_AGAIN = Message("Send /{chain} to try again.")
 

@@ -40,6 +40,7 @@ from bot.jobs.start import (
     UserLimits,
     telegram_policy,
 )
+from bot.jobs.start.reroute import Rerouter
 from bot.media.fetch import MediaFetcher
 from bot.metrics import Metrics
 from bot.models.spec import Capability
@@ -146,7 +147,12 @@ def _job_service(
         status=status,
         config=SubmitConfig(settings.base_url(), core.secret, settings.signed_url_ttl),
     )
+    rerouter = Rerouter(
+        store=store, registry=registry, router=router, user_settings=user_settings,
+        submitter=submitter, watch=watch, poll_after_s=settings.poll_after_seconds,
+    )  # fmt: skip
     return JobService(
+        rerouter=rerouter,
         user_settings=user_settings,
         router=router,
         admissions=Admissions(
@@ -177,7 +183,7 @@ def build_delivery(
     results = ResultSender(deps.store, bot, fetcher, deps.storage, owner, policy, deps.registry,
                            steps.keep)  # fmt: skip
     deliverer = Deliverer(results, deps.store, bot, owner=owner, policy=policy, metrics=metrics,
-                          steps=steps)  # fmt: skip
+                          steps=steps, reroute=deps.service.rerouter)  # fmt: skip
     reconciler = Reconciler(
         deps.store,
         deps.providers,

@@ -46,7 +46,8 @@ class StoredMedia:
 class JobState(StrEnum):
     """Where a job stands. The allowed moves, each made by one Lua script, are listed at the top
     of bot/jobs/lua.py: forward only, except a chain's job, which goes back to SUBMITTED once
-    per later step."""
+    per later step, and a job whose model was withdrawn, which goes back once to another
+    provider's model."""
 
     SUBMITTED = "submitted"  # created; its (current step's) task is being submitted or runs
     SUCCEEDED = "succeeded"  # the provider's results are stored; the chat has not had them yet
@@ -96,6 +97,9 @@ class Job:
     next_inputs: dict[int, StoredMedia] = field(default_factory=dict)
     # The language its user is told things in (bot/locales); absent on older records: English.
     language: str = ""
+    # Results ready before the task ended (a song's first track), by result index; written only
+    # by the Lua scripts.
+    early: dict[int, ResultMedia] = field(default_factory=dict)
 
     @property
     def has_next_step(self) -> bool:
@@ -159,6 +163,7 @@ class Job:
             steps=int(raw.get("steps") or 1),
             step_started_at=_float_or_none(raw.get("step_started_at")),
             next_inputs=_next_inputs(raw),
+            early=_early(raw),
         )
 
 
@@ -168,6 +173,7 @@ Results = tuple[ResultMedia, ...]
 
 RESULT_MARK_PREFIX = "result:"
 NEXT_INPUT_PREFIX = "next_input:"  # the shape is repeated in lua.ADVANCE
+EARLY_PREFIX = "early:"  # the shape is repeated in lua.RECORD_EARLY and CLAIM_EARLY
 
 
 def _results(raw: dict[str, str]) -> tuple[ResultMedia, ...]:
@@ -192,6 +198,14 @@ def _next_inputs(raw: dict[str, str]) -> dict[int, StoredMedia]:
         int(name.removeprefix(NEXT_INPUT_PREFIX)): codec.loads(StoredMedia, value)
         for name, value in raw.items()
         if name.startswith(NEXT_INPUT_PREFIX)
+    }
+
+
+def _early(raw: dict[str, str]) -> dict[int, ResultMedia]:
+    return {
+        int(name.removeprefix(EARLY_PREFIX)): codec.loads(ResultMedia, value)
+        for name, value in raw.items()
+        if name.startswith(EARLY_PREFIX)
     }
 
 

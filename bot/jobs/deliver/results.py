@@ -69,11 +69,13 @@ class ResultSender:
         """What the job's model makes, in whose words its user is told what went wrong."""
         return output_kind(self._registry, job)
 
-    async def send_pending(self, job: Job) -> list[int]:
-        """Send each unmarked result and mark it; returns those worth trying again later."""
+    async def send_pending(self, job: Job, *, early: bool = False) -> list[int]:
+        """Send each unmarked result and mark it; returns those worth trying again later. An
+        `early` send (before the job ends) marks only what went out: the rest is tried again
+        with the final results."""
         ready: list[Ready] = []
         try:
-            waiting, crash = await self._prepare_all(job, ready)
+            waiting, crash = await self._prepare_all(job, ready, early)
             for send in plan(ready):
                 waiting += await self._send(job, send)
         finally:
@@ -84,7 +86,7 @@ class ResultSender:
         return waiting
 
     async def _prepare_all(
-        self, job: Job, ready: list[Ready]
+        self, job: Job, ready: list[Ready], early: bool = False
     ) -> tuple[list[int], Exception | None]:
         """Download and check every unmarked result into `ready`; marks those that never will
         be. Returns the results to retry, and the first crash (a bug, not a network error),
@@ -101,7 +103,7 @@ class ResultSender:
                 continue
             if isinstance(prepared, Ready):
                 ready.append(prepared)
-            elif prepared is None:
+            elif prepared is None or early:
                 waiting.append(index)
             else:
                 await self._mark(job, {index: prepared})

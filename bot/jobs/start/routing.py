@@ -75,7 +75,10 @@ class Router:
         specs = [
             spec
             for spec in self._registry.candidates(
-                capability, engine=settings.get("video_engine", ""), providers=allowed or ()
+                capability,
+                engine=settings.get("video_engine", ""),
+                providers=allowed or (),
+                quality=settings.get("video_quality", "standard"),
             )
             if spec.provider in self._providers and (allowed is None or spec.provider in allowed)
         ]

@@ -44,6 +44,7 @@ __all__ = [
     "RATE_LIMIT_WINDOW_S",
     "TINY_MP3",
     "TINY_PNG",
+    "WITHDRAWN_MSG",
     "KieEmulator",
     "KieTask",
     "RecordedRequest",
@@ -66,6 +67,8 @@ TINY_PNG = base64.b64decode(
 TINY_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 413
 
 _UNAUTHORIZED_MSG = "You do not have access permissions"
+#: What Kie answers (code 422) for a model it does not, or no longer, offer.
+WITHDRAWN_MSG = "The model is not supported"
 _SUCCESS_CALLBACK_MSG = "Playground task completed successfully."
 _FAILED_CALLBACK_MSG = "Playground task failed."
 _DEFAULT_FAIL_CODE = "500"
@@ -332,6 +335,8 @@ class KieEmulator:
         self._record_info_failures: deque[_ForcedFailure] = deque()
         self._credit_failures: deque[_ForcedFailure] = deque()
         self._files: dict[str, _ResultFile] = {}
+        #: Models Kie has withdrawn: createTask answers code 422 "The model is not supported".
+        self.withdrawn: set[str] = set()
         self._task_counter = 0
         self._task_created = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
@@ -585,6 +590,8 @@ class KieEmulator:
             body = _parse_create_body(await _read_json(request))
         except _BadRequest as exc:
             return _reply(422, str(exc))
+        if body["model"] in self.withdrawn:
+            return _reply(422, WITHDRAWN_MSG)
         if self._rate_limited():
             return _reply(
                 429, f"Rate limit exceeded: at most {RATE_LIMIT_TASKS} new tasks per 10 seconds"
