@@ -35,6 +35,10 @@ USER_KEY: Final = "user:{user_id}"
 # lua.CREATE; ids whose records expired are dropped as they are read.
 USER_JOBS_KEY: Final = "jobs:user:{user_id}"
 USER_JOBS_KEPT: Final = 100
+# A plain text sent outside any flow, offered as an image from words under its Imagine button
+# (bot/intake/offers.py): one per text message, taken by its sender's first press.
+IMAGINE_OFFER_KEY: Final = "offer:imagine:{chat_id}:{user_id}:{message_id}"
+IMAGINE_OFFER_TTL_S: Final = 3600
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

@@ -12,6 +12,7 @@ from telegram.ext import CallbackContext
 from bot.config import Settings
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
+from bot.intake.offers import ImagineOffers
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -32,6 +33,7 @@ class Deps:
     store: JobStore
     albums: AlbumCollector
     flows: FlowStore
+    offers: ImagineOffers
     screen: UpdateScreen
     registry: Registry
     user_settings: UserSettings

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
+from bot.intake.offers import ImagineOffers
 from bot.intake.screening import UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
@@ -80,6 +81,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         store=store,
         albums=AlbumCollector(redis),
         flows=FlowStore(redis),
+        offers=ImagineOffers(redis),
         screen=UpdateScreen(redis),
         registry=registry,
         user_settings=user_settings,

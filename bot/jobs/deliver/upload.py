@@ -19,7 +19,7 @@ from telegram.ext import ExtBot
 from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.background.notices import reply_to
-from bot.jobs.deliver.outputs import next_output_kind, output_kind
+from bot.jobs.deliver.outputs import capability_of, next_output_kind, output_kind
 from bot.jobs.deliver.render import Ready, details, filename
 from bot.jobs.record import Job
 from bot.media.check import SendAs
@@ -102,7 +102,7 @@ def caption(registry: Registry, job: Job) -> str:
     """The results' caption: "Done…", or before a chain's last step, what comes next."""
     following = next_output_kind(registry, job)
     if following is None:
-        return texts.done(output_kind(registry, job))
+        return texts.done(output_kind(registry, job), capability_of(registry, job))
     return texts.preview_caption(following)
 
 
