@@ -12,6 +12,20 @@ from redis.asyncio import Redis
 from bot import codec
 from bot import constants as k
 
+# KEYS: the offer, the user's list of offer keys. ARGV: the offer, its TTL, how many to keep.
+# Stores the offer and drops the user's oldest beyond the newest ARGV[3] (keys taken or expired
+# meanwhile are deleted again, harmlessly).
+SAVE = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('LPUSH', KEYS[2], KEYS[1])
+for _, key in ipairs(redis.call('LRANGE', KEYS[2], ARGV[3], -1)) do
+  redis.call('DEL', key)
+end
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
 # KEYS: the offer. ARGV: the message the press came from. Removes and returns the offer only
 # when it waits under that message, in one step: two presses (even on two replicas) take it
 # once, and a forged press on another message takes nothing.
@@ -43,14 +57,22 @@ def _key(chat_id: int, user_id: int, message_id: int) -> str:
 
 
 class ImagineOffers:
-    def __init__(self, redis: Redis, ttl_s: int = k.IMAGINE_OFFER_TTL_S) -> None:
-        self._redis = redis
+    def __init__(
+        self, redis: Redis, ttl_s: int = k.IMAGINE_OFFER_TTL_S, kept: int = k.IMAGINE_OFFERS_KEPT
+    ) -> None:
         self._ttl_s = ttl_s
+        self._kept = kept
+        self._save = redis.register_script(SAVE)
         self._take = redis.register_script(TAKE)
 
     async def save(self, offer: ImagineOffer) -> None:
-        key = _key(offer.chat_id, offer.user_id, offer.message_id)
-        await self._redis.set(key, codec.dumps(offer), ex=self._ttl_s)
+        """Store the offer for its TTL; the user's oldest beyond the newest `kept` in the chat
+        go."""
+        keys = [
+            _key(offer.chat_id, offer.user_id, offer.message_id),
+            k.IMAGINE_OFFERS_KEY.format(chat_id=offer.chat_id, user_id=offer.user_id),
+        ]
+        await self._save(keys=keys, args=[codec.dumps(offer), self._ttl_s, self._kept])
 
     async def take(
         self, chat_id: int, user_id: int, message_id: int, keyboard_message_id: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from redis.asyncio import Redis
 
@@ -37,3 +38,15 @@ async def test_an_offer_lives_for_its_ttl(redis: Redis) -> None:
     [key] = await redis.keys("offer:imagine:*")
     assert key == "offer:imagine:7:7:10"
     assert 0 < await redis.ttl(key) <= 30
+
+
+async def test_only_a_users_newest_offers_are_kept(redis: Redis) -> None:
+    offers = ImagineOffers(redis, kept=3)
+    for message_id in range(1, 6):
+        await offers.save(replace(OFFER, message_id=message_id, keyboard_message_id=100))
+
+    kept = await redis.keys("offer:imagine:*")
+    assert sorted(kept) == [f"offer:imagine:7:7:{n}" for n in (3, 4, 5)]
+    assert await redis.llen("offers:imagine:7:7") == 3
+    assert await offers.take(7, 7, 1, 100) is None  # the oldest went
+    assert await offers.take(7, 7, 5, 100) == replace(OFFER, message_id=5, keyboard_message_id=100)
