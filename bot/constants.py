@@ -68,6 +68,14 @@ USER_JOBS_KEPT: Final = 100
 # press in that moment (a double tap, another replica) starts no second job.
 AGAIN_PRESS_KEY: Final = "again:{job_id}:{user_id}"
 AGAIN_PRESS_TTL_MS: Final = 2000
+# A plain text sent outside any flow, offered as an image from words under its Imagine button
+# (bot/intake/offers.py): one per text message, taken by its sender's first press.
+IMAGINE_OFFER_KEY: Final = "offer:imagine:{chat_id}:{user_id}:{message_id}"
+IMAGINE_OFFER_TTL_S: Final = 3600
+# A list of the user's newest offer keys in a chat: past this many, the oldest offers go, so
+# a user typing fast (each text up to 5,000 characters) cannot fill Redis for an hour.
+IMAGINE_OFFERS_KEY: Final = "offers:imagine:{chat_id}:{user_id}"
+IMAGINE_OFFERS_KEPT: Final = 10
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

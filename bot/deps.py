@@ -13,6 +13,7 @@ from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.config import Settings
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
+from bot.intake.offers import ImagineOffers
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -35,6 +36,7 @@ class Deps:
     store: JobStore
     albums: AlbumCollector
     flows: FlowStore
+    offers: ImagineOffers
     screen: UpdateScreen
     access: Access
     broadcasts: BroadcastStore

@@ -14,6 +14,7 @@ from bot.errors import FailureKind, ProviderError
 from bot.locales import Message, Plural, day_and_time, number, number_fixed
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
+from bot.models.spec import Capability
 
 START = Message(
     "Hi! I make images, videos and music with AI.\n\n"
@@ -69,14 +70,51 @@ DONE_BY_KIND = {
 }
 
 
-def done(kind: MediaKind) -> str:
-    """The caption of a job's results."""
-    return DONE_BY_KIND.get(kind, DONE)()
+# Each result's caption by what was asked: what it is, and what to send for another.
+DONE_BY_CAPABILITY = {
+    Capability.PHOTO_EDIT: DONE,
+    Capability.TEXT_TO_IMAGE: Message(
+        "Here's your image. Send /imagine with another description for a new one."
+    ),
+    Capability.EDIT: Message(
+        "Edited. For another change, reply to a photo with /edit and what to change."
+    ),
+    Capability.TEXT_TO_VIDEO: Message(
+        "Here's your video. Send /video with another description for a new one."
+    ),
+    Capability.IMAGE_TO_VIDEO: Message(
+        "Your photo, moving. Send another photo with /video as its caption to animate it."
+    ),
+    Capability.SKETCH: Message(
+        "Your sketch, moving. Send /sketch with another description for a new one."
+    ),
+    Capability.MOTION_TRANSFER: Message("Done. Send /dance to set another person moving."),
+    Capability.ANIMATE: Message("Your still, brought to life. Send /animate for another one."),
+    Capability.MUSIC: DONE_BY_KIND[MediaKind.AUDIO],
+    Capability.MUSIC_CUSTOM: Message("Your song is ready. Send /music to write another one."),
+}
+
+
+def done(kind: MediaKind, capability: Capability | None = None) -> str:
+    """The caption of a job's results, in the words of what was asked (by the kind of file made
+    when the job names no capability the registry knows)."""
+    template = DONE_BY_CAPABILITY.get(capability) if capability else None
+    return (template or DONE_BY_KIND.get(kind, DONE))()
 
 
 PICK_STYLE = Message("Pick a style, or type what you'd like me to do with this photo.")
 PHOTO_EXPIRED = Message("That photo is no longer waiting for a prompt. Send it again.")
 SEND_PHOTO_FIRST = Message("Send me a photo first, then tell me what to do with it.")
+# A plain text outside any flow, in a private chat: an offer to make an image of it.
+IMAGINE_OFFER = Message(
+    "Shall I make an image of this? Tap the button. To change a photo instead, send the photo "
+    "with these words as its caption."
+)
+IMAGINE_BUTTON = Message("✨ Imagine this")
+IMAGINE_NOT_YOURS = Message("This button is for whoever sent the text. Send your own to use one.")
+IMAGINE_EXPIRED = Message(
+    "That offer has expired or was already used. Send the text again, or use /imagine."
+)
 STYLE_CHOSEN = Message("Style: {label}")
 
 NOT_AN_IMAGE = Message("That file isn't an image. Send a photo, or a JPEG, PNG or WebP file.")

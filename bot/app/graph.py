@@ -19,6 +19,7 @@ from bot.deps import Deps
 from bot.handlers.forget import tell_forgotten
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
+from bot.intake.offers import ImagineOffers
 from bot.intake.screening import Gate, UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
@@ -88,13 +89,22 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     broadcasts, flows = BroadcastStore(redis), FlowStore(redis)
     access = Access(redis, settings.admin_ids)
     # Everything kept per user, for /forget: jobs first, so nothing still running outlives it.
-    forgets: list[Forgets] = [UserJobs(store, storage), user_settings, flows, access, broadcasts]
+    offers = ImagineOffers(redis)
+    forgets: list[Forgets] = [
+        UserJobs(store, storage),
+        user_settings,
+        flows,
+        offers,
+        access,
+        broadcasts,
+    ]
     return Deps(
         settings=settings,
         redis=redis,
         store=store,
         albums=AlbumCollector(redis),
         flows=flows,
+        offers=offers,
         screen=UpdateScreen(redis, Gate(settings.admin_ids, settings.allowed_user_ids)),
         access=access,
         forgetter=Forgetter(redis, forgets, partial(tell_forgotten, bot)),

@@ -21,6 +21,7 @@ from bot.handlers import (
     flows,
     forget,
     history,
+    imagine,
     photo,
     settings,
     start,
@@ -80,7 +81,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
     add(MessageHandler(NEW & filters.Document.ALL, photo.on_document))
     add(CallbackQueryHandler(photo.on_style, pattern=f"^{photo.STYLE_PREFIX}"))
-    # Plain text is a prompt for the photo waiting for one.
+    # Plain text is a prompt for the photo waiting for one; with none, in a private chat, an
+    # offer to imagine it (the Imagine button).
+    add(CallbackQueryHandler(imagine.on_press, pattern=f"^{imagine.PREFIX}"))
     add(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, photo.on_text))
     add(
         MessageHandler(

@@ -67,6 +67,8 @@ async def test_forget_leaves_nothing_of_the_user(
     await bot.wait_sent(user)
     bot.send_photo(user, caption="still running")  # a job that never finishes
     running = await bot.submitted_task(2)
+    bot.telegram.message_update(chat_id=user, user_id=user, text="a lighthouse")  # an offer
+    await bot.wait_said(user, lambda t: t == texts.IMAGINE_OFFER())
     bot.telegram.message_update(chat_id=user, user_id=user, text="/dance")  # a flow left open
     await eventually(lambda: flow_of(redis, user))
     bot.send_photo(other, caption="someone else's")

@@ -115,16 +115,20 @@ class ResultSender:
         """The downloaded, checked result; a mark when it never will be; None for a retry."""
         # Messages name the result by number only: its URL may carry a signature.
         number = index + 1
+        expected = result_kind(self._registry, job, result)
         try:
-            media = await fetch_with_retries(self._fetcher, result.url, self._policy)
+            media = await fetch_with_retries(self._fetcher, result.url, self._policy, expected)
         except TransientFetchError as exc:
             log.warning("job %s: result %d not fetched this time: %s", job.id, number, exc)
             return None
+        except MediaMismatch as exc:  # told by its first bytes; the rest was never read
+            log.warning("job %s: result %d refused as it arrived: %s", job.id, number, exc)
+            return ResultMark.UNUSABLE
         except PermanentFetchError as exc:
             log.warning("job %s: result %d cannot be fetched: %s", job.id, number, exc)
             return ResultMark.UNREACHABLE
         try:
-            how = send_as(media.info, media.size, result_kind(self._registry, job, result))
+            how = send_as(media.info, media.size, expected)
         except MediaMismatch as exc:
             await discard(media)
             declared = media.content_type[:60]
