@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -58,11 +65,16 @@ class Settings(BaseSettings):
     r2_secret_access_key: SecretStr | None = None
     r2_bucket: str | None = None
     signed_url_ttl: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    # Stored inputs, kept results, download-link copies and job records older than this are
+    # deleted (bot/storage/sweep.py; records by their Redis expiry).
+    media_retention_days: int = Field(14, ge=1, le=3650)
     callback_secret: SecretStr | None = None
     # When set, GET /metrics needs `Authorization: Bearer <this>`.
     metrics_token: SecretStr | None = None
 
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # When set, only these users (and admins) may use the bot; everyone else is told once an hour.
+    allowed_user_ids: Annotated[frozenset[int] | None, NoDecode] = None
     media_hosts: Annotated[tuple[str, ...], NoDecode] = ("*",)
     media_allow_private: bool = False
     # Where result downloads are spooled before upload; unset: the system's (honours TMPDIR).
@@ -79,9 +91,15 @@ class Settings(BaseSettings):
     # json: one object a line, with the job id on every line logged while working on a job.
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("admin_ids", mode="before")
+    @property
+    def retention_s(self) -> int:
+        return self.media_retention_days * 24 * 3600
+
+    @field_validator("admin_ids", "allowed_user_ids", mode="before")
     @classmethod
-    def _split_ids(cls, value: Any) -> Any:
+    def _split_ids(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip() and info.field_name == "allowed_user_ids":
+            return None  # set but empty: no allow-list, rather than nobody allowed in
         if isinstance(value, str):
             parts = [part for part in value.replace(" ", "").split(",") if part]
             if not all(re.fullmatch(r"-?[0-9]{1,20}", part) for part in parts):

@@ -16,6 +16,10 @@ DURATIONS_KEY: Final = "stats:durations"  # list of recent submit->result second
 # failed counts, and the recent submit->result seconds.
 MODEL_COUNTS_KEY: Final = "stats:model:{model}"
 MODEL_DURATIONS_KEY: Final = "stats:durations:{model}"
+# Jobs that ended in each hour (unix time // 3600), by outcome: a hash per hour, kept two days,
+# for /stats' chart (the shape is repeated in lua.RECORD_OUTCOME).
+HOURLY_OUTCOMES_KEY: Final = "stats:hour:{hour}"
+HOURLY_OUTCOMES_TTL_S: Final = 49 * 3600
 ADMIN_ALERT_KEY: Final = "alert:{reason}"
 CALLBACK_SECRET_KEY: Final = "photobot:callback_secret"
 UPDATE_SEEN_KEY: Final = "tg:update:{update_id}"
@@ -31,18 +35,54 @@ FLOW_DEADLINES_KEY: Final = "flows:deadlines"  # zset "chat:user:flow id" -> whe
 LEGACY_WAITING_PHOTO_KEY: Final = "pending:{chat_id}:{user_id}"
 # Per-user limit counters; the key's shape is repeated in lua.RECORD_OUTCOME.
 USER_KEY: Final = "user:{user_id}"
-# zset job id -> created at: a user's newest jobs (/jobs, /history, /cancel), written by
-# lua.CREATE; ids whose records expired are dropped as they are read.
+# zset job id -> created at: a user's jobs within the retention (/jobs, /history, /cancel,
+# /forget), written by lua.CREATE; ids whose records expired are dropped as they are read.
 USER_JOBS_KEY: Final = "jobs:user:{user_id}"
+# Who may use the bot (bot/users/access.py): banned user ids (a set); every user an update came
+# from, by when it last did (a zset: /ban's "unknown user", the broadcast's audience); users
+# refused (banned or not on ALLOWED_USER_IDS, a HyperLogLog for /stats); a refused user's
+# polite answer, once an hour.
+BANNED_USERS_KEY: Final = "users:banned"
+SEEN_USERS_KEY: Final = "users:seen"
+REFUSED_USERS_KEY: Final = "stats:refused"
+REFUSAL_TOLD_KEY: Final = "refused:told:{user_id}"
+REFUSAL_TOLD_EVERY_S: Final = 3600
+# Users whose chat refused a message with 403 (they blocked the bot); they leave it on their next
+# update. /stats' active users are the seen ones not in it.
+INACTIVE_USERS_KEY: Final = "users:inactive"
+# Broadcasts (bot/admin/broadcast/): an admin's draft (a hash: id, chat, language, the message
+# to copy once sent), a broadcast (a hash: its message, counts, progress message), the users it
+# still has to reach (a zset), the running ones (a set), who sends one now (a lease), and failed
+# tries per user (a hash).
+BROADCAST_DRAFT_KEY: Final = "broadcast:draft:{admin_id}"
+BROADCAST_KEY: Final = "broadcast:{id}"
+BROADCAST_TODO_KEY: Final = "broadcast:{id}:todo"
+BROADCAST_LEASE_KEY: Final = "broadcast:{id}:lease"
+BROADCAST_TRIES_KEY: Final = "broadcast:{id}:tries"
+BROADCASTS_RUNNING_KEY: Final = "broadcasts:running"
+BROADCAST_DRAFT_TTL_S: Final = 3600
+BROADCAST_KEPT_S: Final = 7 * 24 * 3600  # a finished broadcast's record
+# /history pages through at most this many of a user's newest jobs.
 USER_JOBS_KEPT: Final = 100
+# A press of Again (or Run again) on a job, by its presser: set NX for a moment, so a second
+# press in that moment (a double tap, another replica) starts no second job.
+AGAIN_PRESS_KEY: Final = "again:{job_id}:{user_id}"
+AGAIN_PRESS_TTL_MS: Final = 2000
+# A plain text sent outside any flow, offered as an image from words under its Imagine button
+# (bot/intake/offers.py): one per text message, taken by its sender's first press.
+IMAGINE_OFFER_KEY: Final = "offer:imagine:{chat_id}:{user_id}:{message_id}"
+IMAGINE_OFFER_TTL_S: Final = 3600
+# A list of the user's newest offer keys in a chat: past this many, the oldest offers go, so
+# a user typing fast (each text up to 5,000 characters) cannot fill Redis for an hour.
+IMAGINE_OFFERS_KEY: Final = "offers:imagine:{chat_id}:{user_id}"
+IMAGINE_OFFERS_KEPT: Final = 10
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"
 
 # Retention.
-JOB_TTL_AFTER_DELIVERY_S: Final = 7 * 24 * 3600
-# A user's job index outlives their last job's record by as much.
-USER_JOBS_TTL_S: Final = JOB_TTL_AFTER_DELIVERY_S + 24 * 3600
+# A finished job's record, unless MEDIA_RETENTION_DAYS says otherwise (JobStore's record_ttl_s).
+JOB_TTL_AFTER_DELIVERY_S: Final = 14 * 24 * 3600
 WAITING_PHOTO_TIMEOUT_S: Final = 3600  # a photo sent without a caption waits this long
 DAY_COUNTER_TTL_S: Final = 3 * 24 * 3600
 DURATIONS_KEPT: Final = 1000

@@ -9,9 +9,11 @@ from typing import Any
 from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
+from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.config import Settings
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
+from bot.intake.offers import ImagineOffers
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -20,8 +22,10 @@ from bot.jobs.start import Failover, JobService
 from bot.jobs.store import JobStore
 from bot.models import Registry
 from bot.providers.base import Provider
-from bot.storage import Storage
+from bot.storage.index import IndexedStorage
 from bot.users import UserLanguages, UserSettings
+from bot.users.access import Access
+from bot.users.forget import Forgetter
 
 BOT_DATA_KEY = "deps"
 
@@ -33,7 +37,12 @@ class Deps:
     store: JobStore
     albums: AlbumCollector
     flows: FlowStore
+    offers: ImagineOffers
     screen: UpdateScreen
+    access: Access
+    broadcasts: BroadcastStore
+    broadcast_runner: BroadcastRunner
+    forgetter: Forgetter
     registry: Registry
     user_settings: UserSettings
     languages: UserLanguages
@@ -42,7 +51,7 @@ class Deps:
     progress: Progress
     providers: Mapping[str, Provider]
     failover: Failover
-    storage: Storage
+    storage: IndexedStorage  # every file it stores is indexed for the retention sweep
     callback_secret: bytes
     kept: KeptResults  # the stored results the buttons under them use
 

@@ -51,6 +51,7 @@ class FailureKind(StrEnum):
     INPUT = "input"  # the photo turned out unusable after download
     DELIVERY = "delivery"  # the result could not be fetched
     BAD_RESULT = "bad_result"  # the result was not what the job produces
+    WITHDRAWN = "withdrawn"  # the provider no longer offers the model: another may serve
 
 
 class ProviderError(PhotobotError):

@@ -45,6 +45,7 @@ class SendPriority(IntEnum):
 
     RESULT = 1  # results, failure and link messages, answers to what a user did
     STATUS = 2  # status messages ("Working on it…"), their edits and deletions
+    BROADCAST = 3  # an admin's message to every user: only slots nothing else wants
 
 
 class SendSlots:

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 
 from bot.constants import PROMPT_MAX_CHARS
 from bot.errors import FailureKind, ProviderError
-from bot.locales import Message, Plural, number, number_fixed
+from bot.locales import Message, Plural, day_and_time, number, number_fixed
 from bot.media.kinds import MediaKind
 from bot.models.limits import Breach, Problem
+from bot.models.spec import Capability
 
 START = Message(
     "Hi! I make images, videos and music with AI.\n\n"
@@ -28,7 +29,9 @@ START = Message(
     "/music <description> - a song; /music alone to write lyrics, style and title\n"
     "/settings - aspect ratio, resolution, video engine, music model\n"
     "/language - English or Bahasa Indonesia\n"
+    "/history - your last jobs, to run one again\n"
     "/cancel - stop what you started\n"
+    "/forget - delete everything I keep about you\n"
     "/help - this message"
 )
 HELP = START
@@ -48,8 +51,10 @@ COMMAND_MENU = (
     ("animate", Message("Bring a still to life with a driving video")),
     ("music", Message("A song from a description, or your own lyrics")),
     ("settings", Message("Aspect ratio, resolution, video engine, music model")),
+    ("history", Message("Your last jobs, to run one again")),
     ("language", Message("English or Bahasa Indonesia")),
     ("cancel", Message("Stop what you started")),
+    ("forget", Message("Delete everything I keep about you")),
     ("help", Message("What I can do")),
 )
 
@@ -65,14 +70,51 @@ DONE_BY_KIND = {
 }
 
 
-def done(kind: MediaKind) -> str:
-    """The caption of a job's results."""
-    return DONE_BY_KIND.get(kind, DONE)()
+# Each result's caption by what was asked: what it is, and what to send for another.
+DONE_BY_CAPABILITY = {
+    Capability.PHOTO_EDIT: DONE,
+    Capability.TEXT_TO_IMAGE: Message(
+        "Here's your image. Send /imagine with another description for a new one."
+    ),
+    Capability.EDIT: Message(
+        "Edited. For another change, reply to a photo with /edit and what to change."
+    ),
+    Capability.TEXT_TO_VIDEO: Message(
+        "Here's your video. Send /video with another description for a new one."
+    ),
+    Capability.IMAGE_TO_VIDEO: Message(
+        "Your photo, moving. Send another photo with /video as its caption to animate it."
+    ),
+    Capability.SKETCH: Message(
+        "Your sketch, moving. Send /sketch with another description for a new one."
+    ),
+    Capability.MOTION_TRANSFER: Message("Done. Send /dance to set another person moving."),
+    Capability.ANIMATE: Message("Your still, brought to life. Send /animate for another one."),
+    Capability.MUSIC: DONE_BY_KIND[MediaKind.AUDIO],
+    Capability.MUSIC_CUSTOM: Message("Your song is ready. Send /music to write another one."),
+}
+
+
+def done(kind: MediaKind, capability: Capability | None = None) -> str:
+    """The caption of a job's results, in the words of what was asked (by the kind of file made
+    when the job names no capability the registry knows)."""
+    template = DONE_BY_CAPABILITY.get(capability) if capability else None
+    return (template or DONE_BY_KIND.get(kind, DONE))()
 
 
 PICK_STYLE = Message("Pick a style, or type what you'd like me to do with this photo.")
 PHOTO_EXPIRED = Message("That photo is no longer waiting for a prompt. Send it again.")
 SEND_PHOTO_FIRST = Message("Send me a photo first, then tell me what to do with it.")
+# A plain text outside any flow, in a private chat: an offer to make an image of it.
+IMAGINE_OFFER = Message(
+    "Shall I make an image of this? Tap the button. To change a photo instead, send the photo "
+    "with these words as its caption."
+)
+IMAGINE_BUTTON = Message("✨ Imagine this")
+IMAGINE_NOT_YOURS = Message("This button is for whoever sent the text. Send your own to use one.")
+IMAGINE_EXPIRED = Message(
+    "That offer has expired or was already used. Send the text again, or use /imagine."
+)
 STYLE_CHOSEN = Message("Style: {label}")
 
 NOT_AN_IMAGE = Message("That file isn't an image. Send a photo, or a JPEG, PNG or WebP file.")
@@ -123,11 +165,171 @@ LANGUAGE_UNKNOWN = Message(
     "I speak English and Bahasa Indonesia. Send /language en or /language id."
 )
 
+# Again (a result's button) and /history's Run again: the same job, as a new one.
+AGAIN_NOT_YOURS = Message("This button is for the person who asked for this. Send your own!")
+AGAIN_GONE = Message("I no longer have that job, so I can't run it again. Send it as new.")
+AGAIN_INPUTS_GONE = Message(
+    "I no longer keep the files of that job. Send them again to make a new one."
+)
+AGAIN_STORAGE_DOWN = Message("I can't reach the stored files right now. Try again in a minute.")
+AGAIN_ALREADY = Message("Already on it.")
+HISTORY_TITLE = Message("Your last jobs, newest first:")
+HISTORY_TITLE_OLDER = Message("Your earlier jobs, {first} to {last}:")
+HISTORY_EMPTY = Message(
+    "You have no jobs yet. Send me a photo with a caption, or try /imagine a fox in the snow."
+)
+HISTORY_NO_MORE = Message("There are no older jobs.")
+HISTORY_NOT_YOURS = Message("This is someone else's history. Send /history for yours.")
+HISTORY_LINE = Message("{number}. {kind}, {when} UTC: {ending}")
+HISTORY_KINDS = {
+    MediaKind.IMAGE: Message("Image"),
+    MediaKind.VIDEO: Message("Video"),
+    MediaKind.AUDIO: Message("Song"),
+}
+HISTORY_ENDINGS = {
+    "delivered": Message("delivered"),
+    "running": Message("still running"),
+    "cancelled": Message("cancelled"),
+}
+HISTORY_FAILED = Message("failed ({why})")
+HISTORY_WHY: dict[str, Message] = {
+    FailureKind.REJECTED: Message("refused: {reason}"),
+    FailureKind.TIMEOUT: Message("took too long"),
+    FailureKind.BUSY: Message("service busy"),
+    FailureKind.NO_CREDITS: Message("service unavailable"),
+    FailureKind.MAINTENANCE: Message("service unavailable"),
+    FailureKind.MISCONFIGURED: Message("service unavailable"),
+    FailureKind.INPUT: Message("input unreadable"),
+    FailureKind.DELIVERY: Message("result not fetched"),
+    FailureKind.BAD_RESULT: Message("result unusable"),
+}
+HISTORY_WHY_OTHER = Message("no result")
+RUN_AGAIN = Message("Run again: {number}")
+HISTORY_OLDER = Message("Older")
+HISTORY_NEWER = Message("Newer")
+HISTORY_ASKED_CHARS = 80
+HISTORY_REASON_CHARS = 80
+
+
+def history_ending(ending: str, fail_kind: str = "", reason: str = "") -> str:
+    """How a job in /history ended: delivered, still running, cancelled, or failed and why."""
+    if ending in HISTORY_ENDINGS:
+        return HISTORY_ENDINGS[ending]()
+    why = HISTORY_WHY.get(fail_kind, HISTORY_WHY_OTHER)
+    shown = excerpt(clean_reason(reason), HISTORY_REASON_CHARS) or REJECTED_NO_REASON()
+    return HISTORY_FAILED(why=why(reason=shown))
+
+
+def history_line(number_: int, kind: MediaKind, created_at: float, ending: str) -> str:
+    when = day_and_time(datetime.fromtimestamp(created_at, UTC))
+    return HISTORY_LINE(number=number(number_), kind=HISTORY_KINDS[kind](), when=when,
+                        ending=ending)  # fmt: skip
+
+
+def excerpt(text: str, most: int = HISTORY_ASKED_CHARS) -> str:
+    """Someone's text on one line, printable characters only, cut to `most` with an ellipsis."""
+    text = " ".join("".join(_printable_chars(text)).split())
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
 STATS_REFUSED = Message("Sorry, /stats is for the bot's admins.")
 STATS_SENT_PRIVATELY = Message("I've sent you the figures in a private chat.")
 STATS_ASK_PRIVATELY = Message(
     "Ask me for /stats in a private chat: the figures are for admins only."
 )
+STATS_ACCESS = Message("Active users: {active} · banned: {banned} · turned away (ever): {refused}")
+# /broadcast (admins).
+BROADCAST_ASK = Message(
+    "Send me the message for everyone: text, or a photo with a caption. "
+    "You'll see a preview before anything is sent."
+)
+BROADCAST_PRIVATE_ONLY = Message("Start a broadcast in a private chat with me.")
+BROADCAST_TEXT_OR_PHOTO = Message(
+    "A broadcast can be text, or a photo with a caption. Send one of those."
+)
+BROADCAST_CONFIRM = Plural(
+    "That's the preview. Send it to {count} user?", "That's the preview. Send it to {count} users?"
+)
+BROADCAST_SEND = Message("Send to everyone")
+BROADCAST_DROP = Message("Cancel")
+BROADCAST_DROPPED = Message("Broadcast cancelled. Nothing was sent.")
+BROADCAST_GONE = Message(
+    "This broadcast has already started, or it expired. Send /broadcast again."
+)
+BROADCAST_STARTED = Plural("Sending to {count} user…", "Sending to {count} users…")
+BROADCAST_PROGRESS = Message(
+    "Broadcast: {done} of {total} done. Sent {sent}, blocked {blocked}, failed {failed}."
+)
+BROADCAST_DONE = Message("Broadcast finished. Sent {sent}, blocked {blocked}, failed {failed}.")
+
+
+def broadcast_progress(*, total: int, sent: int, blocked: int, failed: int) -> str:
+    n = number
+    return BROADCAST_PROGRESS(done=n(sent + blocked + failed), total=n(total), sent=n(sent),
+                              blocked=n(blocked), failed=n(failed))  # fmt: skip
+
+
+def broadcast_done(*, sent: int, blocked: int, failed: int) -> str:
+    return BROADCAST_DONE(sent=number(sent), blocked=number(blocked), failed=number(failed))
+
+
+# /stats' chart.
+CHART_JOBS_TITLE = Message("Jobs per hour, last 24 hours")
+CHART_HOUR_AXIS = Message("hour (UTC)")
+CHART_SUCCEEDED = Message("succeeded")
+CHART_FAILED = Message("failed")
+CHART_CANCELLED = Message("cancelled")
+CHART_TIMES_TITLE = Message("Time to result by model (recent jobs)")
+CHART_SECONDS_AXIS = Message("seconds")
+CHART_NO_TIMES = Message("No results yet")
+
+# /forget.
+FORGET_CONFIRM = Message(
+    "This deletes everything I keep about you: your jobs, their photos and results, your history, "
+    "settings and language. Anything still being made is stopped. This can't be undone."
+)
+FORGET_YES = Message("Delete everything")
+FORGET_NO = Message("Keep my data")
+FORGET_KEPT = Message("Nothing was deleted.")
+FORGET_STARTED = Message("Deleting everything I keep about you…")
+FORGET_UNDER_WAY = Message("I'm already deleting your data. I'll say here when it's done.")
+FORGET_NOT_YOURS = Message("Only the person who asked can press this.")
+FORGET_JOBS = Plural("{count} request", "{count} requests")
+FORGET_FILES = Plural("{count} file", "{count} files")
+FORGET_RECORDS = Plural("{count} other record", "{count} other records")
+FORGET_DONE = Message(
+    "Done. I deleted everything I kept about you: {jobs}, {files} and {records}. "
+    "Send /start if you want to use me again."
+)
+
+
+def forget_done(counts: dict[str, int]) -> str:
+    """What /forget deleted: jobs, files, and the rest (settings, flows, counters) together."""
+    jobs, files = counts.get("jobs", 0), counts.get("files", 0)
+    records = sum(n for kind, n in counts.items() if kind not in ("jobs", "files"))
+    return FORGET_DONE(jobs=FORGET_JOBS(jobs), files=FORGET_FILES(files),
+                       records=FORGET_RECORDS(records))  # fmt: skip
+
+
+# Bans and the allow-list (admins: /ban, /unban; ALLOWED_USER_IDS).
+ADMIN_ONLY = Message("Sorry, that command is for the bot's admins.")
+BAN_USAGE = Message(
+    "Send /{command} and the user's number, for example /{command} 123456789, "
+    "or reply /{command} to one of their messages."
+)
+BANNED = Message("User {user} is banned: I won't answer them or make anything for them.")
+BANNED_UNKNOWN = Message(
+    "User {user} is banned. They haven't written to me yet, so check the number."
+)
+BAN_ALREADY = Message("User {user} was already banned.")
+BAN_ADMIN = Message("User {user} is an admin, and admins can't be banned.")
+UNBANNED = Message("User {user} can use the bot again.")
+UNBAN_ALREADY = Message("User {user} wasn't banned.")
+REFUSED_BANNED = Message("Sorry, you can't use this bot.")
+REFUSED_UNLISTED = Message(
+    "Sorry, this bot is private. To ask for access, send its owner your user number: {user}"
+)
+
 
 FAILURE_BY_KIND: dict[str, Message] = {
     FailureKind.MISCONFIGURED: Message(
@@ -149,6 +351,10 @@ FAILURE_BY_KIND: dict[str, Message] = {
     FailureKind.DELIVERY: Message("Your image is ready but I couldn't fetch it. Please try again."),
     FailureKind.BAD_RESULT: Message(
         "The image service sent back something that isn't a usable image. Please try again."
+    ),
+    FailureKind.WITHDRAWN: Message(
+        "That model isn't available right now, and the admins have been told. "
+        "Please try again later."
     ),
 }
 # The same, for anything but an image made from the user's photo (a video, a song, an image from
@@ -190,6 +396,11 @@ FAILOVER_ALERT = Message(
     "again in {minutes} min. Provider said: {reason}"
 )
 FAILOVER_BACK = Message("Photobot: {provider} is taking jobs again.")
+# The {what} of an ADMIN_ALERT when a provider no longer offers a model (sent once per period).
+WITHDRAWN_ALERT = Message(
+    "{provider} says it does not offer the model {model} (withdrawn?); its jobs go to another "
+    "provider where one serves the same"
+)
 _FAILED_TROUBLE = Message("failed")
 
 
@@ -203,6 +414,10 @@ def failover_alert(exc: ProviderError, to: str, minutes: float) -> str:
 
 def failover_back(provider: str) -> str:
     return FAILOVER_BACK(provider=provider)
+
+
+def withdrawn_alert(provider: str, model: str) -> str:
+    return WITHDRAWN_ALERT(provider=provider, model=model)
 
 
 def operator_alert(kind: FailureKind, provider: str) -> str:
@@ -307,6 +522,9 @@ def stats_text(
     failed: int,
     in_progress: int,
     mean_s: float | None,
+    active: int = 0,
+    banned: int = 0,
+    refused: int = 0,
     p95_s: float | None,
     provider_lines: Sequence[str],
     model_lines: Sequence[str] = (),
@@ -320,6 +538,7 @@ def stats_text(
             STATS_JOBS(today=n(jobs_today), total=n(jobs_total)),
             STATS_OUTCOMES(succeeded=n(succeeded), failed=n(failed), running=n(in_progress)),
             STATS_TIMES(mean=_secs(mean_s), p95=_secs(p95_s)),
+            STATS_ACCESS(active=n(active), banned=n(banned), refused=n(refused)),
             STATS_PROVIDERS(),
             *provider_lines,
             *([STATS_MODELS()] if model_lines else []),
@@ -478,6 +697,11 @@ _STAGES = {
     "text": _LYRICS_DONE, "text_success": _LYRICS_DONE,
     "first": _FIRST_DONE, "first_success": _FIRST_DONE,
 }  # fmt: skip
+# The caption of a result sent while the job still runs (a song's first track).
+_EARLY_CAPTION = {
+    MediaKind.AUDIO: Message("Here's your first track. The second one is on its way."),
+}
+_EARLY_ANY = Message("Here's the first one. The rest is on its way.")
 _PROGRESS = {
     MediaKind.VIDEO: Message("Making your video…"),
     MediaKind.AUDIO: Message("Writing your song…"),
@@ -491,6 +715,11 @@ def generating(kind: MediaKind, step: int = 0, steps: int = 1) -> str:
     if steps > 1:
         return step_status(kind, step, steps)
     return _GENERATING.get(kind, GENERATING)()
+
+
+def early_caption(kind: MediaKind) -> str:
+    """The caption of a result that goes out before the job ends."""
+    return _EARLY_CAPTION.get(kind, _EARLY_ANY)()
 
 
 def progress(kind: MediaKind, stage: str, elapsed_s: float, step: int = 0, steps: int = 1) -> str:
@@ -542,6 +771,7 @@ _STEP_WHY: dict[str, Message] = {
         "the service sent back something that isn't a usable {output}."
     ),
     FailureKind.FAILED: Message("the service couldn't make it."),
+    FailureKind.WITHDRAWN: Message("its model isn't available right now."),
 }
 _STEP_AGAIN = Message("Send /{chain} to try again.")
 

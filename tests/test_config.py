@@ -150,6 +150,16 @@ def test_admin_ids_parsed(raw: str, ids: set[int]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "ids"), [("1, 2", frozenset({1, 2})), ("", None), ("  ", None), (None, None)]
+)
+def test_an_empty_allow_list_is_no_list_rather_than_nobody(
+    raw: str | None, ids: frozenset[int] | None
+) -> None:
+    values = {**BASE} if raw is None else {**BASE, "allowed_user_ids": raw}
+    assert load(**values).allowed_user_ids == ids
+
+
+@pytest.mark.parametrize(
     ("raw", "hosts"),
     [
         ("*", ("*",)),

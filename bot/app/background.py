@@ -18,6 +18,7 @@ from bot.handlers.flows import tell_timed_out
 from bot.jobs.background import reconcile_interval
 from bot.media.fetch import MediaFetcher, policy_from_settings
 from bot.media.spool import clear_stale
+from bot.storage.sweep import MediaSweep
 from bot.web.keys import DEPS, MEDIA_HTTP, METRICS, PTB_APP, SUBSCRIBER
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         "reconciler": delivery.reconciler.run,
         "status-notices": deps.notices.run,
         "progress": deps.progress.run,
+        "broadcast": deps.broadcast_runner.run,
+        "media-retention": MediaSweep(deps.storage, deps.redis).run,
+        "forget": deps.forgetter.run,
         "flow-expiry": partial(
             deps.flows.run_expiry, partial(tell_timed_out, bot), every_s=expire_every_s
         ),

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 from telegram.ext import ExtBot
 
 from bot import texts
 from bot.admin import AdminAlerts
+from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.app.resources import build_storage, callback_secret
 from bot.config import Settings
 from bot.deps import Deps
+from bot.handlers.forget import tell_forgotten
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
-from bot.intake.screening import UpdateScreen
+from bot.intake.offers import ImagineOffers
+from bot.intake.screening import Gate, UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
 from bot.jobs.deliver.keep import ResultKeeper
 from bot.jobs.deliver.results import ResultSender
+from bot.jobs.forget import UserJobs
 from bot.jobs.kept import KeptResults
 from bot.jobs.start import (
     Admissions,
@@ -37,13 +43,17 @@ from bot.jobs.start import (
     UserLimits,
     telegram_policy,
 )
+from bot.jobs.start.reroute import Rerouter
 from bot.media.fetch import MediaFetcher
 from bot.metrics import Metrics
 from bot.models.spec import Capability
 from bot.providers import build_providers
 from bot.providers.base import Provider
 from bot.storage import Storage
+from bot.storage.index import IndexedStorage
 from bot.users import UserLanguages, UserSettings
+from bot.users.access import Access
+from bot.users.forget import Forgets, Forgetter
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
 
 
@@ -59,8 +69,10 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     """Everything handlers and routes reach through `Deps`."""
     settings, redis, registry = app[SETTINGS], app[REDIS], app[MODELS]
     secret = await callback_secret(settings, redis)
-    storage = await build_storage(settings, secret)
-    store = JobStore(redis)
+    storage = IndexedStorage(
+        await build_storage(settings, secret), redis, keep_s=settings.retention_s
+    )
+    store = JobStore(redis, record_ttl_s=settings.retention_s)
     providers = build_providers(
         settings, app[HTTP], storage=storage, redis=redis, on_result=store.record_task_outcome
     )
@@ -76,13 +88,30 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     watch = ProviderWatch(failover, alerts, app[METRICS])
     service = _job_service(app, core, user_settings, StartStatus(bot, store, notices, progress),
                            watch)  # fmt: skip
+    broadcasts, flows = BroadcastStore(redis), FlowStore(redis)
+    access = Access(redis, settings.admin_ids)
+    # Everything kept per user, for /forget: jobs first, so nothing still running outlives it.
+    offers = ImagineOffers(redis)
+    forgets: list[Forgets] = [
+        UserJobs(store, storage),
+        user_settings,
+        flows,
+        offers,
+        access,
+        broadcasts,
+    ]
     return Deps(
         settings=settings,
         redis=redis,
         store=store,
         albums=AlbumCollector(redis),
-        flows=FlowStore(redis),
-        screen=UpdateScreen(redis),
+        flows=flows,
+        offers=offers,
+        screen=UpdateScreen(redis, Gate(settings.admin_ids, settings.allowed_user_ids)),
+        access=access,
+        forgetter=Forgetter(redis, forgets, partial(tell_forgotten, bot)),
+        broadcasts=broadcasts,
+        broadcast_runner=BroadcastRunner(broadcasts, bot, owner=uuid.uuid4().hex),
         registry=registry,
         user_settings=user_settings,
         languages=languages,
@@ -131,7 +160,12 @@ def _job_service(
         status=status,
         config=SubmitConfig(settings.base_url(), core.secret, settings.signed_url_ttl),
     )
+    rerouter = Rerouter(
+        store=store, registry=registry, router=router, user_settings=user_settings,
+        submitter=submitter, watch=watch, poll_after_s=settings.poll_after_seconds,
+    )  # fmt: skip
     return JobService(
+        rerouter=rerouter,
         user_settings=user_settings,
         router=router,
         admissions=Admissions(
@@ -163,7 +197,7 @@ def build_delivery(
     results = ResultSender(deps.store, bot, fetcher, deps.storage, owner, policy, deps.registry,
                            steps.keep, keeper)  # fmt: skip
     deliverer = Deliverer(results, deps.store, bot, owner=owner, policy=policy, metrics=metrics,
-                          steps=steps)  # fmt: skip
+                          steps=steps, reroute=deps.service.rerouter)  # fmt: skip
     reconciler = Reconciler(
         deps.store,
         deps.providers,

@@ -12,8 +12,25 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, errors, flows, photo, results, settings, start, updates
+from bot.handlers import (
+    admin,
+    again,
+    audience,
+    broadcast,
+    errors,
+    flows,
+    forget,
+    history,
+    imagine,
+    photo,
+    results,
+    settings,
+    start,
+    updates,
+)
 from bot.intake.flows.catalog import FLOWS
+from bot.jobs.buttons import JobAction
+from bot.jobs.buttons import pattern as job_button
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
 # and channel posts are not users talking to the bot.
@@ -33,6 +50,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(filters.ChatType.GROUPS & ~audience.MAY_CONCERN_BOT, audience.ignore),
         group=-1,
     )
+    # An admin writing the message a /broadcast waits for: it is the broadcast's, nobody else's.
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & ~filters.COMMAND, broadcast.on_message),
+        group=-1,
+    )
     # A user in a flow (/dance, /music, …) gives it this message; otherwise group 1 handles it.
     application.add_handler(MessageHandler(NEW & FLOW_INPUT, flows.on_flow_message), group=0)
 
@@ -45,14 +67,26 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("settings", settings.show, filters=NEW))
     add(CommandHandler("language", settings.on_language, filters=NEW))
     add(CommandHandler("stats", admin.stats, filters=NEW))
+    add(CommandHandler("ban", admin.ban, filters=NEW))
+    add(CommandHandler("unban", admin.unban, filters=NEW))
+    add(CommandHandler("forget", forget.on_command, filters=NEW))
+    add(CallbackQueryHandler(forget.on_press, pattern=f"^{forget.PREFIX}"))
+    add(CommandHandler("broadcast", broadcast.on_command, filters=NEW))
+    add(CallbackQueryHandler(broadcast.on_press, pattern=f"^{broadcast.PREFIX}"))
     add(CallbackQueryHandler(settings.on_press, pattern=f"^{settings.PREFIX}"))
+    # A job run again (Again under a result, Run again under /history), and /history's pages.
+    add(CommandHandler("history", history.show, filters=NEW))
+    add(CallbackQueryHandler(again.on_again, pattern=job_button(JobAction.AGAIN)))
+    add(CallbackQueryHandler(history.on_page, pattern=f"^{history.PREFIX}"))
     # A photo, or an image sent as a file, starts a job (or waits for a style).
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
     add(MessageHandler(NEW & filters.Document.ALL, photo.on_document))
     add(CallbackQueryHandler(photo.on_style, pattern=f"^{photo.STYLE_PREFIX}"))
     # Original, Edit this and Animate under a kept image.
     add(CallbackQueryHandler(results.on_press, pattern=results.PATTERN))
-    # Plain text is a prompt for the photo waiting for one.
+    # Plain text is a prompt for the photo waiting for one; with none, in a private chat, an
+    # offer to imagine it (the Imagine button).
+    add(CallbackQueryHandler(imagine.on_press, pattern=f"^{imagine.PREFIX}"))
     add(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, photo.on_text))
     add(
         MessageHandler(

@@ -4,10 +4,12 @@ answered once."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
+from bot.handlers import imagine
 from bot.handlers.audience import addressed_to_bot
 from bot.handlers.flows import begin, photo_of, split_command, without_mention
 from bot.handlers.jobs import answer, start_job
@@ -67,6 +69,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(problem)
         return
     waiting = await deps.flows.take_photo(message.chat_id, user.id)
+    if waiting is None and message.chat.type == ChatType.PRIVATE:
+        await imagine.offer(deps, message, user.id, prompt)  # a wish for a picture
+        return
     if waiting is None:
         await message.reply_text(texts.SEND_PHOTO_FIRST())
         return

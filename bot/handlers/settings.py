@@ -13,6 +13,7 @@ from bot.deps import Deps, deps_of
 from bot.handlers.flows import split_command
 from bot.locales import LANGUAGE_NAMES, LANGUAGES, current, set_language
 from bot.models import Registry
+from bot.models.spec import Setting
 
 PREFIX = "set:"
 LANGUAGE = "language"  # the language row's key: not a model setting, kept apart from them
@@ -84,12 +85,18 @@ async def _choose(deps: Deps, user_id: int, key: str, value: str) -> bool:
 
 
 def overview(registry: Registry, user_id: int, values: Mapping[str, str]) -> InlineKeyboardMarkup:
-    rows = [
-        [_button(f"{s.label()}: {s.shown(values[s.key])}", user_id, s.key)]
-        for s in registry.settings
-    ]
+    rows = [[_button(_row_label(s, values), user_id, s.key)] for s in registry.settings]
     rows.append([_button(f"{texts.LANGUAGE()}: {LANGUAGE_NAMES[current()]}", user_id, LANGUAGE)])
     return InlineKeyboardMarkup(rows)
+
+
+def _row_label(setting: Setting, values: Mapping[str, str]) -> str:
+    """ "Video quality: pro", and while the other setting makes it change nothing, with the
+    setting's note ("… (only with one engine)")."""
+    label = f"{setting.label()}: {setting.shown(values[setting.key])}"
+    if setting.not_applying is not None and not setting.applies(values):
+        label = f"{label} ({setting.not_applying()})"
+    return label
 
 
 def _button(label: str, user_id: int, *path: str) -> InlineKeyboardButton:

@@ -6,6 +6,15 @@ The states (bot.jobs.record.JobState) and the one script allowed to make each mo
     submitted            -> succeeded | failed   RECORD_OUTCOME  (callback, poll, failed submit)
     succeeded            -> submitted            ADVANCE         (a chain's next step, once)
     succeeded | failed   -> delivered            MARK_DELIVERED  (the lease holder, after sending)
+    failed               -> submitted            REROUTE         (a withdrawn model's failed
+                                                                  task, once, to another
+                                                                  provider's model)
+
+Early results (a song's first track, ready while the task runs) move no state: RECORD_EARLY keeps
+each once as `early:<index>` on a submitted job, CLAIM_EARLY leases a submitted job that has one
+not yet marked, the lease holder sends and marks it (`result:<index>`, as MARK_RESULTS does for
+final results) and RELEASE_EARLY gives the lease back. The final delivery then skips what is
+marked, so each result reaches the chat once however the stages arrive.
 
 Every other script changes fields of a job in a given state and never its state (KEEP_RESULT:
 the lease owner names a sent result's copy in storage, `kept:<index>`). A delivered
@@ -16,16 +25,16 @@ one Redis, not a cluster.
 
 # KEYS: job, poll queue, users (HyperLogLog), total, day counter, the model's counters, the
 #       user's jobs
-# ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl, created at, jobs
-#       kept per user, the user's index ttl
+# ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl, created at, the
+#       retention (s): the user's index keeps their jobs that young, and outlives them
 # The user's job slot was taken before the input was downloaded (jobs/admission.py).
 CREATE = """
 local fields = cjson.decode(ARGV[1])
 for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[7], ARGV[6], ARGV[3])
-redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -1 - tonumber(ARGV[7]))
-redis.call('EXPIRE', KEYS[7], ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[7])))
+redis.call('EXPIRE', KEYS[7], tonumber(ARGV[7]) + 86400)
 redis.call('PFADD', KEYS[3], ARGV[4])
 redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])
@@ -36,10 +45,11 @@ return 0
 
 # KEYS: job, poll, undelivered, outcome counter, durations
 # ARGV: state, results json, fail kind, error code, error message, now, channel, job id,
-#       durations kept, expected task id ("" = any)
-# Returns 1 stored, 0 duplicate (already final, or a chain's earlier step's task calling
-# again), -1 unknown job, -2 another job's task. A chain's job is counted once: its outcome,
-# its user's slot and its time to result when it ends (a failure, or its last step).
+#       durations kept, expected task id ("" = any), hourly bucket ttl
+# Returns 1 stored, 0 duplicate (already final, or a chain's earlier step's task, or the task
+# of a withdrawn model the job left, calling again), -1 unknown job, -2 another job's task. A
+# chain's job is counted once: its outcome, its user's slot and its time to result when it
+# ends (a failure, or its last step).
 RECORD_OUTCOME = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
@@ -49,6 +59,7 @@ if ARGV[10] ~= '' then
   for i = 0, step - 1 do
     if redis.call('HGET', KEYS[1], 'step_task:' .. i) == ARGV[10] then return 0 end
   end
+  if redis.call('HGET', KEYS[1], 'rerouted') == ARGV[10] then return 0 end
   if task and task ~= '' and task ~= ARGV[10] then return -2 end
 end
 if state ~= 'submitted' then return 0 end
@@ -60,6 +71,10 @@ redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
 local user = redis.call('HGET', KEYS[1], 'user_id')
 if ends then
   redis.call('INCR', KEYS[4])
+  -- /stats' chart: outcomes per hour (the shape is constants.HOURLY_OUTCOMES_KEY's)
+  local hour = 'stats:hour:' .. math.floor(tonumber(ARGV[6]) / 3600)
+  redis.call('HINCRBY', hour, ARGV[1], 1)
+  redis.call('EXPIRE', hour, ARGV[11])
   if user and tonumber(redis.call('HGET', 'user:' .. user, 'inflight') or '0') > 0 then
     redis.call('HINCRBY', 'user:' .. user, 'inflight', -1)
   end
@@ -95,21 +110,22 @@ redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: job. ARGV: owner, lease until. Returns 1 when the caller still holds the lease.
+# KEYS: job. ARGV: owner, lease until. Returns 1 when the caller still holds the lease (on a
+# submitted job: an early result's lease).
 EXTEND_LEASE = """
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if state ~= 'succeeded' and state ~= 'failed' and state ~= 'submitted' then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
 return 1
 """
 
 # KEYS: job. ARGV: owner, then (result index, mark) pairs. Records what became of results (an
-# album's together), only for the lease owner, so a redelivery after a crash or a retry skips
-# what already went out.
+# album's together; an early result's on a submitted job), only for the lease owner, so a
+# redelivery after a crash or a retry skips what already went out.
 MARK_RESULTS = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'succeeded' and state ~= 'failed' then return 0 end
+if state ~= 'succeeded' and state ~= 'failed' and state ~= 'submitted' then return 0 end
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 for i = 2, #ARGV - 1, 2 do redis.call('HSET', KEYS[1], 'result:' .. ARGV[i], ARGV[i + 1]) end
 return 1
@@ -130,9 +146,11 @@ return 1
 """
 
 # KEYS: job. ARGV: owner, result index, the stored file as JSON. The lease owner records the
-# copy of a result it sent (its buttons read it); again after a crash: the same index, the same key.
+# copy of a result it sent (its buttons read it), a final one or an early one (a song's first
+# track); again after a crash: the same index, the same key.
 KEEP_RESULT = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'succeeded' then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'submitted' then return 0 end
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'kept:' .. ARGV[2], ARGV[3])
 return 1
@@ -228,4 +246,106 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return 0 end
 if (redis.call('HGET', KEYS[1], 'step') or '0') ~= ARGV[1] then return 0 end
 if (redis.call('HGET', KEYS[1], 'task_id') or '') ~= '' then return 0 end
 return redis.call('HSETNX', KEYS[1], 'submit:' .. ARGV[1], ARGV[2])
+"""
+
+
+# --- Early results: a result ready before its task ends (a song's first track) ---------------
+
+# KEYS: job, undelivered. ARGV: expected task id, now, channel, job id, then (result index,
+#       result JSON) pairs.
+# Keeps each early result once (a repeated stage, a poll after the callback: a duplicate) and
+# wakes a deliverer for the new ones; the job stays submitted, and stays in the undelivered
+# set until RELEASE_EARLY, so a restart or another replica sends what was kept. Returns how
+# many were new, -1 unknown job, -2 another job's task.
+RECORD_EARLY = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+local task = redis.call('HGET', KEYS[1], 'task_id')
+if ARGV[1] ~= '' and task and task ~= '' and task ~= ARGV[1] then return -2 end
+if state ~= 'submitted' then return 0 end
+local fresh = 0
+for i = 5, #ARGV - 1, 2 do
+  if redis.call('HEXISTS', KEYS[1], 'result:' .. ARGV[i]) == 0
+     and redis.call('HSETNX', KEYS[1], 'early:' .. ARGV[i], ARGV[i + 1]) == 1 then
+    fresh = fresh + 1
+  end
+end
+if fresh > 0 then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
+return fresh
+"""
+
+# KEYS: job, undelivered. ARGV: owner, now, lease until, job id. The lease on a submitted job
+# with an early result not yet marked, as CLAIM gives one on a final job; returns the job's
+# fields, or nil. A running job with nothing early left to send leaves the undelivered set (an
+# early sender died after its marks).
+CLAIM_EARLY = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return false end
+local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') or 0
+if lease > tonumber(ARGV[2]) then return false end
+local waiting = false
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 6) == 'early:'
+     and redis.call('HEXISTS', KEYS[1], 'result:' .. string.sub(name, 7)) == 0 then
+    waiting = true
+    break
+  end
+end
+if not waiting then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  return false
+end
+redis.call('HSET', KEYS[1], 'lease_owner', ARGV[1], 'lease_until', ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: job, undelivered. ARGV: owner, job id. The early lease given back; a job still running
+# leaves the undelivered set (what was not sent goes with the final results). Returns the
+# job's state, so a job that became final meanwhile is delivered at once; "" without the lease.
+RELEASE_EARLY = """
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return '' end
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'submitted' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return state
+"""
+
+
+# --- A withdrawn model: its failed task's job goes to another provider, once ----------------
+
+# KEYS: job, undelivered, poll queue, the failed-outcome counter, the old model's counters, the
+#       new model's
+# ARGV: owner, model, provider, params JSON, now, first poll at, job id
+# The lease holder of a job whose task failed because the provider no longer offers its model
+# moves it, once, back to submitted on another provider's model: its task and outcome are
+# forgotten (the old task id kept as `rerouted`, so its late callbacks are duplicates), its
+# user's slot taken again, and it waits in the poll queue, so a reconciler fails
+# it (never submits it twice) should this process die before submitting. Returns 1 moved, else 0.
+REROUTE = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'fail_kind') ~= 'withdrawn' then return 0 end
+local old_task = redis.call('HGET', KEYS[1], 'task_id') or ''
+if old_task == '' then old_task = '-' end
+if redis.call('HSETNX', KEYS[1], 'rerouted', old_task) == 0 then return 0 end
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 7) == 'result:' or string.sub(name, 1, 6) == 'early:' then
+    redis.call('HDEL', KEYS[1], name)
+  end
+end
+redis.call('HDEL', KEYS[1], 'task_id', 'results', 'outcome', 'fail_kind', 'error_code',
+  'error_message', 'completed_at', 'lease_owner', 'lease_until', 'retry_at', 'attempts',
+  'crashes', 'stage', 'progress_shown')
+redis.call('HSET', KEYS[1], 'state', 'submitted', 'model', ARGV[2], 'provider', ARGV[3],
+  'params', ARGV[4], 'step_started_at', ARGV[5])
+redis.call('ZREM', KEYS[2], ARGV[7])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
+if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then redis.call('DECR', KEYS[4]) end
+redis.call('HINCRBY', KEYS[5], 'started', -1)
+redis.call('HINCRBY', KEYS[6], 'started', 1)
+local user = redis.call('HGET', KEYS[1], 'user_id')
+if user then redis.call('HINCRBY', 'user:' .. user, 'inflight', 1) end
+return 1
 """

@@ -46,7 +46,8 @@ class StoredMedia:
 class JobState(StrEnum):
     """Where a job stands. The allowed moves, each made by one Lua script, are listed at the top
     of bot/jobs/lua.py: forward only, except a chain's job, which goes back to SUBMITTED once
-    per later step."""
+    per later step, and a job whose model was withdrawn, which goes back once to another
+    provider's model."""
 
     SUBMITTED = "submitted"  # created; its (current step's) task is being submitted or runs
     SUCCEEDED = "succeeded"  # the provider's results are stored; the chat has not had them yet
@@ -96,6 +97,9 @@ class Job:
     next_inputs: dict[int, StoredMedia] = field(default_factory=dict)
     # The language its user is told things in (bot/locales); absent on older records: English.
     language: str = ""
+    # Results ready before the task ended (a song's first track), by result index; written only
+    # by the Lua scripts.
+    early: dict[int, ResultMedia] = field(default_factory=dict)
     # Results copied to storage once sent (their buttons read them), by result index; and
     # whether its user asked for images as files. Absent on older records.
     kept: dict[int, StoredMedia] = field(default_factory=dict)
@@ -164,6 +168,7 @@ class Job:
             steps=int(raw.get("steps") or 1),
             step_started_at=_float_or_none(raw.get("step_started_at")),
             next_inputs=_next_inputs(raw),
+            early=_early(raw),
             kept=_stored_by_index(raw, KEPT_PREFIX),
             as_files=raw.get("as_files") == "1",
         )
@@ -175,6 +180,7 @@ Results = tuple[ResultMedia, ...]
 
 RESULT_MARK_PREFIX = "result:"
 NEXT_INPUT_PREFIX = "next_input:"  # the shape is repeated in lua.ADVANCE
+EARLY_PREFIX = "early:"  # the shape is repeated in lua.RECORD_EARLY and CLAIM_EARLY
 KEPT_PREFIX = "kept:"  # the shape is repeated in lua.KEEP_RESULT
 
 
@@ -204,6 +210,14 @@ def _stored_by_index(raw: dict[str, str], prefix: str) -> dict[int, StoredMedia]
         int(name.removeprefix(prefix)): codec.loads(StoredMedia, value)
         for name, value in raw.items()
         if name.startswith(prefix)
+    }
+
+
+def _early(raw: dict[str, str]) -> dict[int, ResultMedia]:
+    return {
+        int(name.removeprefix(EARLY_PREFIX)): codec.loads(ResultMedia, value)
+        for name, value in raw.items()
+        if name.startswith(EARLY_PREFIX)
     }
 
 

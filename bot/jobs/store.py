@@ -15,7 +15,7 @@ from bot import constants as k
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
 from bot.jobs.record import Job, JobState, ResultMark, Results, StoredInputs, StoredMedia
-from bot.providers.base import ResultMedia, TaskOutcome, TaskStatus
+from bot.providers.base import EarlyResult, ResultMedia, TaskOutcome, TaskStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,11 @@ def today() -> str:
 class JobStore:
     """Reads and moves jobs; the only place that writes job records."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, record_ttl_s: int = k.JOB_TTL_AFTER_DELIVERY_S) -> None:
         self.redis = redis
+        # How long a finished job's record is kept (MEDIA_RETENTION_DAYS): its buttons and
+        # history entry work that long.
+        self._record_ttl_s = record_ttl_s
         self._create = redis.register_script(lua.CREATE)
         # The hot path (every callback): batched into pipelines under load.
         self._record = BatchedScript(redis, lua.RECORD_OUTCOME)
@@ -78,6 +81,10 @@ class JobStore:
         self._keep_result = redis.register_script(lua.KEEP_RESULT)
         self._advance = redis.register_script(lua.ADVANCE)
         self._claim_step = redis.register_script(lua.CLAIM_STEP)
+        self._reroute = redis.register_script(lua.REROUTE)
+        self._record_early = redis.register_script(lua.RECORD_EARLY)
+        self._claim_early = redis.register_script(lua.CLAIM_EARLY)
+        self._release_early = redis.register_script(lua.RELEASE_EARLY)
 
     async def create(self, job: Job, first_poll_at: float) -> None:
         """Store a new job (its user's slot was taken by jobs/admission.py)."""
@@ -98,10 +105,17 @@ class JobStore:
                 job.user_id,
                 k.DAY_COUNTER_TTL_S,
                 repr(job.created_at),
-                k.USER_JOBS_KEPT,
-                k.USER_JOBS_TTL_S,
+                self._record_ttl_s,
             ],
         )
+
+    async def delete(self, job_id: str) -> None:
+        """The record, and the job's place in every schedule (/forget)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(job_key(job_id))
+            for schedule in (k.POLL_QUEUE_KEY, k.UNDELIVERED_KEY, k.PROGRESS_KEY):
+                pipe.zrem(schedule, job_id)
+            await pipe.execute()
 
     async def user_jobs(self, user_id: int, count: int, offset: int = 0) -> list[Job]:
         """The user's jobs, newest first: up to `count` from the `offset`-th. Ids whose records
@@ -169,6 +183,7 @@ class JobStore:
                 job_id,
                 k.DURATIONS_KEPT,
                 expected_task_id,
+                k.HOURLY_OUTCOMES_TTL_S,
             ],
         )
         return int(result)
@@ -185,10 +200,41 @@ class JobStore:
         raw = await self._claim(
             keys=[job_key(job_id)], args=[owner, repr(now), repr(now + lease_s)]
         )
-        if not raw:
-            return None
-        flat = [v.decode() if isinstance(v, bytes) else str(v) for v in raw]
-        return Job.from_redis(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return _job_from_flat(raw) if raw else None
+
+    async def record_early(
+        self, job_id: str, early: tuple[EarlyResult, ...], *, expected_task_id: str = ""
+    ) -> int:
+        """Keep results ready before the task ends, each once, and wake a deliverer for the new
+        ones; returns how many were new (or RecordResult's UNKNOWN_JOB, TASK_MISMATCH)."""
+        pairs: list[str | int] = []
+        for item in early:
+            pairs += [item.index, codec.dumps(item.media)]
+        args: list[str | int] = [
+            expected_task_id,
+            repr(time.time()),
+            k.CALLBACK_CHANNEL,
+            job_id,
+            *pairs,
+        ]
+        result = await self._record_early(keys=[job_key(job_id), k.UNDELIVERED_KEY], args=args)
+        return int(result)
+
+    async def claim_early(self, job_id: str, owner: str, lease_s: float) -> Job | None:
+        """The lease on a running job with an early result to send (see lua.CLAIM_EARLY)."""
+        now = time.time()
+        raw = await self._claim_early(
+            keys=[job_key(job_id), k.UNDELIVERED_KEY],
+            args=[owner, repr(now), repr(now + lease_s), job_id],
+        )
+        return _job_from_flat(raw) if raw else None
+
+    async def release_early(self, job_id: str, owner: str) -> JobState | None:
+        """Give an early lease back; the job's state then (None without the lease)."""
+        state = await self._release_early(keys=[job_key(job_id), k.UNDELIVERED_KEY],
+                                          args=[owner, job_id])  # fmt: skip
+        text = _text(state) if state else ""
+        return JobState(text) if text else None
 
     async def extend_lease(self, job_id: str, owner: str, lease_s: float) -> bool:
         until = repr(time.time() + lease_s)
@@ -201,7 +247,7 @@ class JobStore:
     async def mark_delivered(self, job_id: str, owner: str) -> bool:
         done = await self._delivered(
             keys=[job_key(job_id), k.UNDELIVERED_KEY],
-            args=[owner, repr(time.time()), k.JOB_TTL_AFTER_DELIVERY_S, job_id],
+            args=[owner, repr(time.time()), self._record_ttl_s, job_id],
         )
         return bool(done)
 
@@ -252,6 +298,26 @@ class JobStore:
         done = await self._advance(keys=keys, args=args)
         return bool(done)
 
+    async def reroute(
+        self,
+        job: Job,
+        owner: str,
+        spec: tuple[str, str],
+        params: Mapping[str, str],
+        first_poll_at: float,
+    ) -> bool:
+        """Move a job whose model was withdrawn (its task failed saying so) to another
+        provider's model `spec` (key, provider), once; see lua.REROUTE."""
+        model, provider = spec
+        keys = [job_key(job.id), k.UNDELIVERED_KEY, k.POLL_QUEUE_KEY,
+                k.OUTCOME_COUNT_KEY.format(state=JobState.FAILED.value),
+                *(k.MODEL_COUNTS_KEY.format(model=m) for m in (job.model, model))]  # fmt: skip
+        args: list[str | int] = [
+            owner, model, provider, codec.dumps(dict(params), dict[str, str]),
+            repr(time.time()), repr(first_poll_at), job.id,
+        ]  # fmt: skip
+        return bool(await self._reroute(keys=keys, args=args))
+
     async def claim_step(self, job_id: str, step: int, owner: str) -> bool:
         """The one right to submit this step of a chain's job (see lua.CLAIM_STEP)."""
         return bool(await self._claim_step(keys=[job_key(job_id)], args=[step, owner]))
@@ -269,6 +335,11 @@ class JobStore:
     async def _take_due_ids(self, key: str, now: float, limit: int, lease_s: float) -> list[str]:
         ids = await self._take_due(keys=[key], args=[repr(now), limit, lease_s])
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+
+def _job_from_flat(raw: list[Any]) -> Job:
+    flat = [v.decode() if isinstance(v, bytes) else str(v) for v in raw]
+    return Job.from_redis(dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 def _text(value: bytes | str) -> str:

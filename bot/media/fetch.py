@@ -25,6 +25,8 @@ from yarl import URL
 
 from bot.constants import RESULT_DOWNLOAD_TIMEOUT_S, RESULT_MAX_BYTES
 from bot.errors import FileTooLarge, MediaFetchError, PermanentFetchError, TransientFetchError
+from bot.media.check import check_head
+from bot.media.kinds import MediaKind
 from bot.media.sniff import SNIFF_BYTES, MediaInfo, sniff
 from bot.media.spool import Spool
 
@@ -170,9 +172,12 @@ class MediaFetcher:
         self.policy = policy
         self._tmp_dir = tmp_dir
 
-    async def fetch(self, url: str, *, max_bytes: int | None = None) -> FetchedMedia:
+    async def fetch(
+        self, url: str, *, max_bytes: int | None = None, expect: MediaKind | None = None
+    ) -> FetchedMedia:
         """Raises TransientFetchError or PermanentFetchError; never anything else it expects.
-        `max_bytes` lowers the policy's size cap for this file."""
+        `max_bytes` lowers the policy's size cap for this file; with `expect`, a file whose first
+        bytes show it is not that kind is abandoned there (MediaMismatch), not read whole."""
         try:
             target = URL(url)
         except (ValueError, TypeError) as exc:
@@ -180,11 +185,11 @@ class MediaFetcher:
         limit = min(max_bytes or self.policy.max_bytes, self.policy.max_bytes)
         try:
             async with asyncio.timeout(self.policy.timeout_s):
-                return await self._follow(target, limit)
+                return await self._follow(target, limit, expect)
         except TimeoutError as exc:
             raise TransientFetchError("download timed out") from exc
 
-    async def _follow(self, url: URL, limit: int) -> FetchedMedia:
+    async def _follow(self, url: URL, limit: int, expect: MediaKind | None) -> FetchedMedia:
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 check_url(url, self.policy)
@@ -193,7 +198,7 @@ class MediaFetcher:
                         url = URL(urljoin(str(url), response.headers.get("Location", "")))
                         continue
                     _raise_for_status(response.status)
-                    return await self._save(response, limit)
+                    return await self._save(response, limit, expect)
             except MediaFetchError:
                 raise
             except aiohttp.InvalidURL as exc:  # a ValueError too, but never worth retrying
@@ -204,15 +209,21 @@ class MediaFetcher:
                 raise PermanentFetchError("malformed URL") from exc
         raise PermanentFetchError("too many redirects")
 
-    async def _save(self, response: aiohttp.ClientResponse, limit: int) -> FetchedMedia:
+    async def _save(
+        self, response: aiohttp.ClientResponse, limit: int, expect: MediaKind | None
+    ) -> FetchedMedia:
         if response.content_length is not None and response.content_length > limit:
             raise FileTooLarge("file too large")
         spool = await Spool.create(self._tmp_dir, SNIFF_BYTES)
+        settled = expect is None
         try:
             async for chunk in response.content.iter_chunked(CHUNK_BYTES):
                 if spool.size + len(chunk) > limit:
                     raise FileTooLarge("file too large")
                 await spool.write(chunk)
+                if expect is not None and not settled:
+                    # Leaving here closes the connection: the rest is never read.
+                    settled = check_head(spool.head, expect)
             path = await spool.finish()
         except BaseException:
             await spool.discard()

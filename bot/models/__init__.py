@@ -31,13 +31,24 @@ class Registry:
         return self._by_key.get(key)
 
     def candidates(
-        self, capability: Capability, *, engine: str = "", providers: Iterable[str] = ()
+        self,
+        capability: Capability,
+        *,
+        engine: str = "",
+        providers: Iterable[str] = (),
+        quality: str = "standard",
     ) -> list[ModelSpec]:
         """Models serving a capability: the preferred providers' first (in order; the rest
-        after), and within a provider the user's engine first."""
+        after), and within a provider the user's engine first, in the user's quality first."""
         found = [m for m in self.models if m.capability is capability]
         order = {name: rank for rank, name in enumerate(providers)}
-        found.sort(key=lambda m: (order.get(m.provider, len(order)), m.engine != engine))
+        found.sort(
+            key=lambda m: (
+                order.get(m.provider, len(order)),
+                m.engine != engine,
+                m.quality != quality,
+            )
+        )
         return found
 
     def chain(self, key: str) -> Chain | None:

@@ -41,6 +41,15 @@ SETTINGS: tuple[Setting, ...] = (
         {"short": Message("short"), "long": Message("long")},
     ),
     Setting("music_model", Message("Music model"), ("V5", "V4_5PLUS", "V4"), "V5"),
+    Setting(
+        "video_quality",
+        Message("Video quality"),
+        ("standard", "pro"),
+        "standard",
+        {"standard": Message("standard"), "pro": Message("pro")},
+        applies_when=("video_engine", "sora"),
+        not_applying=Message("Sora only"),
+    ),
     # Read by delivery, not by a model: images as documents, byte for byte (jobs/deliver).
     Setting(
         IMAGES_AS,
@@ -61,6 +70,9 @@ _ORIENTATION = Option(
      "3:4": "portrait", "9:16": "portrait"},
 )  # fmt: skip
 _SORA_LENGTH = Option("video_length", "n_frames", {"short": "10", "long": "15"})
+_SORA = frozen({"remove_watermark": True})
+# Sora 2 Pro's `size` is "standard" or "high"; Kie's default, "standard", is sent.
+_SORA_PRO = frozen({"remove_watermark": True, "size": "standard"})
 _GROK_LENGTH = Option("video_length", "duration", {"short": "6", "long": "10"})
 _ONE_IMAGE = MediaSlot(MediaKind.IMAGE, "image_urls")
 _VIDEO_CADENCE = Cadence(steps=((60, 10), (600, 20)), then_every_s=30)
@@ -136,7 +148,7 @@ MODELS: tuple[ModelSpec, ...] = (
         engine="sora",
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
-        fixed=frozen({"remove_watermark": True}),
+        fixed=_SORA,
     ),
     _kie_video(
         "sora-2-image-to-video",
@@ -146,7 +158,28 @@ MODELS: tuple[ModelSpec, ...] = (
         media=(_ONE_IMAGE,),
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
-        fixed=frozen({"remove_watermark": True}),
+        fixed=_SORA,
+    ),
+    _kie_video(
+        "sora-2-pro-text-to-video",
+        Capability.TEXT_TO_VIDEO,
+        "Sora 2 Pro",
+        engine="sora",
+        quality="pro",
+        texts=(_PROMPT,),
+        options=(_ORIENTATION, _SORA_LENGTH),
+        fixed=_SORA_PRO,
+    ),
+    _kie_video(
+        "sora-2-pro-image-to-video",
+        Capability.IMAGE_TO_VIDEO,
+        "Sora 2 Pro",
+        engine="sora",
+        quality="pro",
+        media=(_ONE_IMAGE,),
+        texts=(_PROMPT,),
+        options=(_ORIENTATION, _SORA_LENGTH),
+        fixed=_SORA_PRO,
     ),
     _kie_video(
         "grok-imagine/text-to-video",

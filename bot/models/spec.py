@@ -120,6 +120,7 @@ class ModelSpec:
     output: MediaKind
     title: str  # how /help and /stats call it
     engine: str = ""  # a user-selectable variant of a capability (video engines)
+    quality: str = "standard"  # an engine's tier the user picks (Sora 2 Pro: "pro")
     media: tuple[MediaSlot, ...] = ()
     texts: tuple[TextSlot, ...] = ()
     options: tuple[Option, ...] = ()
@@ -145,6 +146,14 @@ class Setting:
     choices: tuple[str, ...]
     default: str
     choice_labels: Mapping[str, Message] = field(default_factory=dict)
+    # Another setting's value this one matters for (video quality: the Sora engine), and what
+    # its row says while that is not chosen.
+    applies_when: tuple[str, str] | None = None
+    not_applying: Message | None = None
+
+    def applies(self, values: Mapping[str, str]) -> bool:
+        """Whether this choice changes anything with the user's other settings."""
+        return self.applies_when is None or values.get(self.applies_when[0]) == self.applies_when[1]
 
     def shown(self, choice: str) -> str:
         """A choice as the reader sees it."""

@@ -37,6 +37,15 @@ class ResultMedia:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyResult:
+    """A result ready before its task ends (Suno's first track), by its place among the task's
+    results: the same index the final result list gives it."""
+
+    index: int
+    media: ResultMedia
+
+
+@dataclass(frozen=True, slots=True)
 class TaskOutcome:
     """A task's state as read from a callback or a status query."""
 
@@ -47,6 +56,7 @@ class TaskOutcome:
     error_message: str = ""
     fail_kind: FailureKind = FailureKind.FAILED  # the provider's reading of the error
     stage: str = ""  # a provider's intermediate stage (Suno's "text", "first"), for progress
+    early: tuple[EarlyResult, ...] = ()  # a pending task's results already ready, if any
 
     @property
     def final(self) -> bool:

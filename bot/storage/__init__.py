@@ -3,6 +3,7 @@ small interface."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -22,10 +23,15 @@ class Storage(Protocol):
         """The stored bytes, for providers that take uploads rather than URLs."""
         ...
 
+    async def exists(self, key: str) -> bool:
+        """Whether the key is stored (a job run again needs its inputs); raise StorageError
+        when the backend cannot say."""
+        ...
+
     async def signed_url(self, key: str, ttl_s: int) -> str: ...
 
-    async def exists(self, key: str) -> bool:
-        """Whether a file is stored under the key; raise StorageError when nobody can tell."""
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Delete these files (those already gone are no error); raise StorageError."""
         ...
 
     async def check(self) -> None:

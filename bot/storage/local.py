@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import StorageError
@@ -68,6 +70,8 @@ class LocalStorage:
             raise StorageError(f"read failed: {type(exc).__name__}") from exc
 
     async def exists(self, key: str) -> bool:
+        if not safe_key(key):
+            return False
         return await asyncio.to_thread(self.path_for(key).is_file)
 
     async def signed_url(self, key: str, ttl_s: int) -> str:
@@ -75,12 +79,28 @@ class LocalStorage:
         signature = media_signature(self._secret, key, expires)
         return f"{self._base_url}{MEDIA_ROUTE}/{key}?expires={expires}&sig={signature}"
 
+    async def delete(self, keys: Sequence[str]) -> None:
+        paths = [self.path_for(key) for key in keys]
+        try:
+            await asyncio.to_thread(_remove, self.root, paths)
+        except OSError as exc:
+            raise StorageError(f"delete failed: {type(exc).__name__}") from exc
+
     def verify(self, key: str, expires: int, signature: str) -> bool:
         return safe_key(key) and verify_media_signature(self._secret, key, expires, signature)
 
     async def check(self) -> None:
         if not await asyncio.to_thread(self.root.is_dir):
             raise StorageError("media folder missing")
+
+
+def _remove(root: Path, paths: Sequence[Path]) -> None:
+    """Each file, then its folder if that left it empty (a result's own folder), never root."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+        if path.parent != root:
+            with contextlib.suppress(OSError):  # not empty, or gone already
+                path.parent.rmdir()
 
 
 def _write(path: Path, data: bytes) -> None:

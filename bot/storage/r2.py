@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ R2_CLIENT_CONFIG = Config(
 # Files go up in parts of 8 MiB, two at a time: a big result costs about 16 MiB of memory on its
 # way to the bucket, however big it is (boto3's default would hold ten parts).
 FILE_UPLOAD_CONFIG = TransferConfig(max_concurrency=2)
+DELETE_BATCH = 1000  # S3's most keys in one DeleteObjects call
 
 
 class _ContextThreadPool(ThreadPoolExecutor):
@@ -108,6 +109,7 @@ class R2Storage:
         return data
 
     async def exists(self, key: str) -> bool:
+        """One HEAD request, in a worker thread: a 404 is False, any other failure an error."""
         try:
             await asyncio.to_thread(self._client.head_object, Bucket=self._bucket, Key=key)
         except ClientError as exc:
@@ -123,6 +125,24 @@ class R2Storage:
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=ttl_s
         )
         return url
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        try:
+            for start in range(0, len(keys), DELETE_BATCH):
+                batch = keys[start : start + DELETE_BATCH]
+                await asyncio.to_thread(self._delete, batch)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"delete failed: {type(exc).__name__}") from exc
+
+    def _delete(self, keys: Sequence[str]) -> None:
+        """One DeleteObjects call; a key that is not there counts as deleted."""
+        answer = self._client.delete_objects(
+            Bucket=self._bucket,
+            Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+        )
+        if answer.get("Errors"):
+            codes = sorted({error.get("Code", "?") for error in answer["Errors"]})
+            raise StorageError(f"delete failed for {len(answer['Errors'])} keys: {codes}")
 
     async def check(self) -> None:
         try:

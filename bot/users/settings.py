@@ -17,6 +17,12 @@ class UserSettings:
         self._registry = registry
         self._defaults = dict(defaults)  # the operator's defaults (VIDEO_ENGINE)
 
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """Their choices and their language (kept in the same hash)."""
+        return {
+            "settings": int(await self._redis.delete(k.USER_SETTINGS_KEY.format(user_id=user_id)))
+        }
+
     async def of(self, user_id: int) -> dict[str, str]:
         """Every setting's value for this user."""
         saved = await self._redis.hgetall(k.USER_SETTINGS_KEY.format(user_id=user_id))

@@ -15,7 +15,7 @@ from bot.errors import ProviderError
 from bot.jobs import Outcome, RecordResult
 from bot.log_context import bind_job_id
 from bot.metrics import Metrics
-from bot.providers.base import CallbackParseError, Provider
+from bot.providers.base import CallbackParseError, Provider, TaskOutcome
 from bot.providers.callback_tokens import verify_callback_token
 from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, REFUSALS
 from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
@@ -89,6 +89,8 @@ async def _callback(request: web.Request, provider: Provider) -> web.Response:
     if not provider.callback_authentic(request.headers, outcome, time.time()):
         return _refuse(request, 401, "bad signature", "bad signature", f"job {job_id}")
     if not outcome.final:
+        if outcome.early:
+            return await _early(request, provider, job_id, outcome)
         return await _stage(deps, job_id, outcome.stage)
     try:
         if provider.confirm_callbacks:
@@ -116,6 +118,44 @@ async def _stage(deps: Deps, job_id: str, stage: str) -> web.Response:
         except (RedisError, OSError):
             log.warning("callback for job %s: redis unavailable, stage not kept", job_id)
     return _ok()
+
+
+async def _early(
+    request: web.Request, provider: Provider, job_id: str, outcome: TaskOutcome
+) -> web.Response:
+    """A stage with results already ready (a song's first track): kept once, sent at once."""
+    deps = request.app[DEPS]
+    try:
+        if provider.confirm_callbacks:  # an unsigned body: believe only a status query
+            outcome = await _confirmed_pending(deps, provider, job_id, outcome)
+        if outcome.stage:
+            await deps.store.set_stage(job_id, outcome.stage)
+        result = await deps.store.record_early(
+            job_id, outcome.early, expected_task_id=outcome.task_id
+        )
+    except (RedisError, OSError):
+        log.warning("callback for job %s: redis unavailable, asking for a retry", job_id)
+        return _answer(503, "try again later")
+    if result == RecordResult.TASK_MISMATCH:
+        return _refuse(request, 403, "forbidden", "another job's task", f"job {job_id}")
+    log.info("callback for job %s: %s, %d early result(s) new", job_id, outcome.stage, result)
+    return _ok()
+
+
+async def _confirmed_pending(
+    deps: Deps, provider: Provider, job_id: str, claimed: TaskOutcome
+) -> TaskOutcome:
+    """What a status query says of a pending task's early results; none when it cannot."""
+    job = await deps.store.get(job_id)
+    spec = deps.registry.find(job.model) if job is not None else None
+    if job is None or spec is None or (job.task_id and job.task_id != claimed.task_id):
+        return TaskOutcome(claimed.task_id, claimed.status, stage=claimed.stage)
+    try:
+        task = await provider.poll(spec, job.task_id or claimed.task_id, quick=True)
+    except ProviderError as exc:
+        log.warning("job %s: early confirmation failed (%s)", job_id, exc.code)
+        return TaskOutcome(claimed.task_id, claimed.status, stage=claimed.stage)
+    return task if not task.final else TaskOutcome(claimed.task_id, claimed.status)
 
 
 async def _confirm_and_record(

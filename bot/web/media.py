@@ -13,7 +13,7 @@ _EXPIRES = re.compile(r"[0-9]{1,12}")
 
 
 async def media(request: web.Request) -> web.StreamResponse:
-    storage = request.app[DEPS].storage
+    storage = request.app[DEPS].storage.inner
     if not isinstance(storage, LocalStorage):
         raise web.HTTPNotFound()
     key = request.match_info["key"]

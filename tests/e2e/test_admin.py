@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
+from tests.admin.test_chart import sane_png
 from tests.harness import BotHarness
 from tests.images import png
 
@@ -30,6 +31,8 @@ async def test_stats_for_admin_counts_jobs_and_reads_credits(bot: BotHarness) ->
     assert "Succeeded: 1  Failed: 0  In progress: 1" in text
     assert "p95" in text
     assert "Kie: ok, balance 777, 0 of 2 submits failed in the last hour" in text
+    [chart] = await bot.wait_sent(ADMIN, "sendPhoto")  # after the figures, the picture
+    sane_png(chart.params["photo"])
 
 
 async def test_stats_break_jobs_down_by_model(bot: BotHarness) -> None:

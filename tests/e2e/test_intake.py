@@ -77,13 +77,14 @@ async def test_stale_style_button_is_refused_plainly(bot: BotHarness) -> None:
     assert bot.kie.tasks == {}
 
 
-async def test_text_without_a_photo_asks_for_one(bot: BotHarness) -> None:
+async def test_text_without_a_photo_is_offered_as_an_image_from_words(bot: BotHarness) -> None:
     chat = bot.new_user()
     bot.telegram.message_update(chat_id=chat, user_id=chat, text="make it pretty")
 
     [reply] = await bot.wait_sent(chat, "sendMessage")
 
-    assert reply.params["text"] == texts.SEND_PHOTO_FIRST()
+    assert reply.params["text"] == texts.IMAGINE_OFFER()  # tests/e2e/test_imagine_offer.py
+    assert bot.kie.tasks == {}
 
 
 async def test_empty_prompt_is_named(bot: BotHarness) -> None:

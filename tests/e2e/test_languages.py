@@ -145,9 +145,10 @@ async def test_telegram_s_menu_and_descriptions_are_set_per_language(bot: BotHar
     codes = sorted(str(c.params.get("language_code") or "") for c in commands if c.ok)
     assert codes == ["", "en", "id"]
     menu_id = next(c for c in commands if c.params.get("language_code") == "id")
-    assert {"command": "language", "description": indonesian(texts.COMMAND_MENU[-3][1])} in (
-        menu_id.params["commands"]
-    )
+    assert {
+        "command": "language",
+        "description": indonesian(dict(texts.COMMAND_MENU)["language"]),
+    } in (menu_id.params["commands"])
     assert bot.telegram.description("id") == indonesian(texts.DESCRIPTION)
     assert bot.telegram.description("de") == texts.DESCRIPTION()  # the default: English
     assert bot.telegram.short_descriptions["id"] == indonesian(texts.SHORT_DESCRIPTION)

@@ -15,6 +15,7 @@ from bot import texts
 from bot.errors import FailureKind
 from bot.jobs.chains import STEP_PICKUP_S
 from bot.media.kinds import MediaKind
+from bot.models.spec import Capability
 from bot.sandbox.emulators.novita import NovitaEmulator, NovitaTask
 from bot.sandbox.emulators.telegram import TelegramEmulator
 from tests.conftest import NOVITA_KEY, TOKEN
@@ -105,7 +106,8 @@ async def test_sketch_draws_shows_the_image_then_animates_exactly_it(
     await finish_video(novita, kling)
 
     [video] = await sbot.wait_sent(chat, "sendVideo")
-    assert video.params["video"] == CLIP and video.params["caption"] == texts.done(MediaKind.VIDEO)
+    assert video.params["video"] == CLIP
+    assert video.params["caption"] == texts.done(MediaKind.VIDEO, Capability.SKETCH)
     await eventually(lambda: delivered(sbot, kling))
     # The status message goes once the video is out; the preview stays in the chat.
     deleted = [int(c.params["message_id"]) for c in sbot.telegram.calls_to("deleteMessage")]

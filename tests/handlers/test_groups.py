@@ -59,6 +59,8 @@ async def test_admin_stats_in_a_group_go_to_the_admin_privately(bot: BotHarness)
     assert not any("Photobot stats" in str(c.params.get("text")) for c in bot.telegram.calls
                    if c.params.get("chat_id") in (GROUP, str(GROUP)))  # fmt: skip
     assert public.params["reply_parameters"]["message_id"]
+    [chart] = await bot.wait_sent(ADMIN, "sendPhoto")  # the chart goes privately too
+    assert not bot.telegram.calls_to("sendPhoto")[1:] and chart.ok
 
 
 async def test_admin_who_never_opened_a_private_chat_is_told_where_to_ask(

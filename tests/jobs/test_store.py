@@ -169,10 +169,12 @@ async def test_a_users_jobs_are_listed_newest_first_and_expired_ones_leave(redis
     assert await redis.ttl(k.USER_JOBS_KEY.format(user_id=5)) > k.JOB_TTL_AFTER_DELIVERY_S
 
 
-async def test_a_users_index_keeps_only_their_newest_jobs(redis: Redis) -> None:
-    store = JobStore(redis)
+async def test_a_users_index_keeps_only_their_jobs_within_the_retention(redis: Redis) -> None:
+    store = JobStore(redis, record_ttl_s=3600)
     now = time.time()
-    for n in range(k.USER_JOBS_KEPT + 3):
-        job = Job(uuid.uuid4().hex, 8, 8, "p", "nano-banana-pro", created_at=now + n)
+    for age in (7200, 3000, 10):
+        job = Job(uuid.uuid4().hex, 8, 8, f"{age}", "nano-banana-pro", created_at=now - age)
         await store.create(job, first_poll_at=now + 60)
-    assert await redis.zcard(k.USER_JOBS_KEY.format(user_id=8)) == k.USER_JOBS_KEPT
+    kept = await store.user_jobs(8, 10)
+    assert [j.prompt for j in kept] == ["10", "3000"]  # the 2-hour-old one left at the 3rd job
+    assert 3600 < await redis.ttl(k.USER_JOBS_KEY.format(user_id=8)) <= 3600 + 86400

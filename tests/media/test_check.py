@@ -7,8 +7,9 @@ import pytest
 
 from bot.constants import TELEGRAM_PHOTO_MAX_BYTES, TELEGRAM_UPLOAD_MAX_BYTES
 from bot.errors import MediaMismatch
-from bot.media.check import MAX_IMAGE_PIXELS, SendAs, send_as
-from bot.media.sniff import MediaInfo, MediaKind
+from bot.media.check import KIND_SNIFF_BYTES, MAX_IMAGE_PIXELS, SendAs, check_head, send_as
+from bot.media.sniff import SNIFF_BYTES, MediaInfo, MediaKind
+from tests.images import mp4, png
 
 IMAGE, VIDEO, AUDIO = MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.AUDIO
 KB = 1024
@@ -78,3 +79,41 @@ def test_what_the_job_does_not_produce_is_a_mismatch(
         send_as(info, TELEGRAM_UPLOAD_MAX_BYTES + 1, expected_kind)
 
     assert not refused.value.transient
+
+
+# -- a download's first bytes: abandoned at once when they cannot be the job's kind ----------
+
+PAGE_HEAD = b"<!doctype html><html><body>" + b" " * 100
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (PAGE_HEAD, VIDEO),
+        (PAGE_HEAD, IMAGE),
+        (b'{"error": "not found"}' + b" " * 100, IMAGE),
+        (b"\x89PNX\r\n\x1a\n" + bytes(100), IMAGE),  # a "PNG" whose header is garbage
+        (png(16, 16) + bytes(100), VIDEO),
+        (mp4(320, 240, 2.0), IMAGE),
+    ],
+    ids=["html-for-video", "html-for-image", "json-for-image", "garbage-png", "png-for-video",
+         "mp4-for-image"],
+)  # fmt: skip
+def test_first_bytes_of_another_kind_are_a_mismatch(head: bytes, expected: MediaKind) -> None:
+    with pytest.raises(MediaMismatch):
+        check_head(head, expected)
+
+
+def test_the_kind_waits_for_enough_bytes_and_a_video_is_settled_by_them() -> None:
+    video = mp4(320, 240, 2.0)
+    assert check_head(PAGE_HEAD[: KIND_SNIFF_BYTES - 1], VIDEO) is False  # not yet told
+    assert check_head(video[:KIND_SNIFF_BYTES], VIDEO) is True
+
+
+def test_an_image_is_settled_by_its_header_once_the_whole_head_is_in() -> None:
+    head = png(64, 64)[:KIND_SNIFF_BYTES]
+    assert check_head(head, IMAGE) is False  # the right kind; its header is read later
+    assert check_head(png(64, 64) + bytes(SNIFF_BYTES), IMAGE) is True
+    bomb = png(20_000, 20_000, pixels=False) + bytes(SNIFF_BYTES)
+    with pytest.raises(MediaMismatch):
+        check_head(bomb, IMAGE)

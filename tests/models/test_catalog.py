@@ -36,6 +36,15 @@ def test_the_users_engine_comes_first() -> None:
     assert grok[0].engine == "grok" and sora[0].engine == "sora"
 
 
+def test_the_users_video_quality_picks_sora_2_pro_and_leaves_grok_alone() -> None:
+    pro = REGISTRY.candidates(Capability.TEXT_TO_VIDEO, engine="sora", quality="pro")
+    standard = REGISTRY.candidates(Capability.TEXT_TO_VIDEO, engine="sora", quality="standard")
+    grok = REGISTRY.candidates(Capability.TEXT_TO_VIDEO, engine="grok", quality="pro")
+    assert pro[0].key == "sora-2-pro-text-to-video" and pro[0].fixed["size"] == "standard"
+    assert standard[0].key == "sora-2-text-to-video"
+    assert grok[0].key == "grok-imagine/text-to-video"
+
+
 def test_duplicate_keys_are_refused() -> None:
     model = REGISTRY.models[0]
     with pytest.raises(ValueError):
@@ -74,7 +83,8 @@ def test_preferred_providers_come_before_the_users_engine() -> None:
     )
     assert (first.provider, first.engine) == ("novita", "")
     kie_first = REGISTRY.candidates(Capability.IMAGE_TO_VIDEO, engine="sora", providers=["kie"])
-    assert [m.engine for m in kie_first] == ["sora", "grok", ""]
+    assert [m.engine for m in kie_first] == ["sora", "sora", "grok", ""]
+    assert [m.quality for m in kie_first[:2]] == ["standard", "pro"]
     # Without a preference the catalog's order stands: Kie's models, the user's engine first.
     assert REGISTRY.candidates(Capability.TEXT_TO_IMAGE)[0].provider == "kie"
 

@@ -18,6 +18,7 @@ import pytest
 
 from bot import texts
 from bot.locales import speaking
+from bot.models.spec import Capability
 from tests.conftest import free_port
 from tests.harness import eventually
 from tests.sandbox.driver import PHOTO
@@ -185,7 +186,8 @@ async def test_the_indonesian_bot_in_the_browser(page: Page) -> None:
     await expect(page.locator("#start-bar")).to_be_hidden()
     await say(page, "/imagine kucing oranye berselancar di pantai")
     await expect(page.locator(".msg.bot img.photo")).to_have_count(1, timeout=RESULT_WAIT_MS)
-    await expect(bot_texts.last).to_have_text(indonesian(texts.DONE))
+    imagined = texts.DONE_BY_CAPABILITY[Capability.TEXT_TO_IMAGE]
+    await expect(bot_texts.last).to_have_text(indonesian(imagined))
     await page.screenshot(path=str(ARTIFACTS / "sandbox-indonesian.png"), animations="disabled")
 
     # Budi's phone switched to English: the bot answers in English, and a reload keeps it.

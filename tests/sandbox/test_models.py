@@ -4,12 +4,14 @@ result of its kind: pictures made from the photo or the prompt, a playable video
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 from pathlib import Path
 
 import pytest
 
+from bot import texts
 from bot.models import REGISTRY
 from bot.sandbox import png
 from bot.sandbox.samples import SampleMedia, mirrored_and_tinted, prompt_colour
@@ -49,6 +51,20 @@ async def _custom_song(sandbox: SandboxClient) -> None:
     assert {t["audio"]["title"] for t in tracks} == {"Sandbox Song"}
 
 
+async def _pro_videos(sandbox: SandboxClient) -> None:
+    """The /settings row "Video quality" works in the sandbox: pro with Sora is Sora 2 Pro."""
+    user = next(_users)
+    await sandbox.say(user, "/settings")
+    [menu] = await sandbox.wait_for(user, bot_said(texts.SETTINGS()))
+    assert (await sandbox.press(user, menu["id"], f"set:{user}:video_quality:pro"))[0] == 200
+    await sandbox.wait_for(user, lambda e: e["type"] == "edit" and "Video quality: pro" in
+                           json.dumps(e, ensure_ascii=False))  # fmt: skip
+    await sandbox.say(user, "/video a cat surfing")
+    await sandbox.wait_for(user, bot_sent("video"))
+    await sandbox.send_files(user, [("photo.png", PHOTO)], "/video make it move")
+    await sandbox.wait_for(user, bot_sent("video"), count=2)
+
+
 async def _sketch(sandbox: SandboxClient) -> None:
     """The chain: a preview picture from Seedream, then Kling's video made from it."""
     user = next(_users)
@@ -75,6 +91,7 @@ async def test_every_model_answers_with_a_sample_of_its_kind(
     async with running_sandbox(tmp_path / "sora", video_engine="sora") as sandbox:
         await _command(sandbox, "/video a cat surfing", "video")
         await _captioned_photo(sandbox, "/video make it move", "video")
+        await _pro_videos(sandbox)
     async with running_sandbox(
         tmp_path / "novita", text_to_image_providers="novita", image_to_video_providers="novita"
     ) as sandbox:

@@ -136,6 +136,18 @@ class FlowStore:
             return legacy.waiting_photo(str(raw), chat_id, user_id)
         return codec.loads(FlowState, raw)
 
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """Every flow (or waiting photo) of the user, in any chat, found through the deadlines
+        every flow has (ZSCAN: a few entries at a time, never a scan of all keys)."""
+        ended = 0
+        async for member, _ in self._redis.zscan_iter(k.FLOW_DEADLINES_KEY, match=f"*:{user_id}:*"):
+            chat, user, _flow = _text(member).split(":", 2)
+            if user != str(user_id):
+                continue
+            ended += await self.drop(int(chat), user_id)
+            await self._redis.zrem(k.FLOW_DEADLINES_KEY, member)
+        return {"flows": ended}
+
     async def drop(self, chat_id: int, user_id: int) -> bool:
         """End whatever the user's flow or waiting photo is; whether there was one."""
         return bool(await self._run_take(chat_id, user_id, "", None))
@@ -175,3 +187,7 @@ class FlowStore:
                     await tell(state)
             except Exception:
                 log.exception("flow %s: timeout notice failed", state.id)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -123,6 +123,8 @@ class Reconciler:
         else:
             if task.stage and task.stage != job.stage:
                 await self._store.set_stage(job.id, task.stage)
+            if task.early:  # a song's first track: kept once, and sent while the rest is made
+                await self._store.record_early(job.id, task.early, expected_task_id=job.task_id)
             await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
 
 

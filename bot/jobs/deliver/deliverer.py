@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from enum import Enum
+from typing import Protocol
 
 from redis.exceptions import RedisError
 from telegram.error import Forbidden, TelegramError
@@ -24,6 +25,7 @@ from bot.errors import FailureKind, LeaseLost
 from bot.flood import SendPriority
 from bot.jobs.background.notices import edit_status, reply_to
 from bot.jobs.chains import ChainSteps
+from bot.jobs.deliver.early import early_view
 from bot.jobs.deliver.results import ResultSender, results_to_send
 from bot.jobs.deliver.retry import RetryPolicy
 from bot.jobs.record import Job, JobState, ResultMark
@@ -43,6 +45,15 @@ class Handled(Enum):
     NOT_YET = "not yet"  # given back for a retry, or left to another holder
     DELIVERED = "delivered"
     NEXT_STEP = "next step"  # a chain's step went out; the job moved on to its next step
+    REROUTED = "rerouted"  # its model was withdrawn; the job moved to another provider's
+
+
+class Reroutes(Protocol):
+    """Moving a withdrawn model's failed job to another provider (bot/jobs/start/reroute.py)."""
+
+    async def move(self, job: Job, owner: str) -> bool: ...
+
+    async def submit(self, job_id: str) -> None: ...
 
 
 class Deliverer:
@@ -58,6 +69,7 @@ class Deliverer:
         policy: RetryPolicy,
         metrics: Metrics | None = None,
         steps: ChainSteps | None = None,
+        reroute: Reroutes | None = None,
     ) -> None:
         self._results = results  # built with the same owner and policy
         self._store = store
@@ -66,6 +78,7 @@ class Deliverer:
         self._owner = owner
         self._policy = policy
         self._steps = steps
+        self._reroute = reroute
         self._chat_locks = KeyedLocks()
 
     async def deliver(self, job_id: str) -> bool:
@@ -74,7 +87,7 @@ class Deliverer:
         bind_job_id(job_id)
         job = await self._store.claim(job_id, self._owner, DELIVERY_LEASE_S)
         if job is None:
-            return False
+            return await self._deliver_early(job_id)
         renewer = asyncio.create_task(self._keep_lease(job.id))
         try:
             # One chat's messages go out one at a time, in the order their jobs were claimed.
@@ -93,7 +106,47 @@ class Deliverer:
             renewer.cancel()
         if handled is Handled.NEXT_STEP:
             await self._start_next_step(job.id)
+        if handled is Handled.REROUTED:
+            await self._submit_rerouted(job.id)
+            return False
         return handled is not Handled.NOT_YET
+
+    async def _deliver_early(self, job_id: str) -> bool:
+        """Results ready while the job runs (a song's first track) go out now, each once (see
+        lua.CLAIM_EARLY); what fails here goes with the final results. True when this call
+        then delivered the job, which became final meanwhile."""
+        job = await self._store.claim_early(job_id, self._owner, DELIVERY_LEASE_S)
+        if job is None:
+            return False
+        renewer = asyncio.create_task(self._keep_lease(job.id))
+        try:
+            async with self._chat_locks.hold(job.chat_id):
+                with speaking(job.language):
+                    await self._results.send_pending(early_view(job), early=True)
+        except (RedisError, LeaseLost, TelegramError) as exc:
+            log.warning("job %s: early result not sent (%s)", job.id, type(exc).__name__)
+        except Exception:
+            log.exception("job %s: early delivery crashed", job.id)
+        finally:
+            renewer.cancel()
+        try:
+            state = await self._store.release_early(job.id, self._owner)
+        except RedisError:
+            log.warning("job %s: early lease not released; it runs out", job.id)
+            return False
+        log.info("job %s: early results sent; the job is %s", job.id, state)
+        if state in (JobState.SUCCEEDED, JobState.FAILED):  # its end came while we sent
+            return await self.deliver(job.id)
+        return False
+
+    async def _submit_rerouted(self, job_id: str) -> None:
+        """Outside the chat's lock, as a next step; if this fails, the reconciler fails the job
+        (it is never submitted twice)."""
+        assert self._reroute is not None
+        try:
+            await self._reroute.submit(job_id)
+        except Exception:
+            log.exception("job %s: moved job not submitted; the reconciler will see to it", job_id)
 
     async def _start_next_step(self, job_id: str) -> None:
         """Outside the chat's lock: an upload to the provider must not hold up the chat. If
@@ -123,6 +176,8 @@ class Deliverer:
                     return Handled.NOT_YET
                 if _sent(job) and self._steps and await self._steps.advance(job, self._owner):
                     return Handled.NEXT_STEP  # the status message stays, for the next step
+            elif self._reroute is not None and await self._reroute.move(job, self._owner):
+                return Handled.REROUTED  # the user hears nothing: the job goes on elsewhere
             else:
                 await self._send_failure(job, failure_text(job, self._results.output(job)))
         except Forbidden:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.jobs.record import Job
 from bot.media.kinds import MediaKind
 from bot.models import Registry
+from bot.models.spec import Capability
 from bot.providers.base import ResultMedia
 
 
@@ -22,6 +23,16 @@ def next_output_kind(registry: Registry, job: Job) -> MediaKind | None:
         return None
     spec = registry.find(chain.steps[job.step + 1].model)
     return spec.output if spec is not None else None
+
+
+def capability_of(registry: Registry, job: Job) -> Capability | None:
+    """What the user asked for: a chain's capability, else its model's; None for a model no
+    longer listed."""
+    chain = registry.chain(job.chain) if job.chain else None
+    if chain is not None:
+        return chain.capability
+    spec = registry.find(job.model)
+    return spec.capability if spec is not None else None
 
 
 def result_kind(registry: Registry, job: Job, result: ResultMedia) -> MediaKind:

@@ -78,12 +78,14 @@ class ResultSender:
         """What the job's model makes, in whose words its user is told what went wrong."""
         return output_kind(self._registry, job)
 
-    async def send_pending(self, job: Job) -> list[int]:
-        """Send each unmarked result and mark it; returns those worth trying again later."""
+    async def send_pending(self, job: Job, *, early: bool = False) -> list[int]:
+        """Send each unmarked result and mark it; returns those worth trying again later. An
+        `early` send (before the job ends) marks only what went out: the rest is tried again
+        with the final results."""
         ready: list[Ready] = []
         keeping: list[asyncio.Task[None]] = []  # copies of sent results, each deleting its file
         try:
-            waiting, crash = await self._prepare_all(job, ready)
+            waiting, crash = await self._prepare_all(job, ready, early)
             for send in plan(ready):
                 waiting += await self._send(job, send, keeping)
         finally:
@@ -95,7 +97,7 @@ class ResultSender:
         return waiting
 
     async def _prepare_all(
-        self, job: Job, ready: list[Ready]
+        self, job: Job, ready: list[Ready], early: bool = False
     ) -> tuple[list[int], Exception | None]:
         """Download and check every unmarked result into `ready`; marks those that never will
         be. Returns the results to retry, and the first crash (a bug, not a network error),
@@ -112,7 +114,7 @@ class ResultSender:
                 continue
             if isinstance(prepared, Ready):
                 ready.append(prepared)
-            elif prepared is None:
+            elif prepared is None or early:
                 waiting.append(index)
             else:
                 await self._mark(job, {index: prepared})
@@ -124,16 +126,20 @@ class ResultSender:
         """The downloaded, checked result; a mark when it never will be; None for a retry."""
         # Messages name the result by number only: its URL may carry a signature.
         number = index + 1
+        expected = result_kind(self._registry, job, result)
         try:
-            media = await fetch_with_retries(self._fetcher, result.url, self._policy)
+            media = await fetch_with_retries(self._fetcher, result.url, self._policy, expected)
         except TransientFetchError as exc:
             log.warning("job %s: result %d not fetched this time: %s", job.id, number, exc)
             return None
+        except MediaMismatch as exc:  # told by its first bytes; the rest was never read
+            log.warning("job %s: result %d refused as it arrived: %s", job.id, number, exc)
+            return ResultMark.UNUSABLE
         except PermanentFetchError as exc:
             log.warning("job %s: result %d cannot be fetched: %s", job.id, number, exc)
             return ResultMark.UNREACHABLE
         try:
-            how = send_as(media.info, media.size, result_kind(self._registry, job, result))
+            how = send_as(media.info, media.size, expected)
             if how is SendAs.PHOTO and job.as_files:
                 how = SendAs.DOCUMENT  # the user's /settings: images as files
         except MediaMismatch as exc:

@@ -9,6 +9,7 @@ from bot.errors import TransientFetchError
 from bot.jobs.record import Job
 from bot.loops import retrying
 from bot.media.fetch import FetchedMedia, MediaFetcher
+from bot.media.kinds import MediaKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +33,13 @@ class RetryPolicy:
         return max(job.created_at + k.JOB_DEADLINE_S, arrived + self.min_window_s)
 
 
-async def fetch_with_retries(fetcher: MediaFetcher, url: str, policy: RetryPolicy) -> FetchedMedia:
-    """Fetch, trying again quickly after a transient failure that failed fast."""
+async def fetch_with_retries(
+    fetcher: MediaFetcher, url: str, policy: RetryPolicy, expect: MediaKind | None = None
+) -> FetchedMedia:
+    """Fetch, trying again quickly after a transient failure that failed fast; a file that
+    starts as something other than `expect` is abandoned at once, and never tried again."""
     return await retrying(
-        lambda: fetcher.fetch(url),
+        lambda: fetcher.fetch(url, expect=expect),
         retry_if=lambda exc: isinstance(exc, TransientFetchError),
         delays=policy.quick_delays_s,
         within_s=policy.quick_budget_s,

@@ -19,9 +19,9 @@ from telegram.ext import ExtBot
 from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.background.notices import reply_to
-from bot.jobs.deliver.outputs import next_output_kind, output_kind
+from bot.jobs.deliver.outputs import capability_of, next_output_kind, output_kind
 from bot.jobs.deliver.render import Ready, details, filename
-from bot.jobs.record import Job
+from bot.jobs.record import Job, JobState
 from bot.media.check import SendAs
 from bot.models import Registry
 
@@ -104,10 +104,13 @@ async def _send_as(
 
 
 def caption(registry: Registry, job: Job) -> str:
-    """The results' caption: "Done…", or before a chain's last step, what comes next."""
+    """The results' caption: "Done…", or before a chain's last step, what comes next (or
+    while the job runs, that the rest is coming: a song's first track)."""
+    if job.state is JobState.SUBMITTED:
+        return texts.early_caption(output_kind(registry, job))
     following = next_output_kind(registry, job)
     if following is None:
-        return texts.done(output_kind(registry, job))
+        return texts.done(output_kind(registry, job), capability_of(registry, job))
     return texts.preview_caption(following)
 
 

@@ -22,9 +22,12 @@ from bot.models.spec import ModelSpec
 # The provider's own trouble: another provider may well do the job. A refusal of the user's
 # content or input (REJECTED) would be refused elsewhere too, and a generation that failed
 # (FAILED) may have cost credits already; neither moves.
+# A withdrawn model (WITHDRAWN) moves too: another provider's model of the same capability may
+# serve, though the provider stays first for its other models.
 FAILS_OVER = frozenset(
-    {FailureKind.MISCONFIGURED, FailureKind.NO_CREDITS, FailureKind.MAINTENANCE, FailureKind.BUSY}
-)
+    {FailureKind.MISCONFIGURED, FailureKind.NO_CREDITS, FailureKind.MAINTENANCE, FailureKind.BUSY,
+     FailureKind.WITHDRAWN}
+)  # fmt: skip
 
 
 def fails_over(exc: ProviderError) -> bool:

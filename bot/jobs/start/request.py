@@ -37,6 +37,10 @@ class JobRequest:
     # before `files` and are neither downloaded nor stored again.
     stored: tuple[StoredMedia, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)  # prompt, lyrics, style, title
+    # A job run again: its model first, where that model's provider serves (else the
+    # capability's others, as for any job), with the settings it was asked with.
+    model: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
     reply_to_message_id: int | None = None
     status_message_id: int | None = None  # a message to edit, instead of a new one
     # What its user is told things in: by default, the language of the update being handled.

@@ -55,7 +55,9 @@ class Router:
     async def route(self, request: JobRequest, settings: Mapping[str, str]) -> list[ModelSpec]:
         """The models a job may go to, in order: the first whose limits the inputs meet (one
         per provider), then those after it; raises InputRejected with the first's problem."""
-        route = await self.models(request.capability, settings)
+        route = pinned(
+            await self.models(request.capability, settings), self._registry.find(request.model)
+        )
         files = request.metas()
         first_problem = None
         for index, spec in enumerate(route):
@@ -73,7 +75,10 @@ class Router:
         specs = [
             spec
             for spec in self._registry.candidates(
-                capability, engine=settings.get("video_engine", ""), providers=allowed or ()
+                capability,
+                engine=settings.get("video_engine", ""),
+                providers=allowed or (),
+                quality=settings.get("video_quality", "standard"),
             )
             if spec.provider in self._providers and (allowed is None or spec.provider in allowed)
         ]
@@ -113,6 +118,15 @@ class Router:
         when one of them takes it."""
         problems = [file_problem(spec, file) for spec in await self.models(capability, settings)]
         return None if None in problems else problems[0]
+
+
+def pinned(route: list[ModelSpec], spec: ModelSpec | None) -> list[ModelSpec]:
+    """The route with `spec` in its provider's place (a job run again keeps its model); as it
+    was when that provider is not on it (not configured, not allowed) or there is no spec."""
+    if spec is None:
+        return route
+    return [spec if m.provider == spec.provider and m.capability is spec.capability else m
+            for m in route]  # fmt: skip
 
 
 def params(spec: ModelSpec, settings: Mapping[str, str]) -> dict[str, str]:

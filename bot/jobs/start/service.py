@@ -12,6 +12,7 @@ from bot.jobs.start.admission import Admissions
 from bot.jobs.start.create import JobRecords, new_job
 from bot.jobs.start.inputs import Inputs
 from bot.jobs.start.request import JobRequest
+from bot.jobs.start.reroute import Rerouter
 from bot.jobs.start.routing import Router
 from bot.jobs.start.status import StartStatus
 from bot.jobs.start.submit import Submitter
@@ -34,6 +35,7 @@ class JobService:
         records: JobRecords,
         status: StartStatus,
         submitter: Submitter,
+        rerouter: Rerouter | None = None,
     ) -> None:
         self._user_settings = user_settings
         self._router = router
@@ -42,6 +44,7 @@ class JobService:
         self._records = records
         self._status = status
         self.submitter = submitter  # also submits a chain's later steps (bot/jobs/chains.py)
+        self.rerouter = rerouter  # moves a withdrawn model's failed job (bot/jobs/deliver/)
 
     async def start_job(self, request: JobRequest) -> Job:
         """Raises InputRejected before a job exists; after that, failures land on the job.
@@ -49,7 +52,7 @@ class JobService:
         Every limit the model declares is checked on Telegram's metadata before the user's slot
         is taken and anything is downloaded, and again on the files themselves.
         """
-        settings = await self._user_settings.of(request.user_id)
+        settings = {**await self._user_settings.of(request.user_id), **request.params}
         plan = await self._router.plan(request, settings)
         admission = await self._admissions.take(request.user_id)
         job_id = uuid.uuid4().hex

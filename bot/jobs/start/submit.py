@@ -103,6 +103,9 @@ class Submitter:
                 await self._submit(job, spec, job_texts)
             except ProviderError as exc:
                 await self._watch.failed(spec.provider, exc)
+                if exc.kind is FailureKind.WITHDRAWN:
+                    log.warning("job %s: %s no longer offers %s", job.id, exc.provider, spec.key)
+                    await self._watch.withdrawn(exc, spec.key)
                 spec = await self._fail_over(job, exc, rest, settings, job_texts)
                 if spec is None:
                     raise  # the job fails: counted when its user is told

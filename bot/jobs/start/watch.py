@@ -39,8 +39,11 @@ class ProviderWatch:
         await self._failover.failed(provider, exc)
 
     async def moved(self, exc: ProviderError, to: str) -> None:
-        """A job left the failed provider for `to`: its cool-down starts (told once)."""
-        if await self._failover.trip(exc.provider, exc.kind):
+        """A job left the failed provider for `to`: its cool-down starts (told once). A
+        withdrawn model cools nothing: the provider's other models still serve."""
+        if exc.kind is not FailureKind.WITHDRAWN and await self._failover.trip(
+            exc.provider, exc.kind
+        ):
             minutes = self._failover.cooldown_s / 60
             await self._alerts.tell(lambda: texts.failover_alert(exc, to, minutes))
         self._metrics.provider_error(exc.provider, exc.kind)
@@ -49,6 +52,14 @@ class ProviderWatch:
         """A good submit; the first since jobs were moved away is told."""
         if await self._failover.succeeded(provider):
             await self._alerts.tell(lambda: texts.failover_back(provider))
+
+    async def withdrawn(self, exc: ProviderError, model: str) -> None:
+        """The provider no longer offers `model`: the admins hear it once per model and alert
+        period, however many jobs meet it (at submit or as a failed task)."""
+        key, provider = f"{exc.provider}_withdrawn_{model}", exc.provider
+        await self._alerts.notify(
+            key, lambda: texts.withdrawn_alert(provider, model), exc.message or str(exc.code)
+        )
 
     async def gave_up(self, exc: ProviderError) -> None:
         """A job failed at submit: the admins hear of what only they can fix."""

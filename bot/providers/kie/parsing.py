@@ -10,8 +10,14 @@ from typing import Any
 
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
-from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
-from bot.providers.kie.errors import kind_for_code, refused_by_content
+from bot.providers.base import (
+    CallbackParseError,
+    EarlyResult,
+    ResultMedia,
+    TaskOutcome,
+    TaskStatus,
+)
+from bot.providers.kie.errors import kind_for_code, refused_by_content, withdrawn
 from bot.providers.text import encodable, printable
 
 SUCCESS_WORDS = frozenset({"success", "succeeded", "completed", "complete"})
@@ -72,11 +78,13 @@ def outcome_from_body(body: dict[str, Any]) -> TaskOutcome:
     if status is TaskStatus.SUCCEEDED and not results:
         return TaskOutcome(task_id, TaskStatus.FAILED, (), "no_result", "no result files")
     if status is TaskStatus.PENDING:
-        return TaskOutcome(task_id, status, stage=printable(stage))
+        return TaskOutcome(task_id, status, stage=printable(stage), early=early_tracks(body))
     return TaskOutcome(task_id, status, results)
 
 
 def _fail_kind(code: str, message: str, body: dict[str, Any]) -> FailureKind:
+    if withdrawn(_code(code), message):
+        return FailureKind.WITHDRAWN
     if refused_by_content(message):
         return FailureKind.REJECTED
     if _SHORT_NUMBER.fullmatch(code):
@@ -143,6 +151,24 @@ def _results(body: dict[str, Any]) -> Iterator[ResultMedia]:
     # Suno's record-info answer: camelCase tracks under response.sunoData.
     for track in _dicts(_get(data, ("response", "sunoData"))):
         yield from _track(track, "audioUrl", "imageUrl")
+
+
+def early_tracks(body: dict[str, Any]) -> tuple[EarlyResult, ...]:
+    """Suno tracks whose `audio_url` is there before the song is complete (the `first` stage),
+    by their place in Suno's list, which is their index among the final results; a track
+    with only a stream URL is not ready."""
+    data = body.get("data")
+    if not isinstance(data, dict):
+        return ()
+    found: list[EarlyResult] = []
+    lists = ((data.get("data"), "audio_url", "image_url"),
+             (_get(data, ("response", "sunoData")), "audioUrl", "imageUrl"))  # fmt: skip
+    for tracks, audio_field, image_field in lists:
+        for index, track in enumerate(_dicts(tracks)):
+            for media in _track(track, audio_field, image_field):
+                if media.kind is MediaKind.AUDIO and encodable(media.url + media.cover_url):
+                    found.append(EarlyResult(index, media))
+    return tuple(found)
 
 
 def _plain(value: Any, kind: MediaKind | None = None) -> Iterator[ResultMedia]:

@@ -44,6 +44,7 @@ __all__ = [
     "RATE_LIMIT_WINDOW_S",
     "TINY_MP3",
     "TINY_PNG",
+    "WITHDRAWN_MSG",
     "KieEmulator",
     "KieTask",
     "RecordedRequest",
@@ -66,6 +67,8 @@ TINY_PNG = base64.b64decode(
 TINY_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 413
 
 _UNAUTHORIZED_MSG = "You do not have access permissions"
+#: What Kie answers (code 422) for a model it does not, or no longer, offer.
+WITHDRAWN_MSG = "The model is not supported"
 _SUCCESS_CALLBACK_MSG = "Playground task completed successfully."
 _FAILED_CALLBACK_MSG = "Playground task failed."
 _DEFAULT_FAIL_CODE = "500"
@@ -138,6 +141,20 @@ class _ResultFile:
 
     data: bytes
     content_type: str
+
+
+@dataclass
+class _StreamedFile:
+    """A body made as it is sent: ``head``, then zeros up to ``size`` bytes (a huge file that
+    never sits in memory); ``sent`` counts the bytes handed to the connection."""
+
+    head: bytes
+    size: int
+    content_type: str
+    sent: int = 0
+
+
+_STREAM_CHUNK = bytes(64 * 1024)
 
 
 class _BadRequest(Exception):
@@ -272,6 +289,25 @@ async def _fetch_image(url: str) -> tuple[bytes, str]:
     return bytes(data), content_type if content_type.startswith("image/") else "image/png"
 
 
+async def _stream(request: web.Request, file: _StreamedFile) -> web.StreamResponse:
+    """Send a streamed file piece by piece, each once the connection took the last, until it
+    ends or the client goes away."""
+    response = web.StreamResponse(headers={"Content-Type": file.content_type})
+    response.content_length = file.size
+    await response.prepare(request)
+    piece = file.head
+    try:
+        while file.sent < file.size:
+            piece = piece[: file.size - file.sent]
+            await response.write(piece)
+            file.sent += len(piece)
+            piece = _STREAM_CHUNK
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client stopped reading: what was sent is counted
+    return response
+
+
 def _parse_answer(raw: bytes) -> Any:
     """Parse an HTTP answer as JSON, falling back to its text."""
     text = raw.decode("utf-8", errors="replace")
@@ -332,6 +368,9 @@ class KieEmulator:
         self._record_info_failures: deque[_ForcedFailure] = deque()
         self._credit_failures: deque[_ForcedFailure] = deque()
         self._files: dict[str, _ResultFile] = {}
+        #: Models Kie has withdrawn: createTask answers code 422 "The model is not supported".
+        self.withdrawn: set[str] = set()
+        self._streamed: dict[str, _StreamedFile] = {}
         self._task_counter = 0
         self._task_created = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
@@ -524,6 +563,21 @@ class KieEmulator:
         self._files[key] = _ResultFile(data, content_type)
         return f"{self.url}/files/{key}"
 
+    def add_streamed_result(
+        self, head: bytes, size: int, *, name: str = "result.mp4", content_type: str = "video/mp4"
+    ) -> str:
+        """Serve ``head`` then zeros, ``size`` bytes in all, made as they are sent, at a fresh
+        URL; :meth:`bytes_served` tells how much of it went out before the client stopped."""
+        if not self.url:
+            raise RuntimeError("start() the KieEmulator before adding result files")
+        key = f"{secrets.token_hex(8)}-{_safe_file_name(name)}"
+        self._streamed[key] = _StreamedFile(head, size, content_type)
+        return f"{self.url}/files/{key}"
+
+    def bytes_served(self, url: str) -> int:
+        """How many bytes of a streamed result (:meth:`add_streamed_result`) were sent."""
+        return self._streamed[url.rsplit("/", 1)[-1]].sent
+
     def sign_webhook(
         self, task_id: str, hmac_key: str, timestamp: int | None = None
     ) -> dict[str, str]:
@@ -585,6 +639,8 @@ class KieEmulator:
             body = _parse_create_body(await _read_json(request))
         except _BadRequest as exc:
             return _reply(422, str(exc))
+        if body["model"] in self.withdrawn:
+            return _reply(422, WITHDRAWN_MSG)
         if self._rate_limited():
             return _reply(
                 429, f"Rate limit exceeded: at most {RATE_LIMIT_TASKS} new tasks per 10 seconds"
@@ -616,8 +672,11 @@ class KieEmulator:
             return refusal
         return _reply(200, "success", self.credits)
 
-    async def _handle_file(self, request: web.Request) -> web.Response:
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         """``GET /files/{name}``: a result file (no auth, like Kie's CDN)."""
+        streamed = self._streamed.get(request.match_info["name"])
+        if streamed is not None:
+            return await _stream(request, streamed)
         result = self._files.get(request.match_info["name"])
         if result is None:
             raise web.HTTPNotFound()

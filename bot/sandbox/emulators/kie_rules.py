@@ -33,6 +33,7 @@ def _video(**kw: Any) -> Rules:
 
 
 _SORA = {"aspect_ratio": ("portrait", "landscape"), "n_frames": ("10", "15")}
+_SORA_PRO = {**_SORA, "size": ("standard", "high")}
 _GROK = {
     "mode": ("fun", "normal", "spicy"),
     "duration": ("6", "10"),
@@ -61,6 +62,12 @@ JOB_MODELS: dict[str, Rules] = {
         required=frozenset({"prompt", "image_urls"}),
         url_lists={"image_urls": (1, 1)},
         choices=_SORA,
+    ),
+    "sora-2-pro-text-to-video": _video(required=frozenset({"prompt"}), choices=_SORA_PRO),
+    "sora-2-pro-image-to-video": _video(
+        required=frozenset({"prompt", "image_urls"}),
+        url_lists={"image_urls": (1, 1)},
+        choices=_SORA_PRO,
     ),
     "grok-imagine/text-to-video": _video(required=frozenset({"prompt"}), choices=_GROK),
     "grok-imagine/image-to-video": _video(

@@ -70,8 +70,9 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 #: Methods whose successful calls count as messages sent by the bot.
 SEND_METHODS = frozenset(
-    {"sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendMediaGroup"}
-)
+    {"sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendMediaGroup",
+     "copyMessage"}
+)  # fmt: skip
 
 _FLOOD_METHODS = SEND_METHODS | {"editMessageText"}
 _SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -110,6 +111,7 @@ _JSON_FIELDS = frozenset(
 _INT_FIELDS = frozenset(
     {
         "chat_id",
+        "from_chat_id",
         "message_id",
         "offset",
         "limit",
@@ -326,7 +328,8 @@ async def _read_params(request: web.Request) -> tuple[JsonDict, dict[str, str]]:
             raise _ApiError(413, "Request Entity Too Large") from None
         for key, value in form.items():
             if isinstance(value, web.FileField):
-                params[key] = value.file.read()
+                with value.file:  # aiohttp's spooled temporary file, closed once read
+                    params[key] = value.file.read()
                 filenames[key] = value.filename
             else:
                 params[key] = bytes(value) if isinstance(value, bytearray) else value
@@ -554,6 +557,8 @@ class TelegramEmulator:
         self.short_descriptions: dict[str, str] = {}
         self._failures: dict[str, deque[_FailureRule]] = {}
         self._holds: dict[str, _Hold] = {}
+        # Users who blocked the bot: anything sent to their chat is refused with a 403.
+        self.blocked_by: set[int] = set()
         self._flood = _RateWindow(flood_limit_per_s) if flood_limit_per_s is not None else None
         self._per_chat_limit_per_s = per_chat_limit_per_s
         self._chat_windows: dict[int, _RateWindow] = {}
@@ -842,6 +847,10 @@ class TelegramEmulator:
             error = _ApiError(500, "Internal Server Error")
         else:
             await self._record(ApiCall(method, params, at, 200, result))
+            # copyMessage answers only the new message's id; the call keeps the whole copy, so
+            # the sandbox can show it like any message the bot sent.
+            if method == "copyMessage":
+                result = {"message_id": result["message_id"]}
             return web.json_response({"ok": True, "result": result})
         await self._record(ApiCall(method, params, at, error.status, None, error.description))
         return web.json_response(error.body(), status=error.status)
@@ -861,6 +870,8 @@ class TelegramEmulator:
         if handler is None:
             raise _ApiError(404, "Not Found: method not found")
         self._raise_injected_failure(method)
+        if method in SEND_METHODS and incoming.params.get("chat_id") in self.blocked_by:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
         hold = self._holds.get(method)
         if hold is not None:
             await hold.wait()
@@ -900,6 +911,7 @@ class TelegramEmulator:
             "setMyShortDescription": self._set_my_short_description,
             "getMyShortDescription": self._get_my_short_description,
             "sendMessage": self._send_message,
+            "copyMessage": self._copy_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1252,6 +1264,21 @@ class TelegramEmulator:
         content: JsonDict = {"text": text}
         if isinstance(params.get("entities"), list):
             content["entities"] = params["entities"]
+        return self._send(params, content)
+
+    async def _copy_message(self, incoming: _Incoming) -> JsonDict:
+        """A copy of a text or photo message (its caption too), without a link to the original
+        (the bot is answered only its id, as Telegram does)."""
+        params = incoming.params
+        source_chat = _chat_key(params.get("from_chat_id"))
+        message_id = params.get("message_id")
+        source = (
+            self._messages.get((source_chat, message_id)) if isinstance(message_id, int) else None
+        )
+        if source is None:
+            raise _bad_request("message to copy not found")
+        kept = ("text", "entities", "photo", "caption", "caption_entities")
+        content = {name: copy.deepcopy(source[name]) for name in kept if name in source}
         return self._send(params, content)
 
     def _message_to_change(self, params: JsonDict, verb: str) -> JsonDict:

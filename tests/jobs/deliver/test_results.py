@@ -26,6 +26,7 @@ from bot.errors import FailureKind
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore, Outcome
 from bot.media.kinds import MediaKind
+from bot.models.spec import Capability
 from bot.providers.base import ResultMedia
 from bot.sandbox.emulators.kie import TINY_MP3
 from bot.sandbox.emulators.telegram import ApiCall
@@ -139,7 +140,7 @@ async def test_a_video_goes_out_as_a_streaming_video(
     assert sent.params["supports_streaming"] is True
     # Read from the file's own header (its moov box): nobody else said.
     assert (sent.params["duration"], sent.params["width"], sent.params["height"]) == (6, 720, 1280)
-    assert sent.params["caption"] == texts.done(MediaKind.VIDEO)
+    assert sent.params["caption"] == texts.done(MediaKind.VIDEO, Capability.TEXT_TO_VIDEO)
     assert sent.result["video"]["file_name"].endswith("-1.mp4")
     await delivered(results_bot, job_id)
 

@@ -37,6 +37,7 @@ def test_providers_cooling_down_go_last_keeping_their_order() -> None:
 def test_a_job_fails_over_to_one_model_of_each_other_provider() -> None:
     assert [(s.provider, s.engine) for s in I2V] == [
         ("kie", "sora"),
+        ("kie", "sora"),  # Sora 2 Pro, for those who chose it
         ("kie", "grok"),
         ("novita", ""),
     ]

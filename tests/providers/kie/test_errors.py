@@ -26,7 +26,7 @@ from bot.providers.kie.errors import kie_error, kind_for_code
         (404, FailureKind.FAILED),
         (500, FailureKind.FAILED),
         (501, FailureKind.FAILED),
-        (505, FailureKind.FAILED),
+        (505, FailureKind.WITHDRAWN),  # feature disabled
         (531, FailureKind.FAILED),
         (200, FailureKind.FAILED),
     ],
@@ -49,3 +49,24 @@ def test_a_refusal_worded_as_such_is_a_refusal_whatever_its_code() -> None:
     assert (refused.kind, refused.retryable) == (FailureKind.REJECTED, False)
     plain = kie_error(500, "internal error")
     assert (plain.kind, plain.retryable) == (FailureKind.FAILED, True)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (422, "The model is not supported"),
+        (422, "the MODEL is NOT supported"),
+        (422, "model name not supported"),
+        (500, "The page does not exist or is not published"),
+        (400, "Unsupported model: sora-2-pro-text-to-video"),
+        (505, ""),
+    ],
+)
+def test_a_withdrawn_model_is_never_a_refusal_and_never_retried(code: int, message: str) -> None:
+    error = kie_error(code, message)
+    assert (error.kind, error.retryable) == (FailureKind.WITHDRAWN, False)
+
+
+@pytest.mark.parametrize("message", ["model is required", "prompt is required", "x"])
+def test_other_validation_errors_stay_rejections(message: str) -> None:
+    assert kie_error(422, message).kind is FailureKind.REJECTED

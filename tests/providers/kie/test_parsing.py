@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
-from bot.providers.base import CallbackParseError, ResultMedia, TaskOutcome, TaskStatus
+from bot.providers.base import CallbackParseError, EarlyResult, ResultMedia, TaskOutcome, TaskStatus
 from bot.providers.kie.parsing import outcome_from_body, parse_kie_callback
 
 OK = TaskStatus.SUCCEEDED
@@ -418,6 +418,43 @@ def test_suno_tracks_are_audio_with_title_length_and_cover() -> None:
     )
 
 
+# A real `first` callback: the first track has its audio_url, the second only a stream URL, an
+# empty audio_url and no duration yet.
+FIRST_STAGE = [
+    TRACKS[0],
+    {"id": "t2", "audio_url": "", "stream_audio_url": "https://s/2", "image_url": COVER2,
+     "title": "y", "duration": None},
+]  # fmt: skip
+
+
+def test_the_first_stage_carries_the_track_that_is_ready_at_its_final_index() -> None:
+    outcome = outcome_from_body(_suno("first", FIRST_STAGE))
+    assert (outcome.status, outcome.stage) == (PENDING, "first")
+    assert outcome.early == (
+        EarlyResult(0, ResultMedia(AUDIO, MediaKind.AUDIO, title="x", duration_s=198.4,
+                                   cover_url=COVER)),
+    )  # fmt: skip
+    final = outcome_from_body(_suno("complete", TRACKS))
+    assert final.results[0] == outcome.early[0].media  # the same index, the same track
+
+
+def test_record_info_first_success_carries_the_ready_track_too() -> None:
+    tracks = [
+        {"id": "t1", "audioUrl": AUDIO, "imageUrl": COVER, "title": "x"},
+        {"id": "t2", "audioUrl": "", "streamAudioUrl": "https://s/2", "imageUrl": COVER2},
+    ]
+    body = {"code": 200, "data": {"taskId": "s", "status": "FIRST_SUCCESS",
+                                  "response": {"sunoData": tracks}}}  # fmt: skip
+    [early] = outcome_from_body(body).early
+    assert (early.index, early.media.url) == (0, AUDIO)
+
+
+def test_no_early_results_before_any_audio_or_once_final() -> None:
+    only_stream = [{**t, "audio_url": ""} for t in FIRST_STAGE]
+    assert outcome_from_body(_suno("text", only_stream)).early == ()
+    assert outcome_from_body(_suno("complete", TRACKS)).early == ()
+
+
 def test_suno_stage_is_kept_for_progress() -> None:
     assert outcome_from_body(_suno("first", TRACKS[:1])).stage == "first"
     assert outcome_from_body(_suno("text", [])).stage == "text"
@@ -439,6 +476,13 @@ def test_suno_stage_is_kept_for_progress() -> None:
           failMsg="The prompt violates our content policy")}, FailureKind.REJECTED),
         ({"code": 501, "data": _record("fail", failCode="500", failMsg="internal error")},
          FailureKind.FAILED),
+        # A model Kie no longer offers: never a refusal, whatever the code.
+        ({"code": 501, "data": _record("fail", failCode="422",
+          failMsg="The model is not supported")}, FailureKind.WITHDRAWN),
+        ({"code": 501, "data": _record("fail", failCode="500",
+          failMsg="MODEL NAME NOT SUPPORTED")}, FailureKind.WITHDRAWN),
+        ({"code": 501, "data": _record("fail", failCode="505", failMsg="")},
+         FailureKind.WITHDRAWN),
     ],
 )  # fmt: skip
 def test_failures_carry_kies_reading(body: dict[str, Any], kind: FailureKind) -> None:
