@@ -35,6 +35,9 @@ USER_KEY: Final = "user:{user_id}"
 # lua.CREATE; ids whose records expired are dropped as they are read.
 USER_JOBS_KEY: Final = "jobs:user:{user_id}"
 USER_JOBS_KEPT: Final = 100
+# How many of a user's newest jobs are looked at for the running ones (/jobs, "2nd of 3"): more
+# than anyone's in-flight limit.
+RUNNING_SCAN: Final = 20
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

@@ -15,6 +15,7 @@ from bot.intake.flows.store import FlowStore
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
+from bot.jobs.cancel import JobCancels
 from bot.jobs.start import Failover, JobService
 from bot.jobs.store import JobStore
 from bot.models import Registry
@@ -43,6 +44,7 @@ class Deps:
     failover: Failover
     storage: Storage
     callback_secret: bytes
+    cancels: JobCancels
 
 
 def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:

@@ -28,6 +28,7 @@ async def stats_report(
         jobs_total=figures.jobs_total,
         succeeded=figures.succeeded,
         failed=figures.failed,
+        cancelled=figures.cancelled,
         in_progress=figures.in_progress,
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,

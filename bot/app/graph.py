@@ -18,6 +18,7 @@ from bot.intake.flows.store import FlowStore
 from bot.intake.screening import UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
+from bot.jobs.cancel import JobCancels
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
 from bot.jobs.deliver.results import ResultSender
@@ -91,6 +92,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         failover=failover,
         storage=storage,
         callback_secret=secret,
+        cancels=JobCancels(store, bot, app[METRICS]),
     )
 
 

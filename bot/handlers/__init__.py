@@ -12,8 +12,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, audience, errors, flows, photo, settings, start, updates
+from bot.handlers import (
+    admin,
+    audience,
+    errors,
+    flows,
+    photo,
+    running,
+    settings,
+    start,
+    updates,
+)
 from bot.intake.flows.catalog import FLOWS
+from bot.jobs.buttons import JobAction, pattern
 
 # New messages only: an edited caption or command must never run (and pay for) a job again,
 # and channel posts are not users talking to the bot.
@@ -42,6 +53,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler(["start", "help"], start.start, filters=NEW))
     add(CommandHandler([f.command for f in FLOWS], flows.on_command, filters=NEW))
     add(CommandHandler("cancel", flows.on_cancel, filters=NEW))
+    # What runs, and its Cancel buttons (on status messages and under /jobs).
+    add(CommandHandler("jobs", running.on_jobs, filters=NEW))
+    add(CallbackQueryHandler(running.on_cancel_press, pattern=pattern(JobAction.CANCEL)))
     add(CommandHandler("settings", settings.show, filters=NEW))
     add(CommandHandler("language", settings.on_language, filters=NEW))
     add(CommandHandler("stats", admin.stats, filters=NEW))

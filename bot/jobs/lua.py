@@ -6,6 +6,8 @@ The states (bot.jobs.record.JobState) and the one script allowed to make each mo
     submitted            -> succeeded | failed   RECORD_OUTCOME  (callback, poll, failed submit)
     succeeded            -> submitted            ADVANCE         (a chain's next step, once)
     succeeded | failed   -> delivered            MARK_DELIVERED  (the lease holder, after sending)
+    submitted            -> cancelled            CANCEL          (its user; also a chain's job
+    succeeded            -> cancelled            CANCEL           between steps, never its last)
 
 Every other script changes fields of a job in a given state and never its state. A delivered
 job moves no more, and nothing moves a cancelled one. Keys a script derives from the job record
@@ -218,4 +220,37 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'submitted' then return 0 end
 if (redis.call('HGET', KEYS[1], 'step') or '0') ~= ARGV[1] then return 0 end
 if (redis.call('HGET', KEYS[1], 'task_id') or '') ~= '' then return 0 end
 return redis.call('HSETNX', KEYS[1], 'submit:' .. ARGV[1], ARGV[2])
+"""
+
+
+# --- Cancel: a running job stopped by its user (bot/jobs/cancel.py) ---------------------------
+
+# KEYS: job, poll queue, undelivered, progress schedule, the cancelled counter
+# ARGV: who asks (user id), now, ttl, job id
+# Returns 1 cancelled, 0 no such job (expired), -1 another user's job, -2 already cancelled,
+# -3 already done: its outcome is recorded (being delivered, or delivered). A job still holds
+# its user's slot while it runs or a chain waits for its next step; RECORD_OUTCOME gives the
+# slot back when the job ends, so a job is either cancelled here or ended there, never both:
+# its slot goes back once. The provider's task may still finish; its outcome is then a
+# duplicate (RECORD_OUTCOME moves only a submitted job) and nothing is sent.
+CANCEL = """
+local state, owner, step_s, steps_s, model = unpack(redis.call('HMGET', KEYS[1], 'state',
+  'user_id', 'step', 'steps', 'model'))
+if not state then return 0 end
+if owner ~= ARGV[1] then return -1 end
+if state == 'cancelled' then return -2 end
+local between = state == 'succeeded' and (tonumber(step_s) or 0) + 1 < (tonumber(steps_s) or 1)
+if state ~= 'submitted' and not between then return -3 end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'outcome', 'cancelled', 'completed_at', ARGV[2])
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until', 'retry_at')
+redis.call('ZREM', KEYS[2], ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[4])
+redis.call('INCR', KEYS[5])
+if tonumber(redis.call('HGET', 'user:' .. owner, 'inflight') or '0') > 0 then
+  redis.call('HINCRBY', 'user:' .. owner, 'inflight', -1)
+end
+if model then redis.call('HINCRBY', 'stats:model:' .. model, 'cancelled', 1) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
 """

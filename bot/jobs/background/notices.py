@@ -10,13 +10,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from telegram import ReplyParameters
+from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot import texts
 from bot.flood import SendPriority
 from bot.jobs.record import Job, JobState
+from bot.jobs.running import cancel_markup, with_place
 from bot.jobs.store import JobStore
 from bot.locales import speaking
 from bot.log_context import bind_job_id
@@ -86,16 +87,24 @@ class StatusNotices:
     async def _post(self, job: Job) -> None:
         sent = await self._bot.send_message(
             job.chat_id,
-            self.status_text(job),
+            await with_place(self._store, job, self.status_text(job)),
             reply_parameters=reply_to(job),
+            reply_markup=cancel_markup(job.id),
             rate_limit_args=SendPriority.STATUS,
         )
         await self._store.set_status_message(job.id, sent.message_id)
-        if not job.task_id:
+        latest = await self._store.get(job.id)
+        if latest is not None and latest.state is JobState.CANCELLED:
+            # Cancelled (by /cancel) while the message was on its way: it says so after all.
+            await edit_status(self._bot, latest, texts.JOB_CANCELLED(), SendPriority.STATUS)
+        elif (
+            not job.task_id
+            and latest is not None
+            and latest.task_id
+            and (latest.state is JobState.SUBMITTED)
+        ):
             # Submission may have finished while the message was on its way.
-            latest = await self._store.get(job.id)
-            if latest is not None and latest.task_id and latest.state is JobState.SUBMITTED:
-                await edit_status(self._bot, latest, self.generating(latest), SendPriority.STATUS)
+            await edit_running(self._bot, self._store, latest, self.generating(latest))
 
     def generating(self, job: Job) -> str:
         return self._generating(job) or texts.GENERATING()
@@ -104,15 +113,30 @@ class StatusNotices:
         return self.generating(job) if job.task_id else texts.WORKING()
 
 
-async def edit_status(bot: ExtBot[int], job: Job, text: str, priority: SendPriority) -> bool:
+async def edit_running(bot: ExtBot[int], store: JobStore, job: Job, text: str) -> bool:
+    """Edit a running job's status: the text, its place among its user's running jobs, and
+    its Cancel button (an edit without a keyboard drops it)."""
+    text = await with_place(store, job, text)
+    return await edit_status(bot, job, text, SendPriority.STATUS, cancel_markup(job.id))
+
+
+async def edit_status(
+    bot: ExtBot[int],
+    job: Job,
+    text: str,
+    priority: SendPriority,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
     """Edit the job's status message; False when there is none or Telegram refused. A failure
-    told this way is a RESULT; progress ("Generating…") is a STATUS."""
+    told this way is a RESULT; progress ("Generating…") is a STATUS. Without `markup` the
+    message loses its buttons: the job has ended."""
     if job.status_message_id is None:
         return False
     try:
         await bot.edit_message_text(
-            text, job.chat_id, job.status_message_id, rate_limit_args=priority
-        )
+            text, job.chat_id, job.status_message_id, reply_markup=markup,
+            rate_limit_args=priority,
+        )  # fmt: skip
     except BadRequest as exc:  # deleted by the user, or already showing this text
         log.info("job %s: status message not edited: %s", job.id, exc)
         return False
