@@ -26,9 +26,9 @@ START = Message(
     "/dance - make a person in a photo move like a video\n"
     "/animate - bring a still to life with a driving video\n"
     "/music <description> - a song; /music alone to write lyrics, style and title\n"
+    "/jobs - what I'm still making for you\n"
     "/settings - aspect ratio, resolution, video engine, music model\n"
     "/language - English or Bahasa Indonesia\n"
-    "/jobs - what I'm still making for you\n"
     "/cancel - stop what you started\n"
     "/help - this message"
 )
@@ -48,9 +48,9 @@ COMMAND_MENU = (
     ("dance", Message("Make a person in a photo move like a video")),
     ("animate", Message("Bring a still to life with a driving video")),
     ("music", Message("A song from a description, or your own lyrics")),
+    ("jobs", Message("What I'm making for you")),
     ("settings", Message("Aspect ratio, resolution, video engine, music model")),
     ("language", Message("English or Bahasa Indonesia")),
-    ("jobs", Message("What I'm making for you")),
     ("cancel", Message("Stop what you started")),
     ("help", Message("What I can do")),
 )
