@@ -3,6 +3,7 @@ its buttons; a late result is never sent; the slot comes back once; "2nd of 3"."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot import texts
@@ -232,3 +233,23 @@ async def test_second_of_three_in_indonesian(bot: BotHarness) -> None:
         place = texts.job_place(3, 3)
     assert place == "ke-3 dari 3 yang sedang berjalan"
     await bot.wait_said(chat, lambda t: t.endswith(place))
+
+
+async def test_a_status_message_posted_as_its_job_ends_leaves_no_cancel_behind(
+    bot: BotHarness,
+) -> None:
+    chat = bot.new_user()
+    door = bot.telegram.hold("sendMessage")  # the status message waits at Telegram's door
+    bot.send_photo(chat, caption="make it gold")
+    task = await bot.submitted_task()
+    await asyncio.wait_for(door.arrived.wait(), 10)
+    bot.kie.finish(task.task_id, result_urls=[bot.kie.add_result_file(RESULT)])
+    assert (await bot.kie.send_callback(task.task_id))[0] == 200
+    await bot.wait_sent(chat)  # the result went out while the status message was held
+
+    door.release()
+    [status] = await status_message(bot, chat)
+    [deleted] = await bot.telegram.wait_for(
+        "deleteMessage", lambda c: c.params["message_id"] == status.result["message_id"]
+    )
+    assert deleted.ok

@@ -7,6 +7,7 @@ little memory; and when a job's turn comes, its message says where the job is by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from telegram.ext import ExtBot
 
 from bot import texts
 from bot.flood import SendPriority
-from bot.jobs.record import Job, JobState
+from bot.jobs.record import Job, JobState, ResultMark
 from bot.jobs.running import cancel_markup, with_place
 from bot.jobs.store import JobStore
 from bot.locales import speaking
@@ -94,17 +95,31 @@ class StatusNotices:
         )
         await self._store.set_status_message(job.id, sent.message_id)
         latest = await self._store.get(job.id)
-        if latest is not None and latest.state is JobState.CANCELLED:
+        if latest is None:
+            return
+        if latest.state is JobState.CANCELLED:
             # Cancelled (by /cancel) while the message was on its way: it says so after all.
             await edit_status(self._bot, latest, texts.JOB_CANCELLED(), SendPriority.STATUS)
-        elif (
-            not job.task_id
-            and latest is not None
-            and latest.task_id
-            and (latest.state is JobState.SUBMITTED)
-        ):
+        elif not latest.running:
+            # It ended while the message was on its way; its delivery may not have seen it.
+            await self._ended(latest, sent.message_id)
+        elif not job.task_id and latest.task_id and latest.state is JobState.SUBMITTED:
             # Submission may have finished while the message was on its way.
             await edit_running(self._bot, self._store, latest, self.generating(latest))
+
+    async def _ended(self, job: Job, message_id: int) -> None:
+        """A status message posted as its job ended: gone when the result went out (as the
+        deliverer removes it), else without its Cancel button (a failure may be in it)."""
+        sent = ResultMark.SENT in job.result_marks.values()
+        with contextlib.suppress(BadRequest):
+            if job.state is JobState.DELIVERED and sent:
+                await self._bot.delete_message(
+                    job.chat_id, message_id, rate_limit_args=SendPriority.STATUS
+                )
+            else:
+                await self._bot.edit_message_reply_markup(
+                    job.chat_id, message_id, reply_markup=None, rate_limit_args=SendPriority.STATUS
+                )
 
     def generating(self, job: Job) -> str:
         return self._generating(job) or texts.GENERATING()
