@@ -76,6 +76,9 @@ IMAGINE_OFFER_TTL_S: Final = 3600
 # a user typing fast (each text up to 5,000 characters) cannot fill Redis for an hour.
 IMAGINE_OFFERS_KEY: Final = "offers:imagine:{chat_id}:{user_id}"
 IMAGINE_OFFERS_KEPT: Final = 10
+# How many of a user's newest jobs are looked at for the running ones (/jobs, "2nd of 3"): more
+# than anyone's in-flight limit.
+RUNNING_SCAN: Final = 20
 
 # Pub/sub channel that wakes the delivery subscriber (name fixed by the seed document).
 CALLBACK_CHANNEL: Final = "kie:callback"

@@ -17,6 +17,7 @@ from bot.intake.offers import ImagineOffers
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
+from bot.jobs.cancel import JobCancels
 from bot.jobs.kept import KeptResults
 from bot.jobs.start import Failover, JobService
 from bot.jobs.store import JobStore
@@ -53,6 +54,7 @@ class Deps:
     failover: Failover
     storage: IndexedStorage  # every file it stores is indexed for the retention sweep
     callback_secret: bytes
+    cancels: JobCancels
     kept: KeptResults  # the stored results the buttons under them use
 
 

@@ -32,6 +32,7 @@ class Finish(StrEnum):
     SUCCEEDED = "succeeded"  # at least one result reached the chat
     FAILED = "failed"  # the job failed; the user was told why
     UNDELIVERED = "undelivered"  # results existed, none reached the chat
+    CANCELLED = "cancelled"  # its user cancelled it while it ran; nothing more was sent
 
 
 class DeliveryRetry(StrEnum):
@@ -146,7 +147,7 @@ class Metrics:
         self._finished.labels(job.model, job.provider, finish.value).inc()
         if job.created_at:
             self._time_to_result.labels(job.model, finish.value).observe(now - job.created_at)
-        if job.completed_at is not None:
+        if job.completed_at is not None and finish is not Finish.CANCELLED:
             self._callback_to_chat.labels(job.provider).observe(now - job.completed_at)
         if finish is Finish.FAILED:
             self.provider_error(job.provider, failure_kind(job.fail_kind))

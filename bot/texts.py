@@ -27,6 +27,7 @@ START = Message(
     "/dance - make a person in a photo move like a video\n"
     "/animate - bring a still to life with a driving video\n"
     "/music <description> - a song; /music alone to write lyrics, style and title\n"
+    "/jobs - what I'm still making for you\n"
     "/settings - aspect ratio, resolution, video engine, music model\n"
     "/language - English or Bahasa Indonesia\n"
     "/history - your last jobs, to run one again\n"
@@ -50,6 +51,7 @@ COMMAND_MENU = (
     ("dance", Message("Make a person in a photo move like a video")),
     ("animate", Message("Bring a still to life with a driving video")),
     ("music", Message("A song from a description, or your own lyrics")),
+    ("jobs", Message("What I'm making for you")),
     ("settings", Message("Aspect ratio, resolution, video engine, music model")),
     ("history", Message("Your last jobs, to run one again")),
     ("language", Message("English or Bahasa Indonesia")),
@@ -499,6 +501,7 @@ STATS_TITLE = Message("Photobot stats")
 STATS_USERS = Message("Users: {users}")
 STATS_JOBS = Message("Jobs today: {today}  (total {total})")
 STATS_OUTCOMES = Message("Succeeded: {succeeded}  Failed: {failed}  In progress: {running}")
+STATS_CANCELLED = Message("Cancelled by users: {cancelled}")
 STATS_TIMES = Message("Time to result: mean {mean}, p95 {p95}")
 STATS_PROVIDERS = Message("Providers:")
 STATS_MODELS = Message("By model:")
@@ -528,6 +531,7 @@ def stats_text(
     p95_s: float | None,
     provider_lines: Sequence[str],
     model_lines: Sequence[str] = (),
+    cancelled: int = 0,
 ) -> str:
     """/stats: the totals, then one line per provider and per model (see the two below)."""
     n = number
@@ -537,6 +541,7 @@ def stats_text(
             STATS_USERS(users=n(users)),
             STATS_JOBS(today=n(jobs_today), total=n(jobs_total)),
             STATS_OUTCOMES(succeeded=n(succeeded), failed=n(failed), running=n(in_progress)),
+            STATS_CANCELLED(cancelled=n(cancelled)),
             STATS_TIMES(mean=_secs(mean_s), p95=_secs(p95_s)),
             STATS_ACCESS(active=n(active), banned=n(banned), refused=n(refused)),
             STATS_PROVIDERS(),
@@ -724,15 +729,81 @@ def early_caption(kind: MediaKind) -> str:
 
 def progress(kind: MediaKind, stage: str, elapsed_s: float, step: int = 0, steps: int = 1) -> str:
     """The status while a long job runs: the stage (or step) when known, and the time so far."""
-    minutes, seconds = divmod(int(elapsed_s) // 10 * 10, 60)
-    if minutes:
-        so_far = _MINUTES_SECONDS(minutes=number(minutes), seconds=number(seconds))
-    else:
-        so_far = SECONDS(seconds=number(seconds))
+    so_far = elapsed(elapsed_s)
     doing = _STAGES.get(stage, _PROGRESS.get(kind, WORKING))()
     if steps > 1:
         doing = step_status(kind, step, steps)
     return _SO_FAR(doing=doing, time=so_far)
+
+
+def elapsed(elapsed_s: float) -> str:
+    """A running time in steps of 10 s: "40 s", "2 min 10 s"."""
+    minutes, seconds = divmod(int(elapsed_s) // 10 * 10, 60)
+    if minutes:
+        return _MINUTES_SECONDS(minutes=number(minutes), seconds=number(seconds))
+    return SECONDS(seconds=number(seconds))
+
+
+# --- Running jobs: /jobs, /cancel, and the Cancel button on a status message ---------------
+
+CANCEL_BUTTON = Message("Cancel")
+CANCEL_NUMBERED = Message("Cancel {number}")  # under /jobs: the line's number
+JOB_CANCELLED = Message("Cancelled. I won't send this one; start another whenever you like.")
+# A press's short answer, shown by Telegram over the chat.
+CANCEL_PRESSED = Message("Cancelled.")
+CANCEL_NOT_YOURS = Message("Only the person who started this can cancel it.")
+CANCEL_ALREADY = Message("That was already cancelled.")
+CANCEL_TOO_LATE = Message("Too late to cancel: it's already done.")
+CANCEL_GONE = Message("That's no longer running, so there's nothing to cancel.")
+# /cancel with several jobs running, above the /jobs list.
+CANCEL_WHICH = Message("Which one should I stop? Tap its Cancel button.")
+JOBS_NONE = Message("Nothing is running right now. Send a photo or a command to start something.")
+JOBS_TITLE = Message("Running now:")
+# A /jobs line by what the job makes; {stage} is a sentence below (or a step's status).
+JOB_LINES = {
+    MediaKind.IMAGE: Message("{number}) Your image, {time} so far. {stage}"),
+    MediaKind.VIDEO: Message("{number}) Your video, {time} so far. {stage}"),
+    MediaKind.AUDIO: Message("{number}) Your song, {time} so far. {stage}"),
+}
+JOB_STARTING = Message("Starting.")
+JOB_MAKING = Message("Being made.")
+JOB_NEXT_STEP = Message("Step {step} of {steps} done; the next one starts soon.")
+# "2nd of 3 in progress": a status message's place among its user's running jobs.
+JOB_PLACE = Message("{place} of {total} in progress")
+_ORDINALS = {
+    1: Message("{n}st"),
+    2: Message("{n}nd"),
+    3: Message("{n}rd"),
+}
+_ORDINAL_TH = Message("{n}th")
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st… in English; each language writes its own form."""
+    suffix = None if n % 100 in (11, 12, 13) else _ORDINALS.get(n % 10)
+    return (suffix or _ORDINAL_TH)(n=number(n))
+
+
+def job_place(place: int, total: int) -> str:
+    """Where a job stands among its user's running jobs, from 1 (the oldest)."""
+    return JOB_PLACE(place=ordinal(place), total=number(total))
+
+
+def job_stage(kind: MediaKind, stage: str, *, started: bool, step: int, steps: int,
+              between_steps: bool) -> str:  # fmt: skip
+    """Which stage a running job is at, as /jobs says it."""
+    if between_steps:
+        return JOB_NEXT_STEP(step=number(step + 1), steps=number(steps))
+    if steps > 1:
+        return step_status(kind, step, steps)
+    if not started:
+        return JOB_STARTING()
+    return _STAGES.get(stage, JOB_MAKING)()
+
+
+def job_line(number_: int, kind: MediaKind, elapsed_s: float, stage: str) -> str:
+    line = JOB_LINES.get(kind, JOB_LINES[MediaKind.IMAGE])
+    return line(number=number(number_), time=elapsed(elapsed_s), stage=stage)
 
 
 # --- Chains (/sketch): one job, its steps in turn ------------------------------------------

@@ -46,6 +46,7 @@ async def stats_report(
         jobs_total=figures.jobs_total,
         succeeded=figures.succeeded,
         failed=figures.failed,
+        cancelled=figures.cancelled,
         in_progress=figures.in_progress,
         active=kept_out.active,
         banned=kept_out.banned,

@@ -23,6 +23,7 @@ class Stats:
     mean_s: float | None
     p95_s: float | None
     by_model: tuple[ModelStats, ...] = ()
+    cancelled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +67,21 @@ async def read_stats(redis: Redis, models: Sequence[str] = ()) -> Stats:
         pipe.get(k.OUTCOME_COUNT_KEY.format(state="failed"))
         pipe.zcard(k.POLL_QUEUE_KEY)
         pipe.lrange(k.DURATIONS_KEY, 0, -1)
+        pipe.get(k.OUTCOME_COUNT_KEY.format(state="cancelled"))
         for model in models:
             pipe.hgetall(k.MODEL_COUNTS_KEY.format(model=model))
             pipe.lrange(k.MODEL_DURATIONS_KEY.format(model=model), 0, -1)
-        users, day, total, ok, failed, in_progress, durations, *per_model = await pipe.execute()
+        (
+            users,
+            day,
+            total,
+            ok,
+            failed,
+            in_progress,
+            durations,
+            cancelled,
+            *per_model,
+        ) = await pipe.execute()
     mean_s, p95_s = mean_and_p95([float(d) for d in durations])
     by_model = tuple(
         _model_stats(model, counts, [float(d) for d in took])
@@ -86,6 +98,7 @@ async def read_stats(redis: Redis, models: Sequence[str] = ()) -> Stats:
         mean_s=mean_s,
         p95_s=p95_s,
         by_model=by_model,
+        cancelled=int(cancelled or 0),
     )
 
 

@@ -23,6 +23,7 @@ from bot.intake.offers import ImagineOffers
 from bot.intake.screening import Gate, UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
+from bot.jobs.cancel import JobCancels
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
 from bot.jobs.deliver.keep import ResultKeeper
@@ -91,9 +92,9 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     broadcasts, flows = BroadcastStore(redis), FlowStore(redis)
     access = Access(redis, settings.admin_ids)
     # Everything kept per user, for /forget: jobs first, so nothing still running outlives it.
-    offers = ImagineOffers(redis)
+    offers, cancels = ImagineOffers(redis), JobCancels(store, bot, app[METRICS])
     forgets: list[Forgets] = [
-        UserJobs(store, storage),
+        UserJobs(store, storage, cancels),
         user_settings,
         flows,
         offers,
@@ -122,6 +123,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         failover=failover,
         storage=storage,
         callback_secret=secret,
+        cancels=cancels,
         kept=KeptResults(store, storage),
     )
 

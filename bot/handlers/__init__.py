@@ -24,6 +24,7 @@ from bot.handlers import (
     imagine,
     photo,
     results,
+    running,
     settings,
     start,
     updates,
@@ -64,6 +65,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler(["start", "help"], start.start, filters=NEW))
     add(CommandHandler([f.command for f in FLOWS], flows.on_command, filters=NEW))
     add(CommandHandler("cancel", flows.on_cancel, filters=NEW))
+    # What runs, and its Cancel buttons (on status messages and under /jobs).
+    add(CommandHandler("jobs", running.on_jobs, filters=NEW))
+    add(CallbackQueryHandler(running.on_cancel_press, pattern=job_button(JobAction.CANCEL)))
     add(CommandHandler("settings", settings.show, filters=NEW))
     add(CommandHandler("language", settings.on_language, filters=NEW))
     add(CommandHandler("stats", admin.stats, filters=NEW))

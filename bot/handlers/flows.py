@@ -1,5 +1,5 @@
 """Commands that start jobs (/imagine, /edit, /video, /dance, /animate, /music), the flows that
-collect their inputs one message at a time, and /cancel."""
+collect their inputs one message at a time, and /cancel (a flow; else running jobs)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import texts
 from bot.deps import Deps, deps_of
 from bot.handlers.jobs import start_job
+from bot.handlers.running import cancel_jobs
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND, QUICK_CAPABILITY, FlowSpec
 from bot.intake.flows.state import FlowState
 from bot.intake.rules import normalize_prompt
@@ -113,8 +114,11 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    cancelled = await deps_of(context).flows.drop(message.chat_id, user.id)
-    await message.reply_text(texts.CANCELLED() if cancelled else texts.NOTHING_TO_CANCEL())
+    deps = deps_of(context)
+    if await deps.flows.drop(message.chat_id, user.id):
+        await message.reply_text(texts.CANCELLED())
+        return
+    await cancel_jobs(deps, message, user.id)  # no flow: the user's running jobs
 
 
 async def tell_timed_out(bot: Bot, state: FlowState) -> None:

@@ -5,14 +5,16 @@ index."""
 from __future__ import annotations
 
 from bot import constants as k
+from bot.jobs.cancel import JobCancels
 from bot.jobs.store import JobStore
 from bot.storage.index import IndexedStorage
 
 
 class UserJobs:
-    def __init__(self, store: JobStore, storage: IndexedStorage) -> None:
+    def __init__(self, store: JobStore, storage: IndexedStorage, cancels: JobCancels) -> None:
         self._store = store
         self._storage = storage
+        self._cancels = cancels
 
     async def forget(self, user_id: int) -> dict[str, int]:
         index = k.USER_JOBS_KEY.format(user_id=user_id)
@@ -20,6 +22,10 @@ class UserJobs:
         files = 0
         for job_id in ids:
             job = await self._store.get(job_id)
+            if job is not None and job.running:
+                # Stopped first, as a press of its Cancel would (its status message says so):
+                # its late result then finds no job to send.
+                await self._cancels.cancel(job_id, user_id)
             keys = set(await self._storage.job_files(job_id))
             if job is not None:
                 keys.update(m.key for m in job.inputs)

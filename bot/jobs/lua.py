@@ -15,6 +15,8 @@ each once as `early:<index>` on a submitted job, CLAIM_EARLY leases a submitted 
 not yet marked, the lease holder sends and marks it (`result:<index>`, as MARK_RESULTS does for
 final results) and RELEASE_EARLY gives the lease back. The final delivery then skips what is
 marked, so each result reaches the chat once however the stages arrive.
+    submitted            -> cancelled            CANCEL          (its user; also a chain's job
+    succeeded            -> cancelled            CANCEL           between steps, never its last)
 
 Every other script changes fields of a job in a given state and never its state (KEEP_RESULT:
 the lease owner names a sent result's copy in storage, `kept:<index>`). A delivered
@@ -347,5 +349,41 @@ redis.call('HINCRBY', KEYS[5], 'started', -1)
 redis.call('HINCRBY', KEYS[6], 'started', 1)
 local user = redis.call('HGET', KEYS[1], 'user_id')
 if user then redis.call('HINCRBY', 'user:' .. user, 'inflight', 1) end
+return 1
+"""
+
+
+# --- Cancel: a running job stopped by its user (bot/jobs/cancel.py) ---------------------------
+
+# KEYS: job, poll queue, undelivered, progress schedule, the cancelled counter
+# ARGV: who asks (user id), now, ttl, job id, hourly bucket ttl (/stats' chart)
+# Returns 1 cancelled, 0 no such job (expired), -1 another user's job, -2 already cancelled,
+# -3 already done: its outcome is recorded (being delivered, or delivered). A job still holds
+# its user's slot while it runs or a chain waits for its next step; RECORD_OUTCOME gives the
+# slot back when the job ends, so a job is either cancelled here or ended there, never both:
+# its slot goes back once. The provider's task may still finish; its outcome is then a
+# duplicate (RECORD_OUTCOME moves only a submitted job) and nothing is sent.
+CANCEL = """
+local state, owner, step_s, steps_s, model = unpack(redis.call('HMGET', KEYS[1], 'state',
+  'user_id', 'step', 'steps', 'model'))
+if not state then return 0 end
+if owner ~= ARGV[1] then return -1 end
+if state == 'cancelled' then return -2 end
+local between = state == 'succeeded' and (tonumber(step_s) or 0) + 1 < (tonumber(steps_s) or 1)
+if state ~= 'submitted' and not between then return -3 end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'outcome', 'cancelled', 'completed_at', ARGV[2])
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until', 'retry_at')
+redis.call('ZREM', KEYS[2], ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[4])
+redis.call('INCR', KEYS[5])
+if tonumber(redis.call('HGET', 'user:' .. owner, 'inflight') or '0') > 0 then
+  redis.call('HINCRBY', 'user:' .. owner, 'inflight', -1)
+end
+if model then redis.call('HINCRBY', 'stats:model:' .. model, 'cancelled', 1) end
+local hour = 'stats:hour:' .. math.floor(tonumber(ARGV[2]) / 3600)
+redis.call('HINCRBY', hour, 'cancelled', 1)
+redis.call('EXPIRE', hour, ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """

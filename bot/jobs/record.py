@@ -110,6 +110,14 @@ class Job:
         return self.step + 1 < self.steps
 
     @property
+    def running(self) -> bool:
+        """Its user still waits on it (and may cancel it): its task runs, or a chain's job waits
+        for its next step. Once its outcome is recorded it is on its way, not running."""
+        if self.state is JobState.SUBMITTED:
+            return True
+        return self.state is JobState.SUCCEEDED and self.has_next_step
+
+    @property
     def started_at(self) -> float:
         """When the current step began: deadlines and lost submissions count from here."""
         return self.step_started_at or self.created_at

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 
 from redis.asyncio import Redis
@@ -39,6 +40,16 @@ class Outcome:
             error_code=task.error_code,
             error_message=task.error_message,
         )
+
+
+class CancelResult(IntEnum):
+    """What a cancel did (lua.CANCEL's answer)."""
+
+    CANCELLED = 1
+    UNKNOWN_JOB = 0  # expired, or never was
+    NOT_YOURS = -1
+    ALREADY_CANCELLED = -2
+    ALREADY_DONE = -3  # its outcome was recorded first: it is being delivered, or was
 
 
 class RecordResult:
@@ -85,6 +96,7 @@ class JobStore:
         self._record_early = redis.register_script(lua.RECORD_EARLY)
         self._claim_early = redis.register_script(lua.CLAIM_EARLY)
         self._release_early = redis.register_script(lua.RELEASE_EARLY)
+        self._cancel = redis.register_script(lua.CANCEL)
 
     async def create(self, job: Job, first_poll_at: float) -> None:
         """Store a new job (its user's slot was taken by jobs/admission.py)."""
@@ -132,6 +144,19 @@ class JobStore:
         if gone:
             await self.redis.zrem(index, *gone)
         return [Job.from_redis(_decode(raw)) for raw in raws if raw]
+
+    async def running_jobs(self, user_id: int) -> list[Job]:
+        """The user's running jobs (Job.running), oldest first: their place in line."""
+        jobs = await self.user_jobs(user_id, k.RUNNING_SCAN)
+        return sorted((job for job in jobs if job.running), key=lambda job: job.created_at)
+
+    async def cancel(self, job_id: str, user_id: int) -> CancelResult:
+        """Stop a running job for its user, once (see lua.CANCEL)."""
+        keys = [job_key(job_id), k.POLL_QUEUE_KEY, k.UNDELIVERED_KEY, k.PROGRESS_KEY,
+                k.OUTCOME_COUNT_KEY.format(state=JobState.CANCELLED.value)]  # fmt: skip
+        args: list[str | int] = [user_id, repr(time.time()), self._record_ttl_s, job_id,
+                                 k.HOURLY_OUTCOMES_TTL_S]  # fmt: skip
+        return CancelResult(int(await self._cancel(keys=keys, args=args)))
 
     async def get(self, job_id: str) -> Job | None:
         raw = await self.redis.hgetall(job_key(job_id))

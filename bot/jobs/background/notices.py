@@ -7,16 +7,18 @@ little memory; and when a job's turn comes, its message says where the job is by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
-from telegram import ReplyParameters
+from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot import texts
 from bot.flood import SendPriority
-from bot.jobs.record import Job, JobState
+from bot.jobs.record import Job, JobState, ResultMark
+from bot.jobs.running import cancel_markup, with_place
 from bot.jobs.store import JobStore
 from bot.locales import speaking
 from bot.log_context import bind_job_id
@@ -86,16 +88,38 @@ class StatusNotices:
     async def _post(self, job: Job) -> None:
         sent = await self._bot.send_message(
             job.chat_id,
-            self.status_text(job),
+            await with_place(self._store, job, self.status_text(job)),
             reply_parameters=reply_to(job),
+            reply_markup=cancel_markup(job.id),
             rate_limit_args=SendPriority.STATUS,
         )
         await self._store.set_status_message(job.id, sent.message_id)
-        if not job.task_id:
+        latest = await self._store.get(job.id)
+        if latest is None:
+            return
+        if latest.state is JobState.CANCELLED:
+            # Cancelled (by /cancel) while the message was on its way: it says so after all.
+            await edit_status(self._bot, latest, texts.JOB_CANCELLED(), SendPriority.STATUS)
+        elif not latest.running:
+            # It ended while the message was on its way; its delivery may not have seen it.
+            await self._ended(latest, sent.message_id)
+        elif not job.task_id and latest.task_id and latest.state is JobState.SUBMITTED:
             # Submission may have finished while the message was on its way.
-            latest = await self._store.get(job.id)
-            if latest is not None and latest.task_id and latest.state is JobState.SUBMITTED:
-                await edit_status(self._bot, latest, self.generating(latest), SendPriority.STATUS)
+            await edit_running(self._bot, self._store, latest, self.generating(latest))
+
+    async def _ended(self, job: Job, message_id: int) -> None:
+        """A status message posted as its job ended: gone when the result went out (as the
+        deliverer removes it), else without its Cancel button (a failure may be in it)."""
+        sent = ResultMark.SENT in job.result_marks.values()
+        with contextlib.suppress(BadRequest):
+            if job.state is JobState.DELIVERED and sent:
+                await self._bot.delete_message(
+                    job.chat_id, message_id, rate_limit_args=SendPriority.STATUS
+                )
+            else:
+                await self._bot.edit_message_reply_markup(
+                    job.chat_id, message_id, reply_markup=None, rate_limit_args=SendPriority.STATUS
+                )
 
     def generating(self, job: Job) -> str:
         return self._generating(job) or texts.GENERATING()
@@ -104,15 +128,30 @@ class StatusNotices:
         return self.generating(job) if job.task_id else texts.WORKING()
 
 
-async def edit_status(bot: ExtBot[int], job: Job, text: str, priority: SendPriority) -> bool:
+async def edit_running(bot: ExtBot[int], store: JobStore, job: Job, text: str) -> bool:
+    """Edit a running job's status: the text, its place among its user's running jobs, and
+    its Cancel button (an edit without a keyboard drops it)."""
+    text = await with_place(store, job, text)
+    return await edit_status(bot, job, text, SendPriority.STATUS, cancel_markup(job.id))
+
+
+async def edit_status(
+    bot: ExtBot[int],
+    job: Job,
+    text: str,
+    priority: SendPriority,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
     """Edit the job's status message; False when there is none or Telegram refused. A failure
-    told this way is a RESULT; progress ("Generating…") is a STATUS."""
+    told this way is a RESULT; progress ("Generating…") is a STATUS. Without `markup` the
+    message loses its buttons: the job has ended."""
     if job.status_message_id is None:
         return False
     try:
         await bot.edit_message_text(
-            text, job.chat_id, job.status_message_id, rate_limit_args=priority
-        )
+            text, job.chat_id, job.status_message_id, reply_markup=markup,
+            rate_limit_args=priority,
+        )  # fmt: skip
     except BadRequest as exc:  # deleted by the user, or already showing this text
         log.info("job %s: status message not edited: %s", job.id, exc)
         return False

@@ -15,9 +15,8 @@ from telegram.ext import ExtBot
 
 from bot import constants as k
 from bot import texts
-from bot.flood import SendPriority
 from bot.jobs import lua
-from bot.jobs.background.notices import edit_status
+from bot.jobs.background.notices import edit_running
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore
 from bot.locales import speaking
@@ -80,4 +79,4 @@ class Progress:
             await self._store.set_progress_shown(job.id, bucket)
             with speaking(job.language):
                 text = texts.progress(kind, job.stage, elapsed, job.step, job.steps)
-            await edit_status(self._bot, job, text, SendPriority.STATUS)
+            await edit_running(self._bot, self._store, job, text)

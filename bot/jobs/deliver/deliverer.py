@@ -191,12 +191,18 @@ class Deliverer:
         if await self._store.mark_delivered(job.id, self._owner):
             self._metrics.job_finished(job, _finish(job), time.time())
         log.info("job %s delivered (%s)", job.id, job.outcome)
-        if _sent(job) and job.status_message_id is not None:
+        status_id = job.status_message_id
+        if _sent(job) and status_id is None:
+            # Posted after the claim read the job: the notice reads the state after posting,
+            # so one of the two sees the other, and the message never lingers with its Cancel.
+            latest = await self._store.get(job.id)
+            status_id = latest.status_message_id if latest else None
+        if _sent(job) and status_id is not None:
             # The result (captioned "Done…") replaces the status message. After the mark, so
             # a crash or failure here never causes a second send.
             with contextlib.suppress(TelegramError):
                 await self._bot.delete_message(
-                    job.chat_id, job.status_message_id, rate_limit_args=SendPriority.STATUS
+                    job.chat_id, status_id, rate_limit_args=SendPriority.STATUS
                 )
         return Handled.DELIVERED
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from telegram.ext import ExtBot
 
-from bot.flood import SendPriority
-from bot.jobs.background.notices import StatusNotices, edit_status
+from bot.jobs.background.notices import StatusNotices, edit_running
 from bot.jobs.background.progress import Progress
-from bot.jobs.record import Job
+from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore
 
 
@@ -34,8 +33,10 @@ class StartStatus:
         await self._progress.track(job)
 
     async def generating(self, job: Job) -> None:
-        """Edit the status message if it is out already; a queued one will say it itself."""
-        if job.status_message_id is None:
-            latest = await self._store.get(job.id)
-            job.status_message_id = latest.status_message_id if latest else None
-        await edit_status(self._bot, job, self._notices.generating(job), SendPriority.STATUS)
+        """Edit the status message if it is out already; a queued one will say it itself. A
+        job cancelled meanwhile keeps the word its cancel left."""
+        latest = await self._store.get(job.id)
+        if latest is None or latest.state is not JobState.SUBMITTED:
+            return
+        job.status_message_id = latest.status_message_id
+        await edit_running(self._bot, self._store, job, self._notices.generating(job))
