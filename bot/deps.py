@@ -18,6 +18,7 @@ from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
 from bot.jobs.cancel import JobCancels
+from bot.jobs.kept import KeptResults
 from bot.jobs.start import Failover, JobService
 from bot.jobs.store import JobStore
 from bot.models import Registry
@@ -54,6 +55,7 @@ class Deps:
     storage: IndexedStorage  # every file it stores is indexed for the retention sweep
     callback_secret: bytes
     cancels: JobCancels
+    kept: KeptResults  # the stored results the buttons under them use
 
 
 def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:

@@ -919,3 +919,18 @@ def results_missing(missing: int, total: int, output: str) -> str:
     if template is None:
         return some_results_missing(missing, total)
     return template(missing=number(missing), total=number(total))
+
+
+# --- Kept results and their buttons (bot/jobs/deliver/keyboards.py, bot/handlers/results.py) -
+
+BUTTON_AGAIN = Message("Again")
+BUTTON_ORIGINAL = Message("Original")
+BUTTON_EDIT_THIS = Message("Edit this")
+BUTTON_ANIMATE = Message("Animate")
+ALBUM_OPTIONS = Message("Options for these images:")  # above an album's numbered buttons
+KEPT_NOT_YOURS = Message("These buttons are for the person who asked for this result.")
+KEPT_GONE = Message("I no longer have that result. Send a new request.")
+KEPT_NOT_READY = Message("I'm still saving that result. Wait a few seconds, then tap again.")
+KEPT_UNREACHABLE = Message("I couldn't get that file just now. Wait a minute, then tap again.")
+EDIT_THIS_ASK = Message("What should I change in this image? Tell me in one message.")
+ANIMATE_ASK = Message("How should this image move? Describe it in one message.")

@@ -26,8 +26,10 @@ from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_i
 from bot.jobs.cancel import JobCancels
 from bot.jobs.chains import ChainSteps
 from bot.jobs.deliver import Deliverer, RetryPolicy, Subscriber
+from bot.jobs.deliver.keep import ResultKeeper
 from bot.jobs.deliver.results import ResultSender
 from bot.jobs.forget import UserJobs
+from bot.jobs.kept import KeptResults
 from bot.jobs.start import (
     Admissions,
     Failover,
@@ -122,6 +124,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         storage=storage,
         callback_secret=secret,
         cancels=cancels,
+        kept=KeptResults(store, storage),
     )
 
 
@@ -192,8 +195,9 @@ def build_delivery(
     steps = ChainSteps(deps.store, deps.storage, deps.registry, deps.service.submitter.submit_step,
                        poll_after_s=poll_after_s, owner=owner)  # fmt: skip
     policy = RetryPolicy()
+    keeper = ResultKeeper(deps.store, deps.storage, owner)
     results = ResultSender(deps.store, bot, fetcher, deps.storage, owner, policy, deps.registry,
-                           steps.keep)  # fmt: skip
+                           steps.keep, keeper)  # fmt: skip
     deliverer = Deliverer(results, deps.store, bot, owner=owner, policy=policy, metrics=metrics,
                           steps=steps, reroute=deps.service.rerouter)  # fmt: skip
     reconciler = Reconciler(

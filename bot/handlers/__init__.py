@@ -23,6 +23,7 @@ from bot.handlers import (
     history,
     imagine,
     photo,
+    results,
     running,
     settings,
     start,
@@ -85,6 +86,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(MessageHandler(NEW & filters.PHOTO, photo.on_photo))
     add(MessageHandler(NEW & filters.Document.ALL, photo.on_document))
     add(CallbackQueryHandler(photo.on_style, pattern=f"^{photo.STYLE_PREFIX}"))
+    # Original, Edit this and Animate under a kept image.
+    add(CallbackQueryHandler(results.on_press, pattern=results.PATTERN))
     # Plain text is a prompt for the photo waiting for one; with none, in a private chat, an
     # offer to imagine it (the Imagine button).
     add(CallbackQueryHandler(imagine.on_press, pattern=f"^{imagine.PREFIX}"))

@@ -16,6 +16,7 @@ from bot.handlers.running import cancel_jobs
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND, QUICK_CAPABILITY, FlowSpec
 from bot.intake.flows.state import FlowState
 from bot.intake.rules import normalize_prompt
+from bot.jobs.record import StoredMedia
 from bot.jobs.start import JobRequest, SentFile
 from bot.locales import current, speaking
 from bot.media.kinds import MediaKind
@@ -70,6 +71,21 @@ async def begin(
     if args and flow.texts:
         state = state.with_text(flow.texts[0], args)
     await _advance(deps, message, state, intro=True)
+
+
+async def begin_with_kept(
+    deps: Deps, message: Message, user_id: int, flow: FlowSpec, kept: StoredMedia, ask: str
+) -> None:
+    """A kept result as the input of `flow` (/edit, /video on a photo): the job starts at once
+    when the model needs no words, else the flow asks for them with `ask`. Like a command, it
+    ends what waited before."""
+    await deps.flows.drop(message.chat_id, user_id)
+    state = FlowState(flow.command, message.chat_id, user_id, language=current(), stored=(kept,))
+    if state.next_text() in await deps.service.required_texts(state.capability, user_id):
+        await deps.flows.save(state)
+        await message.reply_text(ask)
+        return
+    await _start(deps, message, user_id, state.capability, (), {}, message.message_id, (kept,))
 
 
 async def on_flow_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,8 +161,8 @@ async def _advance(deps: Deps, message: Message, state: FlowState, *, intro: boo
     if state.complete:
         await deps.flows.clear(state)
         reply_to = state.files[0].message_id if state.files else message.message_id
-        await _start(deps, message, state.user_id, state.spec.capability, state.files,
-                     state.texts, reply_to)  # fmt: skip
+        await _start(deps, message, state.user_id, state.capability, state.files,
+                     state.texts, reply_to, state.stored)  # fmt: skip
         return
     await deps.flows.save(state)
     await message.reply_text(texts.FLOW_INTROS[state.command]() if intro else ask_text(state))
@@ -171,12 +187,14 @@ async def _start(
     files: tuple[SentFile, ...],
     job_texts: dict[str, str],
     reply_to: int | None = None,
+    stored: tuple[StoredMedia, ...] = (),
 ) -> None:
     request = JobRequest(
         chat_id=message.chat_id,
         user_id=user_id,
         capability=capability,
         files=files,
+        stored=stored,
         texts={name: value for name, value in job_texts.items()},
         reply_to_message_id=reply_to or (files[0].message_id if files else message.message_id),
     )

@@ -18,7 +18,8 @@ marked, so each result reaches the chat once however the stages arrive.
     submitted            -> cancelled            CANCEL          (its user; also a chain's job
     succeeded            -> cancelled            CANCEL           between steps, never its last)
 
-Every other script changes fields of a job in a given state and never its state. A delivered
+Every other script changes fields of a job in a given state and never its state (KEEP_RESULT:
+the lease owner names a sent result's copy in storage, `kept:<index>`). A delivered
 job moves no more, and nothing moves a cancelled one. Keys a script derives from the job record
 (the user's counters, the model's statistics) are not declared in KEYS, so these scripts assume
 one Redis, not a cluster.
@@ -143,6 +144,17 @@ redis.call('HINCRBY', KEYS[1], ARGV[5], 1)
 redis.call('HSET', KEYS[1], 'retry_at', ARGV[2])
 redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return 1
+"""
+
+# KEYS: job. ARGV: owner, result index, the stored file as JSON. The lease owner records the
+# copy of a result it sent (its buttons read it), a final one or an early one (a song's first
+# track); again after a crash: the same index, the same key.
+KEEP_RESULT = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'submitted' then return 0 end
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'kept:' .. ARGV[2], ARGV[3])
 return 1
 """
 

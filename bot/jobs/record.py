@@ -100,6 +100,10 @@ class Job:
     # Results ready before the task ended (a song's first track), by result index; written only
     # by the Lua scripts.
     early: dict[int, ResultMedia] = field(default_factory=dict)
+    # Results copied to storage once sent (their buttons read them), by result index; and
+    # whether its user asked for images as files. Absent on older records.
+    kept: dict[int, StoredMedia] = field(default_factory=dict)
+    as_files: bool = False
 
     @property
     def has_next_step(self) -> bool:
@@ -135,6 +139,7 @@ class Job:
             **_chain_fields(self),
             # English, the source language, is what an absent field means: a field less per job.
             **({"lang": self.language} if self.language not in ("", SOURCE) else {}),
+            **({"as_files": "1"} if self.as_files else {}),
         }
 
     @classmethod
@@ -172,6 +177,8 @@ class Job:
             step_started_at=_float_or_none(raw.get("step_started_at")),
             next_inputs=_next_inputs(raw),
             early=_early(raw),
+            kept=_stored_by_index(raw, KEPT_PREFIX),
+            as_files=raw.get("as_files") == "1",
         )
 
 
@@ -182,6 +189,7 @@ Results = tuple[ResultMedia, ...]
 RESULT_MARK_PREFIX = "result:"
 NEXT_INPUT_PREFIX = "next_input:"  # the shape is repeated in lua.ADVANCE
 EARLY_PREFIX = "early:"  # the shape is repeated in lua.RECORD_EARLY and CLAIM_EARLY
+KEPT_PREFIX = "kept:"  # the shape is repeated in lua.KEEP_RESULT
 
 
 def _results(raw: dict[str, str]) -> tuple[ResultMedia, ...]:
@@ -202,10 +210,14 @@ def _result_marks(raw: dict[str, str]) -> dict[int, ResultMark]:
 
 
 def _next_inputs(raw: dict[str, str]) -> dict[int, StoredMedia]:
+    return _stored_by_index(raw, NEXT_INPUT_PREFIX)
+
+
+def _stored_by_index(raw: dict[str, str], prefix: str) -> dict[int, StoredMedia]:
     return {
-        int(name.removeprefix(NEXT_INPUT_PREFIX)): codec.loads(StoredMedia, value)
+        int(name.removeprefix(prefix)): codec.loads(StoredMedia, value)
         for name, value in raw.items()
-        if name.startswith(NEXT_INPUT_PREFIX)
+        if name.startswith(prefix)
     }
 
 

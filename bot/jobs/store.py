@@ -89,6 +89,7 @@ class JobStore:
         self._switch_model = redis.register_script(lua.SWITCH_MODEL)
         self._take_due = redis.register_script(lua.TAKE_DUE)
         self._keep_input = redis.register_script(lua.KEEP_INPUT)
+        self._keep_result = redis.register_script(lua.KEEP_RESULT)
         self._advance = redis.register_script(lua.ADVANCE)
         self._claim_step = redis.register_script(lua.CLAIM_STEP)
         self._reroute = redis.register_script(lua.REROUTE)
@@ -302,6 +303,11 @@ class JobStore:
         """Record a result stored as the next step's input; False without the lease."""
         args: list[str | int] = [owner, index, codec.dumps(media)]
         return bool(await self._keep_input(keys=[job_key(job_id)], args=args))
+
+    async def keep_result(self, job_id: str, owner: str, index: int, media: StoredMedia) -> bool:
+        """Record a sent result's copy in storage; False without the lease."""
+        args: list[str | int] = [owner, index, codec.dumps(media)]
+        return bool(await self._keep_result(keys=[job_key(job_id)], args=args))
 
     async def advance(
         self, job: Job, owner: str, next_model: str, next_provider: str, first_poll_at: float

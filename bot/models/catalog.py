@@ -21,6 +21,7 @@ from bot.models.spec import (
     frozen,
 )
 
+IMAGES_AS = "images_as"
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "aspect_ratio",
@@ -48,6 +49,14 @@ SETTINGS: tuple[Setting, ...] = (
         {"standard": Message("standard"), "pro": Message("pro")},
         applies_when=("video_engine", "sora"),
         not_applying=Message("Sora only"),
+    ),
+    # Read by delivery, not by a model: images as documents, byte for byte (jobs/deliver).
+    Setting(
+        IMAGES_AS,
+        Message("Images as"),
+        ("photo", "file"),
+        "photo",
+        {"photo": Message("photos"), "file": Message("files")},
     ),
 )
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextvars
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from s3transfer.manager import TransferManager
 
 from bot.errors import StorageError
+
+T = TypeVar("T")
 
 # R2 speaks SigV4 only, has one region ("auto"), and rejects the default CRC checksums that
 # newer botocore adds to every upload, so checksums are sent only when an operation needs them.
@@ -30,6 +35,13 @@ R2_CLIENT_CONFIG = Config(
 # way to the bucket, however big it is (boto3's default would hold ten parts).
 FILE_UPLOAD_CONFIG = TransferConfig(max_concurrency=2)
 DELETE_BATCH = 1000  # S3's most keys in one DeleteObjects call
+
+
+class _ContextThreadPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the context they were submitted from."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 def make_s3_client(endpoint_url: str, access_key_id: str, secret_access_key: str) -> Any:
@@ -66,16 +78,20 @@ class R2Storage:
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         try:
-            await asyncio.to_thread(
-                self._client.upload_file,
-                str(path),
-                self._bucket,
-                key,
-                ExtraArgs={"ContentType": content_type},
-                Config=FILE_UPLOAD_CONFIG,
-            )
+            await asyncio.to_thread(self._upload_file, key, path, content_type)
         except (BotoCoreError, ClientError, Boto3Error, OSError) as exc:
             raise StorageError(f"upload failed: {type(exc).__name__}") from exc
+
+    def _upload_file(self, key: str, path: Path, content_type: str) -> None:
+        """boto3's upload_file, its part uploads in threads that keep the caller's context, so
+        their log lines name the job too."""
+        with TransferManager(
+            self._client, FILE_UPLOAD_CONFIG, executor_cls=_ContextThreadPool
+        ) as manager:
+            future = manager.upload(
+                str(path), self._bucket, key, extra_args={"ContentType": content_type}
+            )
+            future.result()
 
     async def read(self, key: str) -> bytes:
         try:

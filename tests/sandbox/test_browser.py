@@ -138,7 +138,7 @@ async def test_a_chat_in_the_browser(page: Page, tmp_path: Path) -> None:
 
     # A photo alone: a keyboard of styles; pressing one starts the job.
     await send_photo(page, photo)
-    keyboard = bot.locator(".keyboard button")
+    keyboard = bot.filter(has_text=texts.PICK_STYLE()).locator(".keyboard button")
     await expect(keyboard.first).to_be_visible(timeout=RESULT_WAIT_MS)
     await keyboard.first.click()
     await expect(bot.locator("img.photo")).to_have_count(2, timeout=RESULT_WAIT_MS)

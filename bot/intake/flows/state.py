@@ -10,8 +10,10 @@ from typing import Annotated
 from pydantic import Field
 
 from bot.intake.flows.catalog import SPECS_BY_NAME, FlowSpec
+from bot.jobs.record import StoredMedia
 from bot.jobs.start import SentFile
 from bot.media.kinds import MediaKind
+from bot.models.spec import Capability
 
 INSTRUMENTAL_WORDS = frozenset({"instrumental", "instrumentalia", "tanpa vokal", "no vocals"})
 
@@ -31,13 +33,24 @@ class FlowState:
     keyboard_message_id: Annotated[int | None, Field(alias="keyboard")] = None
     # What the user is told in when the flow times out (no update of theirs is at hand then).
     language: Annotated[str, Field(alias="lang")] = ""
+    # Inputs already in storage (a kept result to edit or animate): they come before `files`
+    # and go to the job byte for byte. Absent in older records.
+    stored: tuple[StoredMedia, ...] = ()
 
     @property
     def spec(self) -> FlowSpec:
         return SPECS_BY_NAME[self.command]
 
+    @property
+    def capability(self) -> Capability:
+        """What the job is asked for: a command that moves a photo it holds (/video) asks
+        that of the model."""
+        if self.spec.with_photo is not None and (self.files or self.stored):
+            return self.spec.with_photo
+        return self.spec.capability
+
     def missing_media(self) -> tuple[MediaKind, ...]:
-        have = {f.kind for f in self.files}
+        have = {f.kind for f in self.files} | {m.kind for m in self.stored}
         return tuple(kind for kind in self.spec.media if kind not in have)
 
     def next_text(self) -> str | None:

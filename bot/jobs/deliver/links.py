@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from telegram import LinkPreviewOptions
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.ext import ExtBot
 
 from bot import texts
 from bot.constants import RESULT_LINK_TTL_S
 from bot.flood import SendPriority
 from bot.jobs.background.notices import reply_to
-from bot.jobs.deliver.render import Ready, filename
+from bot.jobs.deliver.keep import result_key
+from bot.jobs.deliver.render import Ready
 from bot.jobs.record import Job
 from bot.locales import day_and_time
 from bot.storage import Storage
@@ -22,10 +23,16 @@ MB = 1024 * 1024
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-async def send_link(bot: ExtBot[int], storage: Storage, job: Job, item: Ready) -> None:
-    """Store the file and send its link; StorageError when it could not be stored (the
-    result is tried again later)."""
-    key = f"results/{job.id}/{filename(job, item)}"
+async def send_link(
+    bot: ExtBot[int],
+    storage: Storage,
+    job: Job,
+    item: Ready,
+    markup: InlineKeyboardMarkup | None = None,
+) -> str:
+    """Store the file and send its link (with the result's buttons); returns the storage key.
+    StorageError when it could not be stored (the result is tried again later)."""
+    key = result_key(job, item)
     content_type = item.media.info.mime_type if item.media.info else "application/octet-stream"
     await storage.put_file(key, item.media.path, content_type)
     # Taken before signing, so the time the message names is never after the link expires.
@@ -34,8 +41,9 @@ async def send_link(bot: ExtBot[int], storage: Storage, job: Job, item: Ready) -
     text = texts.result_link(round(item.media.size / MB), plain_utc(until), url)
     await bot.send_message(
         job.chat_id, text, reply_parameters=reply_to(job), link_preview_options=NO_PREVIEW,
-        rate_limit_args=SendPriority.RESULT,
+        reply_markup=markup, rate_limit_args=SendPriority.RESULT,
     )  # fmt: skip
+    return key
 
 
 def plain_utc(moment: float) -> str:

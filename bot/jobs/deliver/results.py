@@ -1,14 +1,17 @@
-"""A job's results: download and check each against the job, send them as render.plan says,
-and mark each right after Telegram accepts it (an album's items together)."""
+"""A job's results: download and check each against the job, send them as render.plan says
+with their buttons (keyboards.py), mark each right after Telegram accepts it (an album's items
+together), then keep a copy of each in storage (keep.py) while the next one goes out."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
+from bot import texts
 from bot.errors import (
     LeaseLost,
     MediaMismatch,
@@ -16,7 +19,11 @@ from bot.errors import (
     StorageError,
     TransientFetchError,
 )
+from bot.flood import SendPriority
+from bot.jobs.background.notices import reply_to
 from bot.jobs.deliver.covers import fetch_cover
+from bot.jobs.deliver.keep import ResultKeeper, keeps_results, settle
+from bot.jobs.deliver.keyboards import album_markup, result_markup
 from bot.jobs.deliver.links import send_link
 from bot.jobs.deliver.outputs import output_kind, result_kind
 from bot.jobs.deliver.render import Album, Ready, Send, plan
@@ -55,6 +62,7 @@ class ResultSender:
         policy: RetryPolicy,
         registry: Registry,
         keep: KeepForNextStep | None = None,
+        keeper: ResultKeeper | None = None,
     ) -> None:
         self._store = store
         self._registry = registry  # what each job's results must be
@@ -64,6 +72,7 @@ class ResultSender:
         self._owner = owner
         self._policy = policy
         self._keep = keep
+        self._keeper = keeper  # copies sent results into storage, for their buttons
 
     def output(self, job: Job) -> MediaKind:
         """What the job's model makes, in whose words its user is told what went wrong."""
@@ -74,11 +83,13 @@ class ResultSender:
         `early` send (before the job ends) marks only what went out: the rest is tried again
         with the final results."""
         ready: list[Ready] = []
+        keeping: list[asyncio.Task[None]] = []  # copies of sent results, each deleting its file
         try:
             waiting, crash = await self._prepare_all(job, ready, early)
             for send in plan(ready):
-                waiting += await self._send(job, send)
+                waiting += await self._send(job, send, keeping)
         finally:
+            await settle(keeping)  # within the lease: the record names the copies
             for item in ready:  # each file is deleted after its send; these are what is left
                 await discard(item.media)
         if crash is not None:
@@ -129,6 +140,8 @@ class ResultSender:
             return ResultMark.UNREACHABLE
         try:
             how = send_as(media.info, media.size, expected)
+            if how is SendAs.PHOTO and job.as_files:
+                how = SendAs.DOCUMENT  # the user's /settings: images as files
         except MediaMismatch as exc:
             await discard(media)
             declared = media.content_type[:60]
@@ -156,17 +169,25 @@ class ResultSender:
             raise
         return True
 
-    async def _send(self, job: Job, send: Send) -> list[int]:
-        """Send and mark; returns the results to try again later."""
+    async def _send(self, job: Job, send: Send, keeping: list[asyncio.Task[None]]) -> list[int]:
+        """Send and mark; returns the results to try again later. Each sent file is handed to
+        a copy into storage (which deletes it), so the next send need not wait for it."""
+        items = send.items if isinstance(send, Album) else (send,)
+        sent: list[Ready] = []
         try:
             if isinstance(send, Album):
-                return await self._album(job, send)
-            return await self._single(job, send)
+                return await self._album(job, send, sent)
+            return await self._single(job, send, sent)
         finally:
-            for item in send.items if isinstance(send, Album) else (send,):
-                await discard(item.media)
+            if self._keeper is not None and keeps_results(job):
+                keeping += self._keeper.start(job, sent)
+            else:
+                sent = []
+            for item in items:
+                if item not in sent:
+                    await discard(item.media)
 
-    async def _album(self, job: Job, album: Album) -> list[int]:
+    async def _album(self, job: Job, album: Album, sent: list[Ready]) -> list[int]:
         try:
             await send_album(self._bot, job, album.items, caption(self._registry, job))
         except BadRequest as exc:
@@ -174,24 +195,45 @@ class ResultSender:
             log.info("job %s: album refused (%s); sending its photos one by one", job.id, exc)
             waiting: list[int] = []
             for item in album.items:
-                waiting += await self._single(job, item)
+                waiting += await self._single(job, item, sent)
             return waiting
         await self._mark(job, dict.fromkeys((item.index for item in album.items), ResultMark.SENT))
+        sent += album.items
+        await self._album_buttons(job, album)
         return []
 
-    async def _single(self, job: Job, item: Ready) -> list[int]:
+    async def _album_buttons(self, job: Job, album: Album) -> None:
+        """An album carries no buttons: they come on a short message right after it. The
+        album is marked already, so losing this message never sends the album again."""
+        markup = album_markup(job, album.items)
+        if markup is None:
+            return
+        try:
+            await self._bot.send_message(
+                job.chat_id, texts.ALBUM_OPTIONS(), reply_markup=markup,
+                reply_parameters=reply_to(job), rate_limit_args=SendPriority.RESULT,
+            )  # fmt: skip
+        except TelegramError as exc:
+            log.warning("job %s: the album's buttons were not sent: %s", job.id, exc)
+
+    async def _single(self, job: Job, item: Ready, sent: list[Ready]) -> list[int]:
+        markup = result_markup(job, item)
         if item.how is SendAs.LINK:
             try:
-                await send_link(self._bot, self._storage, job, item)
+                key = await send_link(self._bot, self._storage, job, item, markup)
             except StorageError as exc:
                 log.warning("job %s: result %d not stored for a link: %s", job.id, item.number, exc)
                 return [item.index]
-        else:
-            cover = None
-            if item.how is SendAs.AUDIO:
-                cover = await fetch_cover(self._fetcher, job.id, item)
-            await send_file(self._bot, job, item, caption(self._registry, job), cover)
+            await self._mark(job, {item.index: ResultMark.SENT})
+            if self._keeper is not None:
+                await self._keeper.keep(job, item, stored_key=key)  # already in storage
+            return []
+        cover = None
+        if item.how is SendAs.AUDIO:
+            cover = await fetch_cover(self._fetcher, job.id, item)
+        await send_file(self._bot, job, item, caption(self._registry, job), cover, markup)
         await self._mark(job, {item.index: ResultMark.SENT})
+        sent.append(item)
         return []
 
     async def _mark(self, job: Job, marks: Mapping[int, ResultMark]) -> None:

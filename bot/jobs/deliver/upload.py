@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InputFile, InputMediaPhoto
+from telegram import InlineKeyboardMarkup, InputFile, InputMediaPhoto
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
@@ -29,21 +29,26 @@ log = logging.getLogger(__name__)
 
 
 async def send_file(
-    bot: ExtBot[int], job: Job, item: Ready, caption: str, cover: bytes | None = None
+    bot: ExtBot[int],
+    job: Job,
+    item: Ready,
+    caption: str,
+    cover: bytes | None = None,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Send one result as its `how` says, with `caption`; one Telegram refuses as a photo, a
-    video or a track goes again as a document."""
+    """Send one result as its `how` says, with `caption` and its buttons; one Telegram refuses
+    as a photo, a video or a track goes again as a document."""
     content = await _read(item)
     try:
         try:
-            await _send_as(bot, job, item, content, caption, cover)
+            await _send_as(bot, job, item, content, _common(job, caption, markup), cover)
         except BadRequest as exc:
             if item.how is SendAs.DOCUMENT:
                 raise
             log.info("job %s: result %d refused as %s (%s); sending it as a file",
                      job.id, item.number, item.how, exc)  # fmt: skip
             file = _streamed(content, filename(job, item))
-            await bot.send_document(job.chat_id, file, **_common(job, caption))
+            await bot.send_document(job.chat_id, file, **_common(job, caption, markup))
     finally:
         # httpx keeps each request in a reference cycle (a response and its stream) until the
         # garbage collector runs; closing lets the bytes go now, not some uploads later.
@@ -76,10 +81,10 @@ async def _send_as(
     job: Job,
     item: Ready,
     content: io.BytesIO,
-    caption: str,
+    common: dict[str, Any],
     cover: bytes | None,
 ) -> None:
-    file, common = _streamed(content, filename(job, item)), _common(job, caption)
+    file = _streamed(content, filename(job, item))
     if item.how is SendAs.PHOTO:
         await bot.send_photo(job.chat_id, file, **common)
     elif item.how is SendAs.VIDEO:
@@ -109,12 +114,13 @@ def caption(registry: Registry, job: Job) -> str:
     return texts.preview_caption(following)
 
 
-def _common(job: Job, caption: str) -> dict[str, Any]:
-    """Every result is captioned, replies to the user's message, and comes before status
-    edits."""
+def _common(job: Job, caption: str, markup: InlineKeyboardMarkup | None) -> dict[str, Any]:
+    """Every result is captioned, replies to the user's message, carries its buttons, and
+    comes before status edits."""
     return {
         "caption": caption,
         "reply_parameters": reply_to(job),
+        "reply_markup": markup,
         "rate_limit_args": SendPriority.RESULT,
     }
 

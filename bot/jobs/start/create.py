@@ -12,6 +12,7 @@ from bot.jobs.start.request import JobRequest
 from bot.jobs.start.routing import Plan, params
 from bot.jobs.store import JobStore
 from bot.metrics import Metrics
+from bot.models.catalog import IMAGES_AS
 from bot.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def new_job(
         chain=plan.chain.key if plan.chain else "",
         steps=len(plan.steps) or 1,
         language=request.language,
+        as_files=settings.get(IMAGES_AS) == "file",
     )
 
 

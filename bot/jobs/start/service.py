@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+from bot.errors import InputRejected
 from bot.jobs.record import Job
 from bot.jobs.start.admission import Admissions
 from bot.jobs.start.create import JobRecords, new_job
@@ -67,6 +68,16 @@ class JobService:
         await self._status.started(job)
         await self.submitter.submit(job, route, settings, request.texts)
         return job
+
+    async def required_texts(self, capability: Capability, user_id: int) -> tuple[str, ...]:
+        """The texts the first model for this user must have (none when no model serves it:
+        starting the job then says so)."""
+        settings = await self._user_settings.of(user_id)
+        try:
+            route = await self._router.models(capability, settings)
+        except InputRejected:
+            return ()
+        return tuple(slot.name for slot in route[0].texts if slot.required)
 
     async def file_problem(
         self, capability: Capability, settings: Mapping[str, str], file: InputFile
