@@ -1,6 +1,6 @@
 """A user's jobs for /forget: every record and every file a job stored (its inputs, results kept
-or copied for links, a chain's steps), found through the user's job index and the storage
-index."""
+or copied for links, a chain's next inputs), found through the user's job index and the files
+each record names."""
 
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ class UserJobs:
                 # Stopped first, as a press of its Cancel would (its status message says so):
                 # its late result then finds no job to send.
                 await self._cancels.cancel(job_id, user_id)
-            keys = set(await self._storage.job_files(job_id))
+            keys: set[str] = set()
             if job is not None:
                 keys.update(m.key for m in job.inputs)
                 keys.update(m.key for m in job.next_inputs.values())
+                keys.update(m.key for m in job.kept.values())
             if keys:
                 await self._storage.delete(sorted(keys))
                 files += len(keys)

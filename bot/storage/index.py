@@ -1,10 +1,10 @@
-"""Every file Photobot stores, by when it was stored, kept in Redis beside the storage: old files
-are found without listing a bucket (bot/storage/sweep.py), and a job's files by its id
-(/forget)."""
+"""Every file Photobot stores, by when it is due to be deleted, kept in Redis beside the storage:
+old files are found without listing a bucket (bot/storage/sweep.py). A job's files are named on
+its record (inputs, kept results, a chain's next inputs), which lives as long: /forget finds
+them there."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,15 +14,6 @@ from redis.asyncio import Redis
 from bot.storage import Storage
 
 MEDIA_INDEX_KEY = "media:stored"  # zset: storage key -> unix time it is due to be deleted
-JOB_MEDIA_KEY = "media:job:{job_id}"  # set: the storage keys of one job's files
-# Every key Photobot stores names its job: inputs/<job>-1.png, results/<job>/…
-_JOB_ID = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])")
-
-
-def job_of(key: str) -> str | None:
-    """The job a storage key belongs to, or None."""
-    found = _JOB_ID.search(key)
-    return found.group(1) if found else None
 
 
 class IndexedStorage:
@@ -58,26 +49,10 @@ class IndexedStorage:
         if not keys:
             return
         await self.inner.delete(keys)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(MEDIA_INDEX_KEY, *keys)
-            for key in keys:
-                if (job_id := job_of(key)) is not None:
-                    pipe.srem(JOB_MEDIA_KEY.format(job_id=job_id), key)
-            await pipe.execute()
+        await self._redis.zrem(MEDIA_INDEX_KEY, *keys)
 
     async def check(self) -> None:
         await self.inner.check()
 
-    async def job_files(self, job_id: str) -> list[str]:
-        found = await self._redis.smembers(JOB_MEDIA_KEY.format(job_id=job_id))
-        return sorted(k.decode() if isinstance(k, bytes) else k for k in found)
-
     async def _index(self, key: str) -> None:
-        due = time.time() + self._keep_s
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(MEDIA_INDEX_KEY, {key: due})
-            if (job_id := job_of(key)) is not None:
-                job_key = JOB_MEDIA_KEY.format(job_id=job_id)
-                pipe.sadd(job_key, key)
-                pipe.expire(job_key, int(self._keep_s) + 24 * 3600)
-            await pipe.execute()
+        await self._redis.zadd(MEDIA_INDEX_KEY, {key: time.time() + self._keep_s})

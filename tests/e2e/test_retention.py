@@ -8,7 +8,7 @@ import time
 import aiohttp
 from redis.asyncio import Redis
 
-from bot.storage.index import MEDIA_INDEX_KEY, job_of
+from bot.storage.index import MEDIA_INDEX_KEY
 from bot.storage.sweep import MediaSweep
 from bot.web.keys import DEPS
 from tests.harness import BotHarness
@@ -28,8 +28,8 @@ async def test_an_input_past_the_retention_is_deleted_and_stops_serving(
     [(key, due)] = await redis.zrange(MEDIA_INDEX_KEY, 0, -1, withscores=True)
     retention = deps.settings.retention_s
     assert abs(due - (time.time() + retention)) < 60
-    job_id = job_of(key)
-    assert job_id is not None and await deps.storage.job_files(job_id) == [key]
+    [job] = await deps.store.user_jobs(chat, 1)
+    assert [m.key for m in job.inputs] == [key]  # the record names what the index holds
     async with aiohttp.ClientSession() as http, http.get(url) as before:
         assert before.status == 200
 

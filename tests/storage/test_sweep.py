@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from bot.app.redis_server import RedisServer
 from bot.errors import StorageError
 from bot.storage import Storage
-from bot.storage.index import JOB_MEDIA_KEY, MEDIA_INDEX_KEY, IndexedStorage, job_of
+from bot.storage.index import MEDIA_INDEX_KEY, IndexedStorage
 from bot.storage.local import LocalStorage
 from bot.storage.r2 import R2Storage, make_s3_client
 from bot.storage.sweep import BATCH, LEASE_S, MediaSweep
@@ -56,19 +56,10 @@ async def test_old_files_go_and_new_ones_stay(backend: Storage, redis: Redis) ->
     assert [await present(backend, key) for key in old] == [False, False]
     assert await present(backend, new)
     assert await redis.zrange(MEDIA_INDEX_KEY, 0, -1) == [new]
-    assert await storage.job_files(old_job) == [] and await storage.job_files(new_job) == [new]
     assert (await MediaSweep(storage, redis).sweep()).deleted == 0  # nothing twice
     # Time is a parameter: two weeks later, the new file goes too.
     assert (await MediaSweep(storage, redis).sweep(now=time.time() + KEEP_S + 1)).deleted == 1
     assert not await present(backend, new)
-
-
-def test_every_stored_key_names_its_job() -> None:
-    job = uuid.uuid4().hex
-    for key in (f"inputs/{job}-1.png", f"inputs/{job}-step2-1.png", f"results/{job}/x.mp4"):
-        assert job_of(key) == job
-    assert job_of("sandbox/cover.jpg") is None
-    assert job_of(f"inputs/{job}0-1.png") is None  # 33 hex digits: not a job id
 
 
 class FailingDeletes:
@@ -108,7 +99,6 @@ async def test_a_failed_batch_comes_due_again_after_its_lease(tmp_path: Path, re
     assert done.deleted == BATCH + 5
     assert await redis.zcard(MEDIA_INDEX_KEY) == 0
     assert not any((tmp_path / "media" / key).exists() for key in keys)
-    assert not await redis.exists(JOB_MEDIA_KEY.format(job_id=job_of(keys[0])))
 
 
 class RedisDiesDuringDelete:
