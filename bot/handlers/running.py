@@ -3,16 +3,15 @@ job's Cancel button (on its status message or under /jobs)."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
+from bot.handlers.edits import edit_in_place
 from bot.jobs.buttons import JobAction, button_data, parse_button
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import CancelResult
@@ -86,15 +85,12 @@ async def on_cancel_press(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _refresh_list(deps: Deps, listing: Message, user_id: int) -> None:
-    """A /jobs list whose Cancel was pressed shows what still runs (a second quick press may
-    find it showing that already: Telegram then refuses the edit, harmlessly)."""
+    """A /jobs list whose Cancel was pressed shows what still runs."""
     jobs = await deps.cancels.running(user_id)
-    with contextlib.suppress(BadRequest):
-        if not jobs:
-            await listing.edit_text(texts.JOBS_NONE())
-            return
-        await listing.edit_text(jobs_text(jobs, deps.registry, time.time()),
-                                reply_markup=jobs_keyboard(jobs))  # fmt: skip
+    if not jobs:
+        await edit_in_place(listing, texts.JOBS_NONE())
+        return
+    await edit_in_place(listing, jobs_text(jobs, deps.registry, time.time()), jobs_keyboard(jobs))
 
 
 def jobs_text(jobs: Sequence[Job], registry: Registry, now: float) -> str:

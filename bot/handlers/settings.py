@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
+from bot.handlers.edits import edit_in_place
 from bot.handlers.flows import split_command
 from bot.locales import LANGUAGE_NAMES, LANGUAGES, current, set_language
 from bot.models import Registry
@@ -68,7 +69,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         markup = overview(deps.registry, user.id, values)
     await query.answer(texts.SETTING_SAVED() if value else None)
-    await query.message.edit_text(texts.SETTINGS(), reply_markup=markup)
+    await edit_in_place(query.message, texts.SETTINGS(), markup)
 
 
 async def _choose(deps: Deps, user_id: int, key: str, value: str) -> bool:

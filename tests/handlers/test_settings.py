@@ -89,3 +89,30 @@ async def test_a_users_settings_reach_the_model(bot: BotHarness) -> None:
     task = await bot.submitted_task()
     assert (task.input["aspect_ratio"], task.input["resolution"]) == ("16:9", "2K")
     assert task.input["output_format"] == "png"
+
+
+async def test_a_double_tap_on_a_choice_is_no_error(bot: BotHarness) -> None:
+    chat = bot.new_user()
+    bot.telegram.message_update(chat_id=chat, user_id=chat, text="/settings")
+    [menu] = await bot.wait_sent(chat, "sendMessage")
+    message_id = menu.result["message_id"]
+    bot.telegram.callback_query_update(
+        chat_id=chat, user_id=chat, data=data_of(menu.params["reply_markup"], "Aspect ratio: auto"),
+        message_id=message_id,
+    )  # fmt: skip
+    [opened] = await bot.telegram.wait_for("editMessageText")
+    choice = data_of(opened.params["reply_markup"], "16:9")
+    for _ in range(2):  # the second tap lands after the first one's edit
+        bot.telegram.callback_query_update(chat_id=chat, user_id=chat, data=choice,
+                                           message_id=message_id)  # fmt: skip
+    await bot.telegram.wait_for("answerCallbackQuery", count=3)
+    await bot.telegram.wait_for("editMessageText", lambda c: not c.ok, count=1)
+
+    # The same user's next update is handled after the taps (and any error they raised).
+    bot.telegram.message_update(chat_id=chat, user_id=chat, text="/settings")
+    await bot.wait_sent(chat, "sendMessage", count=2)
+
+    refused = [c for c in bot.telegram.calls_to("editMessageText") if not c.ok]
+    assert len(refused) == 1 and "not modified" in str(refused[0].description)  # it happened
+    assert not [c for c in bot.telegram.calls_to("sendMessage")
+                if c.params.get("text") == texts.SOMETHING_WRONG()]  # fmt: skip
