@@ -19,7 +19,8 @@ from bot.models.spec import Capability
 START = Message(
     "Hi! I make images, videos and music with AI.\n\n"
     "Send me a photo (or an album) with a caption saying what to change, "
-    "for example: “make it a watercolor painting”. No caption? I'll offer styles.\n\n"
+    "for example: “make it a watercolor painting”. No caption? I'll offer styles. "
+    "Or just type what you'd like to see.\n\n"
     "/imagine <description> - an image from words\n"
     "/edit <instruction> - as a photo's caption, or in reply to a photo\n"
     "/video <description> - a short video; as a photo's caption, it animates the photo\n"
@@ -28,7 +29,8 @@ START = Message(
     "/animate - bring a still to life with a driving video\n"
     "/music <description> - a song; /music alone to write lyrics, style and title\n"
     "/jobs - what I'm still making for you\n"
-    "/settings - aspect ratio, resolution, video engine, music model\n"
+    "/settings - aspect ratio, resolution, video engine and quality, music model, images as "
+    "files\n"
     "/language - English or Bahasa Indonesia\n"
     "/history - your last jobs, to run one again\n"
     "/cancel - stop what you started\n"
@@ -52,7 +54,7 @@ COMMAND_MENU = (
     ("animate", Message("Bring a still to life with a driving video")),
     ("music", Message("A song from a description, or your own lyrics")),
     ("jobs", Message("What I'm making for you")),
-    ("settings", Message("Aspect ratio, resolution, video engine, music model")),
+    ("settings", Message("Aspect ratio, resolution, video and music models")),
     ("history", Message("Your last jobs, to run one again")),
     ("language", Message("English or Bahasa Indonesia")),
     ("cancel", Message("Stop what you started")),
