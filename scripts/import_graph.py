@@ -12,7 +12,9 @@ from pathlib import Path
 
 # Lowest first: a part may import its own layer and those below it, never above.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"constants", "errors", "config", "log_context", "loops", "codec", "keyed_locks"}),
+    frozenset(
+        {"constants", "errors", "config", "log_context", "loops", "codec", "keyed_locks", "due"}
+    ),
     frozenset({"locales"}),
     frozenset({"media", "models", "storage", "metrics"}),
     frozenset({"providers", "flood"}),

@@ -190,17 +190,6 @@ return 1
 """
 
 
-# KEYS: a schedule zset. ARGV: now, limit, lease seconds. Pushes each due member forward by the
-# lease, so another replica's reconciler does not pick the same job meanwhile.
-TAKE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, id in ipairs(due) do
-  redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), id)
-end
-return due
-"""
-
-
 # --- Chains: one job, its steps in turn (bot/jobs/chains.py) -------------------------------
 
 # KEYS: job. ARGV: owner, result index, the stored input as JSON. The lease owner records a

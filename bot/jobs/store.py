@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from bot import codec
 from bot import constants as k
+from bot.due import DueTaker
 from bot.jobs import lua
 from bot.jobs.batching import BatchedScript
 from bot.jobs.record import Job, JobState, ResultMark, Results, StoredInputs, StoredMedia
@@ -87,7 +88,7 @@ class JobStore:
         self._retry_later = redis.register_script(lua.RETRY_LATER)
         self._set_field = redis.register_script(lua.SET_FIELD)
         self._switch_model = redis.register_script(lua.SWITCH_MODEL)
-        self._take_due = redis.register_script(lua.TAKE_DUE)
+        self._due = DueTaker(redis)  # the poll queue and the undelivered set
         self._keep_input = redis.register_script(lua.KEEP_INPUT)
         self._keep_result = redis.register_script(lua.KEEP_RESULT)
         self._advance = redis.register_script(lua.ADVANCE)
@@ -348,18 +349,14 @@ class JobStore:
         return bool(await self._claim_step(keys=[job_key(job_id)], args=[step, owner]))
 
     async def take_due_polls(self, now: float, limit: int, lease_s: float) -> list[str]:
-        return await self._take_due_ids(k.POLL_QUEUE_KEY, now, limit, lease_s)
+        return await self._due.take(k.POLL_QUEUE_KEY, now, limit, lease_s)
 
     async def take_stale_undelivered(self, before: float, limit: int, lease_s: float) -> list[str]:
-        return await self._take_due_ids(k.UNDELIVERED_KEY, before, limit, lease_s)
+        return await self._due.take(k.UNDELIVERED_KEY, before, limit, lease_s)
 
     async def reschedule_poll(self, job_id: str, at: float) -> None:
         # XX: a job that became final meanwhile has left the queue and must not come back.
         await self.redis.zadd(k.POLL_QUEUE_KEY, {job_id: at}, xx=True)
-
-    async def _take_due_ids(self, key: str, now: float, limit: int, lease_s: float) -> list[str]:
-        ids = await self._take_due(keys=[key], args=[repr(now), limit, lease_s])
-        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
 
 def _job_from_flat(raw: list[Any]) -> Job:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from bot.due import DueTaker
 from bot.errors import StorageError
 from bot.loops import every
 from bot.storage.index import MEDIA_INDEX_KEY, IndexedStorage
@@ -23,16 +24,6 @@ BATCH = 500  # keys a batch deletes (one S3 DeleteObjects call)
 BATCHES_PER_TICK = 20  # then the sweep yields until the next tick
 LEASE_S = 120.0  # a batch taken but not finished comes due again after this
 
-# KEYS: the index. ARGV: now, limit, lease s. The due keys, each pushed `lease` into the future
-# so another replica's sweep does not take them meanwhile.
-TAKE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, key in ipairs(due) do
-  redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), key)
-end
-return due
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class SweepReport:
@@ -43,7 +34,7 @@ class SweepReport:
 class MediaSweep:
     def __init__(self, storage: IndexedStorage, redis: Redis) -> None:
         self._storage = storage
-        self._take = redis.register_script(TAKE_DUE)
+        self._due = DueTaker(redis)
 
     async def run(self, stopping: asyncio.Event) -> None:
         await every(SWEEP_EVERY_S, self.sweep, stopping, what="media retention sweep")
@@ -53,8 +44,7 @@ class MediaSweep:
         at = time.time() if now is None else now
         deleted = failed = 0
         for _ in range(BATCHES_PER_TICK):
-            raw = await self._take(keys=[MEDIA_INDEX_KEY], args=[repr(at), BATCH, LEASE_S])
-            keys = [k.decode() if isinstance(k, bytes) else str(k) for k in raw]
+            keys = await self._due.take(MEDIA_INDEX_KEY, at, BATCH, LEASE_S)
             if not keys:
                 break
             try:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from bot.due import DueTaker
 from bot.loops import EXPECTED
 
 log = logging.getLogger(__name__)
@@ -32,15 +33,6 @@ redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'chat', ARGV[3], 'message', ARGV[4], 'lang', ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 return 1
-"""
-
-# KEYS: pending. ARGV: now, limit, lease s. Due users, each leased.
-TAKE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, user in ipairs(due) do
-  redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), user)
-end
-return due
 """
 
 
@@ -63,7 +55,7 @@ class Forgetter:
         self._parts = parts
         self._tell = tell
         self._request = redis.register_script(REQUEST)
-        self._take = redis.register_script(TAKE_DUE)
+        self._due = DueTaker(redis)
         self._wake = asyncio.Event()
 
     async def request(self, user_id: int, chat_id: int, message_id: int, language: str) -> bool:
@@ -92,8 +84,7 @@ class Forgetter:
     async def forget_due(self, now: float | None = None) -> int:
         """Forget every user whose request is due (after a crash: once its lease ran out)."""
         at = time.time() if now is None else now
-        raw = await self._take(keys=[FORGET_PENDING_KEY], args=[repr(at), 10, LEASE_S])
-        users = [int(u) for u in raw]
+        users = [int(u) for u in await self._due.take(FORGET_PENDING_KEY, at, 10, LEASE_S)]
         for user_id in users:
             await self._forget(user_id)
         return len(users)

@@ -15,7 +15,7 @@ from telegram.ext import ExtBot
 
 from bot import constants as k
 from bot import texts
-from bot.jobs import lua
+from bot.due import DueTaker
 from bot.jobs.background.notices import edit_running
 from bot.jobs.record import Job, JobState
 from bot.jobs.store import JobStore
@@ -40,7 +40,7 @@ class Progress:
         self._store = store
         self._bot = bot
         self._registry = registry
-        self._take_due = redis.register_script(lua.TAKE_DUE)
+        self._due = DueTaker(redis)
 
     def output(self, job: Job) -> MediaKind:
         spec = self._registry.find(job.model)
@@ -56,9 +56,7 @@ class Progress:
         await every(TICK_S / 2, lambda: self.tick(time.time()), stopping, what="progress tick")
 
     async def tick(self, now: float) -> None:
-        due = await self._take_due(keys=[k.PROGRESS_KEY], args=[repr(now), BATCH, TICK_S])
-        for job_id in due:
-            job_id = job_id.decode() if isinstance(job_id, bytes) else str(job_id)
+        for job_id in await self._due.take(k.PROGRESS_KEY, now, BATCH, TICK_S):
             bind_job_id(job_id)
             try:
                 await self._tick_one(job_id, now)
