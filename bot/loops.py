@@ -4,7 +4,6 @@ again after growing delays."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -34,18 +33,30 @@ async def every(
     stopping: asyncio.Event,
     *,
     what: str,
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """`tick()`, then again `interval_s` after it ended, until `stopping` is set."""
+    """`tick()`, then again `interval_s` after it ended (or as soon as `wake` is set: work just
+    handed in), until `stopping` is set."""
     while not stopping.is_set():
+        if wake is not None:
+            wake.clear()
         try:
             await tick()
         except EXPECTED as exc:
             log.warning("%s failed: %s", what, type(exc).__name__)
         except Exception:
             log.exception("%s failed", what)
-        # An event, not a bare sleep: shutdown ends the wait at once.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval_s)
+        # Events, not a bare sleep: shutdown ends the wait at once.
+        await _first_set((stopping, wake) if wake is not None else (stopping,), interval_s)
+
+
+async def _first_set(events: tuple[asyncio.Event, ...], timeout_s: float) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def doubling(first_s: float, max_s: float = math.inf) -> Iterator[float]:

@@ -54,6 +54,22 @@ def test_doubling_is_capped() -> None:
     assert list(itertools.islice(doubling(0.25, max_s=1.0), 5)) == [0.25, 0.5, 1.0, 1.0, 1.0]
 
 
+async def test_a_woken_loop_ticks_again_without_waiting_its_interval() -> None:
+    stopping, wake, ticks = asyncio.Event(), asyncio.Event(), asyncio.Queue[int]()
+    count = itertools.count(1)
+
+    async def tick() -> None:
+        await ticks.put(next(count))
+
+    loop = asyncio.create_task(every(3600, tick, stopping, what="test", wake=wake))
+    assert await asyncio.wait_for(ticks.get(), 5) == 1
+    wake.set()  # work handed in: the hour-long wait ends now
+    assert await asyncio.wait_for(ticks.get(), 5) == 2
+    stopping.set()
+    await asyncio.wait_for(loop, 5)
+    assert ticks.empty()
+
+
 async def test_retrying_gives_up_when_the_delays_run_out() -> None:
     calls = 0
 

@@ -14,7 +14,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from bot.due import DueTaker
-from bot.loops import EXPECTED
+from bot.loops import every
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +68,7 @@ class Forgetter:
         return bool(started)
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            self._wake.clear()
-            try:
-                await self.forget_due()
-            except EXPECTED as exc:
-                log.warning("forget failed: %s", type(exc).__name__)
-            except Exception:
-                log.exception("forget failed")
-            waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stopping)]
-            await asyncio.wait(waits, timeout=TICK_S, return_when=asyncio.FIRST_COMPLETED)
-            for wait in waits:
-                wait.cancel()
+        await every(TICK_S, self.forget_due, stopping, what="forget", wake=self._wake)
 
     async def forget_due(self, now: float | None = None) -> int:
         """Forget every user whose request is due (after a crash: once its lease ran out)."""

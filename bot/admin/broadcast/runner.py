@@ -16,7 +16,7 @@ from bot import texts
 from bot.admin.broadcast.store import BroadcastStore, Progress
 from bot.flood import SendPriority
 from bot.locales import speaking
-from bot.loops import EXPECTED
+from bot.loops import every
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +40,15 @@ class BroadcastRunner:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Every TICK_S (or at once when woken), send any running broadcast nobody holds."""
-        while not stopping.is_set():
-            self._wake.clear()
-            try:
-                for broadcast_id in await self._store.running():
-                    if stopping.is_set():
-                        break
-                    if await self._store.take(broadcast_id, self._owner, LEASE_S):
-                        await self._send_all(broadcast_id, stopping)
-            except EXPECTED as exc:
-                log.warning("broadcast tick failed: %s", type(exc).__name__)
-            except Exception:
-                log.exception("broadcast tick failed")
-            await _first(self._wake, stopping, TICK_S)
+
+        async def tick() -> None:
+            for broadcast_id in await self._store.running():
+                if stopping.is_set():
+                    return
+                if await self._store.take(broadcast_id, self._owner, LEASE_S):
+                    await self._send_all(broadcast_id, stopping)
+
+        await every(TICK_S, tick, stopping, what="broadcast tick", wake=self._wake)
 
     async def _send_all(self, broadcast_id: str, stopping: asyncio.Event) -> None:
         progress = await self._store.progress(broadcast_id)
@@ -113,13 +109,3 @@ class BroadcastRunner:
                 text, progress.chat_id, progress.progress_message_id,
                 rate_limit_args=SendPriority.STATUS,
             )  # fmt: skip
-
-
-async def _first(wake: asyncio.Event, stopping: asyncio.Event, timeout_s: float) -> None:
-    """Wait until either event is set, or the timeout."""
-    waits = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())]
-    try:
-        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
