@@ -4,6 +4,7 @@ hashes and older records (which simply lack newer fields) still read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -49,3 +50,13 @@ def loads(cls: type[T], raw: str | bytes) -> T:
     """A record from JSON text; raises pydantic's ValidationError (a ValueError)."""
     result: T = _adapter(cls).validate_json(raw)
     return result
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text (the app's client decodes replies; a raw client may not)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def texts(raw: Mapping[Any, Any]) -> dict[str, str]:
+    """A Redis hash reply as text."""
+    return {text(name): text(value) for name, value in raw.items()}

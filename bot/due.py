@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from bot import codec
+
 # KEYS: the sorted set. ARGV: now, limit, lease seconds. The due members, each pushed `lease`
 # into the future, so another replica does not take them meanwhile; one that is not finished
 # (its taker died) comes due again then.
@@ -25,4 +27,4 @@ class DueTaker:
 
     async def take(self, key: str, now: float, limit: int, lease_s: float) -> list[str]:
         due = await self._take(keys=[key], args=[repr(now), limit, lease_s])
-        return [m.decode() if isinstance(m, bytes) else str(m) for m in due]
+        return [codec.text(member) for member in due]

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from bot import codec, texts
 from bot import constants as k
-from bot import texts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,7 +79,7 @@ async def read_hours(redis: Redis, now: float) -> tuple[HourOutcomes, ...]:
             pipe.hgetall(k.HOURLY_OUTCOMES_KEY.format(hour=hour))
         raws = await pipe.execute()
     return tuple(
-        HourOutcomes(hour, {_text(name): int(value) for name, value in raw.items()})
+        HourOutcomes(hour, {codec.text(name): int(value) for name, value in raw.items()})
         for hour, raw in zip(hours, raws, strict=True)
     )
 
@@ -145,7 +145,3 @@ def _times_panel(axes: Axes, times: Sequence[ModelTimes], labels: ChartLabels) -
 
 def _clock(hour: int) -> str:
     return datetime.fromtimestamp(hour * 3600, UTC).strftime("%H:00")
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

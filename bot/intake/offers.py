@@ -78,7 +78,7 @@ class ImagineOffers:
     async def forget(self, user_id: int) -> dict[str, int]:
         """The user's waiting offers (/forget); offers are made in private chats only."""
         index = k.IMAGINE_OFFERS_KEY.format(chat_id=user_id, user_id=user_id)
-        keys = [_text(key) for key in await self._redis.lrange(index, 0, -1)]
+        keys = [codec.text(key) for key in await self._redis.lrange(index, 0, -1)]
         deleted = await self._redis.delete(*keys, index) if keys else 0
         return {"records": int(deleted)}
 
@@ -91,7 +91,3 @@ class ImagineOffers:
             keys=[_key(chat_id, user_id, message_id)], args=[keyboard_message_id]
         )
         return codec.loads(ImagineOffer, raw) if raw else None
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -4,6 +4,7 @@ each record names."""
 
 from __future__ import annotations
 
+from bot import codec
 from bot import constants as k
 from bot.jobs.cancel import JobCancels
 from bot.jobs.store import JobStore
@@ -18,7 +19,7 @@ class UserJobs:
 
     async def forget(self, user_id: int) -> dict[str, int]:
         index = k.USER_JOBS_KEY.format(user_id=user_id)
-        ids = [_text(i) for i in await self._store.redis.zrange(index, 0, -1)]  # type: ignore[arg-type]
+        ids = [codec.text(i) for i in await self._store.redis.zrange(index, 0, -1)]  # type: ignore[arg-type]
         files = 0
         for job_id in ids:
             job = await self._store.get(job_id)
@@ -38,7 +39,3 @@ class UserJobs:
             await self._store.delete(job_id)
         await self._store.redis.delete(index)
         return {"jobs": len(ids), "files": files}
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -134,7 +134,7 @@ class JobStore:
         """The user's jobs, newest first: up to `count` from the `offset`-th. Ids whose records
         expired leave the index as they are met."""
         index = k.USER_JOBS_KEY.format(user_id=user_id)
-        ids = [_text(i) for i in await self.redis.zrevrange(index, offset, offset + count - 1)]  # type: ignore[arg-type]
+        ids = [codec.text(i) for i in await self.redis.zrevrange(index, offset, offset + count - 1)]  # type: ignore[arg-type]
         if not ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -144,7 +144,7 @@ class JobStore:
         gone = [job_id for job_id, raw in zip(ids, raws, strict=True) if not raw]
         if gone:
             await self.redis.zrem(index, *gone)
-        return [Job.from_redis(_decode(raw)) for raw in raws if raw]
+        return [Job.from_redis(codec.texts(raw)) for raw in raws if raw]
 
     async def running_jobs(self, user_id: int) -> list[Job]:
         """The user's running jobs (Job.running), oldest first: their place in line."""
@@ -161,7 +161,7 @@ class JobStore:
 
     async def get(self, job_id: str) -> Job | None:
         raw = await self.redis.hgetall(job_key(job_id))
-        return Job.from_redis(_decode(raw)) if raw else None
+        return Job.from_redis(codec.texts(raw)) if raw else None
 
     async def set_task(self, job: Job, task_id: str) -> None:
         await self._set_field(keys=[job_key(job.id)], args=["task_id", task_id])
@@ -259,7 +259,7 @@ class JobStore:
         """Give an early lease back; the job's state then (None without the lease)."""
         state = await self._release_early(keys=[job_key(job_id), k.UNDELIVERED_KEY],
                                           args=[owner, job_id])  # fmt: skip
-        text = _text(state) if state else ""
+        text = codec.text(state) if state else ""
         return JobState(text) if text else None
 
     async def extend_lease(self, job_id: str, owner: str, lease_s: float) -> bool:
@@ -362,16 +362,3 @@ class JobStore:
 def _job_from_flat(raw: list[Any]) -> Job:
     flat = [v.decode() if isinstance(v, bytes) else str(v) for v in raw]
     return Job.from_redis(dict(zip(flat[::2], flat[1::2], strict=True)))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _decode(raw: dict[Any, Any]) -> dict[str, str]:
-    return {
-        (key.decode() if isinstance(key, bytes) else key): (
-            val.decode() if isinstance(val, bytes) else val
-        )
-        for key, val in raw.items()
-    }

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from bot import codec
 from bot.due import DueTaker
 from bot.loops import every
 
@@ -87,7 +88,9 @@ class Forgetter:
                     for kind, count in counts.items():
                         pipe.hincrby(request, kind, count)
                     await pipe.execute()
-        raw = {_text(n): _text(v) for n, v in (await self._redis.hgetall(request)).items()}
+        raw = {
+            codec.text(n): codec.text(v) for n, v in (await self._redis.hgetall(request)).items()
+        }
         if "chat" in raw:
             counts = {n: int(v) for n, v in raw.items() if n not in ("chat", "message", "lang")}
             try:
@@ -99,7 +102,3 @@ class Forgetter:
             pipe.zrem(FORGET_PENDING_KEY, user_id)
             await pipe.execute()
         log.info("user %s forgotten", user_id)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

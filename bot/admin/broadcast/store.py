@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot import codec
 from bot import constants as k
 
 # KEYS: draft, broadcast, todo, running, seen users, banned users, inactive users
@@ -130,7 +131,7 @@ class BroadcastStore:
         return draft_id
 
     async def draft(self, admin_id: int) -> Draft | None:
-        raw = _decoded(await self.redis.hgetall(k.BROADCAST_DRAFT_KEY.format(admin_id=admin_id)))
+        raw = codec.texts(await self.redis.hgetall(k.BROADCAST_DRAFT_KEY.format(admin_id=admin_id)))
         if "id" not in raw:
             return None
         message = raw.get("message")
@@ -182,10 +183,10 @@ class BroadcastStore:
     # --- sending ------------------------------------------------------------------------------
 
     async def running(self) -> list[str]:
-        return sorted(_text(i) for i in await self.redis.smembers(k.BROADCASTS_RUNNING_KEY))
+        return sorted(codec.text(i) for i in await self.redis.smembers(k.BROADCASTS_RUNNING_KEY))
 
     async def progress(self, broadcast_id: str) -> Progress | None:
-        raw = _decoded(await self.redis.hgetall(k.BROADCAST_KEY.format(id=broadcast_id)))
+        raw = codec.texts(await self.redis.hgetall(k.BROADCAST_KEY.format(id=broadcast_id)))
         return Progress.from_redis(broadcast_id, raw) if raw else None
 
     async def take(self, broadcast_id: str, owner: str, lease_s: float) -> bool:
@@ -225,11 +226,3 @@ class BroadcastStore:
         ]
         args: list[Any] = [owner, broadcast_id, k.BROADCAST_KEPT_S]
         return bool(await self._finish(keys=keys, args=args))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _decoded(raw: dict[Any, Any]) -> dict[str, str]:
-    return {_text(name): _text(value) for name, value in raw.items()}

@@ -141,7 +141,7 @@ class FlowStore:
         every flow has (ZSCAN: a few entries at a time, never a scan of all keys)."""
         ended = 0
         async for member, _ in self._redis.zscan_iter(k.FLOW_DEADLINES_KEY, match=f"*:{user_id}:*"):
-            chat, user, _flow = _text(member).split(":", 2)
+            chat, user, _flow = codec.text(member).split(":", 2)
             if user != str(user_id):
                 continue
             ended += await self.drop(int(chat), user_id)
@@ -187,7 +187,3 @@ class FlowStore:
                     await tell(state)
             except Exception:
                 log.exception("flow %s: timeout notice failed", state.id)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
