@@ -57,7 +57,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _live() -> None:
+    from bot.app.factory import priced
+
     settings = load_settings_or_exit()
+    _or_exit(lambda: priced(settings))  # PRICES names models: checked before anything starts
     setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
     _run(serve(settings), settings)
 

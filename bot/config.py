@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     kie_confirm_results: bool = False
     user_max_jobs_in_flight: int = Field(3, ge=0)
     user_max_jobs_per_hour: int = Field(30, ge=0)
+    # Credits (bot/credits/): off, every job is free under the limits above; stars, jobs cost
+    # their price in credits, and credits are bought with Telegram Stars.
+    payments: Literal["off", "stars"] = "off"
+    free_credits: int = Field(12, ge=0, le=1_000_000)  # a new user's; 3 images at 4
+    daily_free_credits: int = Field(0, ge=0, le=1_000_000)  # a balance below it is topped up daily
+    # model=credits,... over the registry's prices (checked against it at start-up).
+    prices: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # stars:credits,... the packages /buy offers.
+    star_packages: Annotated[tuple[tuple[int, int], ...], NoDecode] = ((50, 100), (150, 330))
+    # Admins are alerted when a provider's balance falls below this (its own unit).
+    provider_balance_alert: float | None = Field(None, ge=0)
     video_engine: Literal["grok", "sora"] = "grok"
     # For users who chose no language and whose Telegram app speaks one Photobot does not.
     default_language: Literal["en", "id"] = "en"
@@ -106,6 +117,38 @@ class Settings(BaseSettings):
                 raise ValueError("expected comma-separated numeric Telegram user ids")
             return frozenset(int(part) for part in parts)
         return value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _split_prices(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        prices: dict[str, int] = {}
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            match = re.fullmatch(r"([\w./-]{1,100})\s*=\s*([0-9]{1,7})", part)
+            if match is None:
+                raise ValueError("expected model=credits pairs, e.g. nano-banana-pro=4")
+            prices[match[1]] = int(match[2])
+        return prices
+
+    @field_validator("star_packages", mode="before")
+    @classmethod
+    def _split_packages(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        packages = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            match = re.fullmatch(r"([0-9]{1,6})\s*:\s*([0-9]{1,9})", part)
+            if match is None or int(match[1]) < 1 or int(match[2]) < 1:
+                raise ValueError("expected stars:credits pairs, e.g. 50:100,200:450")
+            packages.append((int(match[1]), int(match[2])))
+        if not packages and value.strip():
+            raise ValueError("expected stars:credits pairs, e.g. 50:100,200:450")
+        if len({stars for stars, _ in packages}) != len(packages):
+            raise ValueError("two packages cost the same number of stars")
+        if len(packages) > 10:
+            raise ValueError("at most 10 packages")
+        return tuple(packages)
 
     @field_validator("media_hosts", mode="before")
     @classmethod
@@ -139,6 +182,11 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @property
+    def charges(self) -> bool:
+        """Whether jobs cost credits."""
+        return self.payments == "stars"
 
     @property
     def uses_r2(self) -> bool:

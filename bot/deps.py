@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext
 
 from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.config import Settings
+from bot.credits import Ledger, Prices
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.offers import ImagineOffers
@@ -56,6 +57,8 @@ class Deps:
     callback_secret: bytes
     cancels: JobCancels
     kept: KeptResults  # the stored results the buttons under them use
+    ledger: Ledger  # users' credits (bot/credits/); used only with PAYMENTS=stars
+    prices: Prices
 
 
 def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:

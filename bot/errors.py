@@ -38,6 +38,24 @@ class InputRejected(PhotobotError):
         self.problem = problem
 
 
+class NotEnoughCredits(InputRejected):
+    """The job costs more credits than the user has (they are told the price and /buy)."""
+
+    def __init__(self, price: int, balance: int, *, tell: bool = True) -> None:
+        super().__init__("no_credits", tell=tell)
+        self.price = price
+        self.balance = balance
+
+
+class PriceToConfirm(PhotobotError):
+    """The job costs more than an image: the user confirms its price before it starts."""
+
+    def __init__(self, price: int, balance: int) -> None:
+        super().__init__(f"price {price} to confirm")
+        self.price = price
+        self.balance = balance
+
+
 class FailureKind(StrEnum):
     """Why a job failed, as the user and the admins need to hear it."""
 

@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"media", "models", "storage", "metrics"}),
     frozenset({"providers", "flood"}),
     frozenset({"texts"}),
-    frozenset({"jobs", "users"}),
+    frozenset({"jobs", "users", "credits"}),
     frozenset({"intake", "admin"}),
     frozenset({"deps"}),
     frozenset({"handlers", "web"}),

@@ -44,6 +44,7 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         "broadcast": deps.broadcast_runner.run,
         "media-retention": MediaSweep(deps.storage, deps.redis).run,
         "forget": deps.forgetter.run,
+        "credit-holds": deps.ledger.run,
         "flow-expiry": partial(
             deps.flows.run_expiry, partial(tell_timed_out, bot), every_s=expire_every_s
         ),

@@ -10,7 +10,7 @@ from bot import constants as k
 from bot.app.background import background_ctx
 from bot.app.resources import http_ctx, redis_ctx
 from bot.app.telegram import bot_ctx
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.metrics import Metrics
 from bot.models import REGISTRY, Registry
 from bot.providers import CALLBACK_ROUTES
@@ -33,6 +33,7 @@ def create_app(
 ) -> web.Application:
     """Nothing starts here; the cleanup contexts start each resource in order, and stop them in
     the reverse order."""
+    registry = priced(settings, registry)
     app = web.Application(client_max_size=k.CALLBACK_MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[CLIENT_LIMITS] = limits
@@ -49,6 +50,14 @@ def create_app(
     app.router.add_get("/metrics", metrics_endpoint(settings.metrics_token))
     app.router.add_get(MEDIA_ROUTE + "/{key:.+}", media)
     return app
+
+
+def priced(settings: Settings, registry: Registry = REGISTRY) -> Registry:
+    """The registry at the prices PRICES sets; raises ConfigError naming an unknown model."""
+    try:
+        return registry.priced(settings.prices)
+    except ValueError as exc:
+        raise ConfigError(f"PRICES is invalid: {exc}") from None
 
 
 async def _flush_refusals(app: web.Application) -> None:

@@ -15,6 +15,8 @@ from bot.admin import AdminAlerts
 from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.app.resources import build_storage, callback_secret
 from bot.config import Settings
+from bot.credits import Ledger, Prices
+from bot.credits.ledger import Allowance
 from bot.deps import Deps
 from bot.handlers.forget import tell_forgotten
 from bot.intake.albums import AlbumCollector
@@ -87,8 +89,10 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     alerts = AdminAlerts(redis, bot, settings.admin_ids, languages)
     core = _Core(bot, store, storage, providers, failover, secret)
     watch = ProviderWatch(failover, alerts, app[METRICS])
+    prices = Prices(registry, charging=settings.charges, admin_ids=settings.admin_ids)
+    ledger = Ledger(redis, _allowance(settings))
     service = _job_service(app, core, user_settings, StartStatus(bot, store, notices, progress),
-                           watch)  # fmt: skip
+                           watch, ledger, prices)  # fmt: skip
     broadcasts, flows = BroadcastStore(redis), FlowStore(redis)
     access = Access(redis, settings.admin_ids)
     # Everything kept per user, for /forget: jobs first, so nothing still running outlives it.
@@ -100,6 +104,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         offers,
         access,
         broadcasts,
+        ledger,  # folds what the user made; purchases, refunds and the balance stay
     ]
     return Deps(
         settings=settings,
@@ -125,6 +130,8 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         callback_secret=secret,
         cancels=cancels,
         kept=KeptResults(store, storage),
+        ledger=ledger,
+        prices=prices,
     )
 
 
@@ -146,6 +153,8 @@ def _job_service(
     user_settings: UserSettings,
     status: StartStatus,
     watch: ProviderWatch,
+    ledger: Ledger,
+    prices: Prices,
 ) -> JobService:
     """The one way a job starts, and the parts it starts with (bot/jobs/start/)."""
     settings, redis, metrics, registry = app[SETTINGS], app[REDIS], app[METRICS], app[MODELS]
@@ -171,13 +180,26 @@ def _job_service(
         user_settings=user_settings,
         router=router,
         admissions=Admissions(
-            redis, registry.longest_job_s, limits=limits, admin_ids=settings.admin_ids
+            redis,
+            registry.longest_job_s,
+            limits=limits,
+            admin_ids=settings.admin_ids,
+            allowance=ledger.allowance,
         ),
         inputs=Inputs(bot, MediaFetcher(app[HTTP], telegram_files), storage),
         records=JobRecords(store, settings.poll_after_seconds, metrics),
         status=status,
         submitter=submitter,
+        prices=prices,
+        ledger=ledger,
     )
+
+
+def _allowance(settings: Settings) -> Allowance:
+    """Free credits exist only where credits are spent."""
+    if not settings.charges:
+        return Allowance()
+    return Allowance(settings.free_credits, settings.daily_free_credits)
 
 
 def _provider_order(settings: Settings) -> dict[Capability, tuple[str, ...]]:

@@ -25,6 +25,8 @@ job moves no more, and nothing moves a cancelled one. Keys a script derives from
 one Redis, not a cluster.
 """
 
+from bot.credits import lua as credits_lua
+
 # KEYS: job, poll queue, users (HyperLogLog), total, day counter, the model's counters, the
 #       user's jobs
 # ARGV: job fields as JSON, first poll at, job id, user id, day counter ttl, created at, the
@@ -159,7 +161,11 @@ return 1
 """
 
 # KEYS: job, undelivered. ARGV: owner, now, ttl, job id
-MARK_DELIVERED = """
+# The job's held price (bot/credits/lua.py) is settled here, once: spent when any result reached
+# the chat (a song's early track counts), given back when none did.
+MARK_DELIVERED = (
+    credits_lua.FUNCTIONS
+    + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'succeeded' and state ~= 'failed' then return 0 end
 if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] then return 0 end
@@ -167,8 +173,11 @@ redis.call('HSET', KEYS[1], 'state', 'delivered', 'delivered_at', ARGV[2])
 redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
 redis.call('ZREM', KEYS[2], ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+local uid, model, provider = unpack(redis.call('HMGET', KEYS[1], 'user_id', 'model', 'provider'))
+settle(uid, ARGV[4], any_sent(KEYS[1]), ARGV[2], model, provider)
 return 1
 """
+)
 
 # KEYS: job. ARGV: field, value. Only on a job that exists (never recreates an expired one).
 # KEYS: job, the old model's counts, the new model's. ARGV: model, provider, params JSON.
@@ -347,12 +356,15 @@ return 1
 # KEYS: job, poll queue, undelivered, progress schedule, the cancelled counter
 # ARGV: who asks (user id), now, ttl, job id, hourly bucket ttl (/stats' chart)
 # Returns 1 cancelled, 0 no such job (expired), -1 another user's job, -2 already cancelled,
-# -3 already done: its outcome is recorded (being delivered, or delivered). A job still holds
-# its user's slot while it runs or a chain waits for its next step; RECORD_OUTCOME gives the
-# slot back when the job ends, so a job is either cancelled here or ended there, never both:
-# its slot goes back once. The provider's task may still finish; its outcome is then a
-# duplicate (RECORD_OUTCOME moves only a submitted job) and nothing is sent.
-CANCEL = """
+# -3 already done: its outcome is recorded (being delivered, or delivered). A cancelled job's
+# held price goes back (bot/credits/lua.py). A job still holds its user's slot while it runs or
+# a chain waits for its next step; RECORD_OUTCOME gives the slot back when the job ends, so a
+# job is either cancelled here or ended there, never both: its slot goes back once. The
+# provider's task may still finish; its outcome is then a duplicate (RECORD_OUTCOME moves only
+# a submitted job) and nothing is sent.
+CANCEL = (
+    credits_lua.FUNCTIONS
+    + """
 local state, owner, step_s, steps_s, model = unpack(redis.call('HMGET', KEYS[1], 'state',
   'user_id', 'step', 'steps', 'model'))
 if not state then return 0 end
@@ -374,5 +386,7 @@ local hour = 'stats:hour:' .. math.floor(tonumber(ARGV[2]) / 3600)
 redis.call('HINCRBY', hour, 'cancelled', 1)
 redis.call('EXPIRE', hour, ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+settle(owner, ARGV[4], false, ARGV[2], model, redis.call('HGET', KEYS[1], 'provider'))
 return 1
 """
+)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 
 from bot.models.catalog import MODELS, SETTINGS
 from bot.models.chains import CHAINS, Chain
@@ -70,6 +71,15 @@ class Registry:
         """The longest a job may run: a model's deadline, or a chain's steps' together."""
         chains = (sum(m.deadline_s for m in self.step_models(c)) for c in self.chains)
         return max([*(m.deadline_s for m in self.models), *chains])
+
+    def priced(self, prices: Mapping[str, int]) -> Registry:
+        """The same registry with some models' prices changed; raises ValueError naming a
+        model it does not have."""
+        unknown = sorted(set(prices) - set(self._by_key))
+        if unknown:
+            raise ValueError(f"no model is called {unknown[0]!r}")
+        models = [dataclasses.replace(m, price=prices.get(m.key, m.price)) for m in self.models]
+        return Registry(models, self.settings, self.chains)
 
     def _check_chain(self, chain: Chain) -> None:
         if len(chain.steps) < 2 or chain.key in {c.key for c in self.chains if c is not chain}:

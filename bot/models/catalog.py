@@ -125,6 +125,8 @@ MODELS: tuple[ModelSpec, ...] = (
             Option("resolution", "resolution"),
             Option("output_format", "output_format"),
         ),
+        price=4,
+        cost=18,
     ),
     _kie_image(
         "google/nano-banana",
@@ -132,6 +134,8 @@ MODELS: tuple[ModelSpec, ...] = (
         "Nano Banana",
         texts=(_PROMPT,),
         options=(_IMAGE_FORMAT, _IMAGE_SIZE),
+        price=2,
+        cost=4,
     ),
     _kie_image(
         "google/nano-banana-edit",
@@ -140,6 +144,8 @@ MODELS: tuple[ModelSpec, ...] = (
         media=(MediaSlot(MediaKind.IMAGE, "image_urls", max_count=10),),
         texts=(_PROMPT,),
         options=(_IMAGE_FORMAT, _IMAGE_SIZE),
+        price=2,
+        cost=4,
     ),
     _kie_video(
         "sora-2-text-to-video",
@@ -149,6 +155,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
         fixed=_SORA,
+        price=20,
+        cost=30,
     ),
     _kie_video(
         "sora-2-image-to-video",
@@ -159,6 +167,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
         fixed=_SORA,
+        price=20,
+        cost=30,
     ),
     _kie_video(
         "sora-2-pro-text-to-video",
@@ -169,6 +179,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
         fixed=_SORA_PRO,
+        price=60,
+        cost=90,
     ),
     _kie_video(
         "sora-2-pro-image-to-video",
@@ -180,6 +192,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(_PROMPT,),
         options=(_ORIENTATION, _SORA_LENGTH),
         fixed=_SORA_PRO,
+        price=60,
+        cost=90,
     ),
     _kie_video(
         "grok-imagine/text-to-video",
@@ -189,6 +203,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(_PROMPT,),
         options=(_GROK_LENGTH,),
         fixed=_GROK,
+        price=10,
+        cost=20,
     ),
     _kie_video(
         "grok-imagine/image-to-video",
@@ -199,6 +215,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(TextSlot("prompt", "prompt", 5000, required=False),),
         options=(_GROK_LENGTH,),
         fixed=_GROK,
+        price=10,
+        cost=20,
     ),
     _kie_video(
         "kling-2.6/motion-control",
@@ -219,6 +237,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(TextSlot("prompt", "prompt", 2500, required=False),),
         switches=(DurationSwitch("character_orientation", MediaKind.VIDEO, 10, "image", "video"),),
         fixed=frozen({"mode": "720p"}),
+        price=30,
+        cost=60,
     ),
     _kie_video(
         "wan/2-2-animate-move",
@@ -236,6 +256,8 @@ MODELS: tuple[ModelSpec, ...] = (
             ),
         ),
         fixed=frozen({"resolution": "480p"}),
+        price=20,
+        cost=40,
     ),
     ModelSpec(
         key="suno/generate",
@@ -248,6 +270,8 @@ MODELS: tuple[ModelSpec, ...] = (
         options=(_SUNO_MODEL,),
         fixed=frozen({"customMode": False, "instrumental": False}),
         cadence=Cadence(steps=((60, 5), (300, 15))),
+        price=8,
+        cost=12,
     ),
     ModelSpec(
         key="suno/custom",
@@ -271,6 +295,8 @@ MODELS: tuple[ModelSpec, ...] = (
         options=(_SUNO_MODEL,),
         fixed=frozen({"customMode": True}),
         cadence=Cadence(steps=((60, 5), (300, 15))),
+        price=8,
+        cost=12,
     ),
     _novita(
         "seedream_3_0",
@@ -282,6 +308,8 @@ MODELS: tuple[ModelSpec, ...] = (
         texts=(TextSlot("prompt", "prompt", 2000),),
         options=(_SEEDREAM_SIZE,),
         fixed=_SEEDREAM_FIXED,
+        price=2,
+        cost=0.03,
     ),
     _novita(
         "kling-v2.1-i2v-master",
@@ -303,5 +331,7 @@ MODELS: tuple[ModelSpec, ...] = (
         fixed=frozen({"negative_prompt": "blurry, distorted", "cfg_scale": 0.5}),
         cadence=_VIDEO_CADENCE,
         deadline_s=_VIDEO_DEADLINE_S,
+        price=80,
+        cost=1.4,
     ),
 )

@@ -128,6 +128,10 @@ class ModelSpec:
     fixed: Mapping[str, Any] = field(default_factory=frozen)
     cadence: Cadence = Cadence()
     deadline_s: float = 15 * 60
+    # What a user pays, in Photobot's credits (PRICES overrides it), and roughly what a task
+    # costs the operator in the provider's own unit (Kie credits, Novita US dollars).
+    price: int = 1
+    cost: float = 0.0
 
     def slot(self, kind: MediaKind) -> MediaSlot | None:
         return next((s for s in self.media if s.kind is kind), None)

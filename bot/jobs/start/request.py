@@ -21,6 +21,7 @@ class InputProblem:
     DOWNLOAD_FAILED = "download_failed"
     TOO_MANY_IN_FLIGHT = "too_many_in_flight"
     HOURLY_CAP = "hourly_cap"
+    NO_CREDITS = "no_credits"  # raised as bot.errors.NotEnoughCredits, with the price
     OVER_LIMIT = "over_limit"  # a model's limit: the exception carries the Problem
     UNAVAILABLE = "unavailable"  # no model serves this right now
 
@@ -45,6 +46,8 @@ class JobRequest:
     status_message_id: int | None = None  # a message to edit, instead of a new one
     # What its user is told things in: by default, the language of the update being handled.
     language: str = field(default_factory=current)
+    # The user agreed to this price (a job dearer than an image is confirmed first).
+    confirmed_price: int | None = None
 
     def metas(self) -> list[InputFile]:
         """What every input's limits are checked against, in order."""
