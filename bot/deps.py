@@ -15,6 +15,7 @@ from bot.credits import Ledger, Prices
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.offers import ImagineOffers
+from bot.intake.quotes import Quotes
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -40,6 +41,7 @@ class Deps:
     albums: AlbumCollector
     flows: FlowStore
     offers: ImagineOffers
+    quotes: Quotes  # requests waiting for their price to be confirmed
     screen: UpdateScreen
     access: Access
     broadcasts: BroadcastStore
