@@ -82,8 +82,8 @@ async def test_a_failed_job_gives_its_price_back(paid: BotHarness) -> None:
 async def test_a_cancelled_job_gives_its_price_back(paid: BotHarness) -> None:
     chat = paid.new_user()
     _, status = await started(paid, chat)
-    job_id = job_of(status)
-    await press(paid, chat, chat, button_data(JobAction.CANCEL, job_id), status.result["message_id"])
+    cancel = button_data(JobAction.CANCEL, job_of(status))
+    await press(paid, chat, chat, cancel, status.result["message_id"])
     await closed(paid, chat)
     assert await balance(paid, chat) == FREE
     await assert_ledger_sums(paid, chat)
