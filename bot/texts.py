@@ -601,8 +601,10 @@ def stats_text(
     provider_lines: Sequence[str],
     model_lines: Sequence[str] = (),
     cancelled: int = 0,
+    money_lines: Sequence[str] = (),
 ) -> str:
-    """/stats: the totals, then one line per provider and per model (see the two below)."""
+    """/stats: the totals, the money when credits are charged (see money_lines), then one line
+    per provider and per model (see the two below)."""
     n = number
     return "\n".join(
         [
@@ -613,12 +615,79 @@ def stats_text(
             STATS_CANCELLED(cancelled=n(cancelled)),
             STATS_TIMES(mean=_secs(mean_s), p95=_secs(p95_s)),
             STATS_ACCESS(active=n(active), banned=n(banned), refused=n(refused)),
+            *money_lines,
             STATS_PROVIDERS(),
             *provider_lines,
             *([STATS_MODELS()] if model_lines else []),
             *model_lines,
         ]
     )
+
+
+# --- /stats' money (only with PAYMENTS=stars) and provider balances against jobs in flight ---
+STATS_CREDITS = Message("Credits spent: today {today}  (total {total})")
+STATS_CREDITS_BY_MODEL = Message("Credits by model:")
+STATS_CREDITS_BY_PROVIDER = Message("Credits by provider:")
+MONEY_LINE = Message("  {name}: today {today}  (total {total})")
+STATS_STARS = Message("Stars received: today {today}  (total {total})")
+STATS_REFUNDS = Message(
+    "Refunds: today {today}, {stars_today} Stars  (total {total}, {stars_total} Stars)"
+)
+STATS_SPENDERS = Message("Top spenders (user id: credits):")
+# A provider line's balance when credits are charged: its own unit, like the balance.
+PROVIDER_BALANCE_IN_FLIGHT = Message("{balance} · in flight could spend {cost}")
+BALANCE_LOW_ALERT = Message(
+    "Photobot alert: the {provider} balance is {balance}, below {threshold}; jobs in flight "
+    "could spend {cost}. Top it up."
+)
+BALANCE_SHORT_ALERT = Message(
+    "Photobot alert: the {provider} balance is {balance}, less than jobs in flight could spend "
+    "({cost}). Top it up, or they will fail."
+)
+Figure = tuple[int, int]  # (today, total)
+
+
+def money_lines(
+    *,
+    spent: Figure,
+    by_model: Sequence[tuple[str, Figure]],
+    by_provider: Sequence[tuple[str, Figure]],
+    stars: Figure,
+    refunds: Figure,
+    refunded_stars: Figure,
+    spenders: Sequence[tuple[int, int]],
+) -> list[str]:
+    """/stats' money: credits spent today and in total (by model title and provider), Stars
+    received, refunds, and the top spenders as user id and credits."""
+    n = number
+
+    def rows(title: Message, named: Sequence[tuple[str, Figure]]) -> list[str]:
+        lines = [MONEY_LINE(name=name, today=n(f[0]), total=n(f[1])) for name, f in named]
+        return [title(), *lines] if lines else []
+
+    return [
+        STATS_CREDITS(today=n(spent[0]), total=n(spent[1])),
+        *rows(STATS_CREDITS_BY_MODEL, by_model),
+        *rows(STATS_CREDITS_BY_PROVIDER, [(p.capitalize(), f) for p, f in by_provider]),
+        STATS_STARS(today=n(stars[0]), total=n(stars[1])),
+        STATS_REFUNDS(
+            today=n(refunds[0]),
+            stars_today=n(refunded_stars[0]),
+            total=n(refunds[1]),
+            stars_total=n(refunded_stars[1]),
+        ),
+        *([STATS_SPENDERS()] if spenders else []),
+        *(f"  {user}: {n(credits)}" for user, credits in spenders),
+    ]
+
+
+def balance_alert(provider: str, balance: float, cost: float, threshold: float | None) -> str:
+    """Why a provider's balance is low: under the threshold, else under what is in flight."""
+    figures = {"provider": provider.capitalize(), "balance": number(balance, 4),
+               "cost": number(cost, 4)}  # fmt: skip
+    if threshold is not None and balance < threshold:
+        return BALANCE_LOW_ALERT(threshold=number(threshold, 4), **figures)
+    return BALANCE_SHORT_ALERT(**figures)
 
 
 def model_line(
@@ -635,9 +704,10 @@ def provider_line(
     balance: float | None,
     errors: int,
     submits: int,
+    in_flight: float | None = None,
 ) -> str:
-    """One provider's state (passed over until when, and why), balance and submit errors over
-    the last hour."""
+    """One provider's state (passed over until when, and why), balance (and, given, what jobs
+    in flight could still spend there) and submit errors over the last hour."""
     if cooling is None:
         state = PROVIDER_OK()
     else:
@@ -646,6 +716,8 @@ def provider_line(
         state = PROVIDER_COOLING(until=until, trouble=trouble)
     failed = PROVIDER_ERRORS(errors=number(errors), submits=number(submits))
     amount = BALANCE_UNAVAILABLE() if balance is None else number(balance, 4)
+    if in_flight is not None:
+        amount = PROVIDER_BALANCE_IN_FLIGHT(balance=amount, cost=number(in_flight, 4))
     return PROVIDER_LINE(name=name.capitalize(), state=state, balance=amount, errors=failed)
 
 

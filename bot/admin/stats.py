@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot import constants as k
+from bot.codec import text, texts
 from bot.jobs.store import today
 
 
@@ -111,3 +112,72 @@ def _model_stats(model: str, counts: dict[str, str], durations: list[float]) -> 
         p50_s=percentile(durations, 0.5),
         p95_s=percentile(durations, 0.95),
     )
+
+
+# --- Money: what bot/credits/lua.py's `settle` counts when a held price is spent, and what
+# payments count when Stars come in or go back. Named here because only /stats reads them.
+CREDITS_TOTALS_KEY = "credits:totals"  # hash: spent, model:<key>, provider:<name>, stars, ...
+CREDITS_DAY_KEY = "credits:day:{day}"  # the same hash for one UTC day (unix time // 86400)
+CREDITS_SPENDERS_KEY = "credits:spenders"  # sorted set: user id -> credits spent in total
+TOP_SPENDERS = 5
+_MODEL, _PROVIDER = "model:", "provider:"
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """One figure today (UTC) and in total."""
+
+    today: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """Credits spent (by model key and provider, largest first), Stars received, refunds, and
+    the top spenders as (user id, credits)."""
+
+    spent: Counted
+    by_model: tuple[tuple[str, Counted], ...]
+    by_provider: tuple[tuple[str, Counted], ...]
+    stars: Counted
+    refunds: Counted
+    refunded_stars: Counted
+    top_spenders: tuple[tuple[int, int], ...]
+
+
+async def read_money(redis: Redis, now: float, top: int = TOP_SPENDERS) -> Money:
+    """Today's and all-time money figures, in one round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(CREDITS_DAY_KEY.format(day=int(now // 86400)))
+        pipe.hgetall(CREDITS_TOTALS_KEY)
+        pipe.zrevrange(CREDITS_SPENDERS_KEY, 0, top - 1, withscores=True)
+        day, totals, spenders = await pipe.execute()
+    return money_from(_counts(day), _counts(totals), spenders)
+
+
+def money_from(
+    day: dict[str, int], totals: dict[str, int], spenders: list[tuple[str | bytes, float]]
+) -> Money:
+    """The figures from the two hashes (fields absent count 0) and the spenders' scores."""
+
+    def counted(field: str) -> Counted:
+        return Counted(day.get(field, 0), totals.get(field, 0))
+
+    def by(prefix: str) -> tuple[tuple[str, Counted], ...]:
+        names = {f.removeprefix(prefix) for f in (*totals, *day) if f.startswith(prefix)}
+        rows = [(name, counted(prefix + name)) for name in names]
+        return tuple(sorted(rows, key=lambda row: (-row[1].total, -row[1].today, row[0])))
+
+    return Money(
+        spent=counted("spent"),
+        by_model=by(_MODEL),
+        by_provider=by(_PROVIDER),
+        stars=counted("stars"),
+        refunds=counted("refunds"),
+        refunded_stars=counted("refunded_stars"),
+        top_spenders=tuple((int(text(user)), int(score)) for user, score in spenders),
+    )
+
+
+def _counts(raw: dict[str | bytes, str | bytes]) -> dict[str, int]:
+    return {name: int(value) for name, value in texts(raw).items()}

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.admin.balances import BalanceWatch
 from bot.app.graph import build_delivery
 from bot.handlers.flows import tell_timed_out
 from bot.jobs.background import reconcile_interval
@@ -45,6 +46,7 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         "media-retention": MediaSweep(deps.storage, deps.redis).run,
         "forget": deps.forgetter.run,
         "credit-holds": deps.ledger.run,
+        "provider-balances": BalanceWatch.wired(deps, bot).run,
         "flow-expiry": partial(
             deps.flows.run_expiry, partial(tell_timed_out, bot), every_s=expire_every_s
         ),
