@@ -16,6 +16,7 @@ from bot.credits.payments import Payments
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.offers import ImagineOffers
+from bot.intake.quotes import Quotes
 from bot.intake.screening import UpdateScreen
 from bot.jobs.background.notices import StatusNotices
 from bot.jobs.background.progress import Progress
@@ -41,6 +42,7 @@ class Deps:
     albums: AlbumCollector
     flows: FlowStore
     offers: ImagineOffers
+    quotes: Quotes  # requests waiting for their price to be confirmed
     screen: UpdateScreen
     access: Access
     broadcasts: BroadcastStore

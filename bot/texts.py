@@ -45,6 +45,11 @@ DESCRIPTION = Message(
 )
 SHORT_DESCRIPTION = Message("AI images, videos and songs from your photos and words.")
 # Telegram's command menu: (command, what it does), in the order shown.
+# Offered in the menu only when credits are sold (PAYMENTS=stars).
+CREDITS_MENU = (
+    ("balance", Message("Your credits and what you spent them on")),
+    ("buy", Message("Buy credits with Telegram Stars")),
+)
 COMMAND_MENU = (
     ("imagine", Message("An image from a description")),
     ("edit", Message("Change a photo: use as its caption, or reply to it")),
@@ -313,6 +318,68 @@ def forget_done(counts: dict[str, int]) -> str:
     records = sum(n for kind, n in counts.items() if kind not in ("jobs", "files"))
     return FORGET_DONE(jobs=FORGET_JOBS(jobs), files=FORGET_FILES(files),
                        records=FORGET_RECORDS(records))  # fmt: skip
+
+
+# Credits (PAYMENTS=stars): a price confirmed before a dear job, a job refused for want of
+# credits, and /balance.
+FORGET_KEEPS_CREDITS = Message(
+    "Your credits and Stars payments stay on record: they are needed for refunds and accounting."
+)
+CREDITS = Plural("{amount} credit", "{amount} credits")
+PRICE_CONFIRM = Message("This costs {price}. You have {balance}.")
+PRICE_START = Message("Start for {price}")
+PRICE_NOT_NOW = Message("Not now")
+PRICE_DECLINED = Message("Not started. Nothing was spent.")
+PRICE_EXPIRED = Message("This has expired. Please send your request again.")
+NOT_ENOUGH_CREDITS = Message(
+    "This costs {price}, and you have {balance}. Send /buy to get more credits."
+)
+BALANCE = Message("You have {credits}.")
+BALANCE_HELD = Message("{credits} are set aside for jobs in progress.")
+BALANCE_LATEST = Message("Latest:")
+BALANCE_EMPTY = Message("No movements yet.")
+BALANCE_BUY = Message("Send /buy for more credits. A job that fails costs nothing.")
+_ENTRY_REASONS = {
+    "free": Message("welcome credits"),
+    "daily": Message("daily free credits"),
+    "back": Message("{what}: given back, it was not made"),
+    "buy": Message("bought with Telegram Stars"),
+    "refund": Message("payment refunded"),
+    "restored": Message("refund undone"),
+    "carried": Message("earlier movements"),
+}
+
+
+def credits(count: int) -> str:
+    return CREDITS(count, amount=number(count))
+
+
+def price_confirm(price: int, balance: int) -> str:
+    return PRICE_CONFIRM(price=credits(price), balance=credits(balance))
+
+
+def not_enough_credits(price: int, balance: int) -> str:
+    return NOT_ENOUGH_CREDITS(price=credits(price), balance=credits(balance))
+
+
+def balance_text(available: int, held: int, lines: Sequence[str]) -> str:
+    """/balance: what the user can spend, what running jobs hold, the latest movements."""
+    parts = [BALANCE(credits=credits(available))]
+    if held:
+        parts.append(BALANCE_HELD(credits=credits(held)))
+    parts.append("")
+    parts.extend([BALANCE_LATEST(), *lines] if lines else [BALANCE_EMPTY()])
+    parts.extend(["", BALANCE_BUY()])
+    return "\n".join(parts)
+
+
+def ledger_line(amount: int, reason: str, at: float, what: str) -> str:
+    """`+12  welcome credits · 9 Dec, 14:05`; a job's line names what it made."""
+    label = _ENTRY_REASONS.get(reason)
+    said = what if label is None else label(what=what)
+    sign = "+" if amount > 0 else "\u2212" if amount < 0 else "±"
+    when = day_and_time(datetime.fromtimestamp(at, UTC))
+    return f"{sign}{number(abs(amount))}  {said} · {when}"
 
 
 # Bans and the allow-list (admins: /ban, /unban; ALLOWED_USER_IDS).

@@ -23,6 +23,7 @@ from bot.handlers.forget import tell_forgotten
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.offers import ImagineOffers
+from bot.intake.quotes import Quotes
 from bot.intake.screening import Gate, UpdateScreen
 from bot.jobs import JobStore
 from bot.jobs.background import Progress, Reconciler, StatusNotices, reconcile_interval
@@ -98,11 +99,13 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
     access = Access(redis, settings.admin_ids)
     # Everything kept per user, for /forget: jobs first, so nothing still running outlives it.
     offers, cancels = ImagineOffers(redis), JobCancels(store, bot, app[METRICS])
+    quotes = Quotes(redis)
     forgets: list[Forgets] = [
         UserJobs(store, storage, cancels),
         user_settings,
         flows,
         offers,
+        quotes,
         access,
         broadcasts,
         ledger,  # folds what the user made; purchases, refunds and the balance stay
@@ -114,9 +117,12 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         albums=AlbumCollector(redis),
         flows=flows,
         offers=offers,
+        quotes=quotes,
         screen=UpdateScreen(redis, Gate(settings.admin_ids, settings.allowed_user_ids)),
         access=access,
-        forgetter=Forgetter(redis, forgets, partial(tell_forgotten, bot)),
+        forgetter=Forgetter(
+            redis, forgets, partial(tell_forgotten, bot, credits_kept=settings.charges)
+        ),
         broadcasts=broadcasts,
         broadcast_runner=BroadcastRunner(broadcasts, bot, owner=uuid.uuid4().hex),
         registry=registry,

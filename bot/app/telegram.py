@@ -4,7 +4,7 @@ its dependencies attached, started and stopped with the server."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from bot.deps import BOT_DATA_KEY
 from bot.flood import SendRateLimiter
 from bot.handlers import register
 from bot.handlers.ordering import InOrderPerSender
-from bot.locales import LANGUAGES, speaking
+from bot.locales import LANGUAGES, Message, speaking
 from bot.metrics import Metrics
 from bot.web.keys import DEPS, METRICS, PTB_APP, SETTINGS
 
@@ -47,7 +47,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     async with application:
         await application.start()
-        await _describe(application, settings.default_language)
+        await _describe(application, settings.default_language, credits=settings.charges)
         await _start_updates(application, settings)
         try:
             yield
@@ -77,20 +77,24 @@ def build_ptb_application(settings: Settings, metrics: Metrics) -> PtbApp:
     return application
 
 
-async def _describe(application: PtbApp, default_language: str) -> None:
-    """The command menu and the empty chat's description, for each language's phones and, in
-    the default language, for everyone else's."""
+async def _describe(application: PtbApp, default_language: str, *, credits: bool) -> None:
+    """The command menu (/balance and /buy only when credits are sold) and the empty chat's
+    description, for each language's phones and, in the default language, for everyone
+    else's."""
     codes = [(language, language) for language in LANGUAGES] + [(default_language, "")]
+    menu = (*texts.COMMAND_MENU[:-1], *texts.CREDITS_MENU, texts.COMMAND_MENU[-1])
     try:
         for language, code in codes:
             with speaking(language):
-                await _describe_in(application.bot, code)
+                await _describe_in(application.bot, code, menu if credits else texts.COMMAND_MENU)
     except TelegramError as exc:  # cosmetic: the commands work without the menu
         log.warning("command menu or description not set: %s", exc)
 
 
-async def _describe_in(bot: ExtBot[Any], language_code: str) -> None:
-    commands = [BotCommand(name, description()) for name, description in texts.COMMAND_MENU]
+async def _describe_in(
+    bot: ExtBot[Any], language_code: str, menu: Sequence[tuple[str, Message]]
+) -> None:
+    commands = [BotCommand(name, description()) for name, description in menu]
     await bot.set_my_commands(commands, language_code=language_code or None)
     await bot.set_my_description(texts.DESCRIPTION(), language_code=language_code or None)
     await bot.set_my_short_description(

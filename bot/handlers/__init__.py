@@ -16,6 +16,7 @@ from bot.handlers import (
     admin,
     again,
     audience,
+    balance,
     broadcast,
     errors,
     flows,
@@ -23,6 +24,7 @@ from bot.handlers import (
     history,
     imagine,
     photo,
+    prices,
     results,
     running,
     settings,
@@ -74,6 +76,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("ban", admin.ban, filters=NEW))
     add(CommandHandler("unban", admin.unban, filters=NEW))
     add(CommandHandler("forget", forget.on_command, filters=NEW))
+    # Credits (PAYMENTS=stars): a dear job's price confirmed, and /balance.
+    add(CallbackQueryHandler(prices.on_press, pattern=f"^{prices.PREFIX}"))
+    add(CommandHandler("balance", balance.show, filters=NEW))
     add(CallbackQueryHandler(forget.on_press, pattern=f"^{forget.PREFIX}"))
     add(CommandHandler("broadcast", broadcast.on_command, filters=NEW))
     add(CallbackQueryHandler(broadcast.on_press, pattern=f"^{broadcast.PREFIX}"))

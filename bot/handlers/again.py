@@ -8,8 +8,9 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
-from bot.errors import InputRejected
-from bot.handlers.jobs import answer
+from bot.errors import InputRejected, PriceToConfirm
+from bot.handlers import prices
+from bot.handlers.replies import answer
 from bot.intake.rules import refusal_text
 from bot.jobs.again import AgainRefusal, Repeats, Where
 from bot.jobs.buttons import JobAction, parse_button
@@ -48,5 +49,7 @@ async def on_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()  # the job's status message speaks from here on
     try:
         await deps.service.start_job(request)
+    except PriceToConfirm as exc:  # a dear job: its price is asked first, as for a new one
+        await prices.ask(deps, message, request, exc)
     except InputRejected as exc:  # a limit (in flight, this hour, the model's): said every press
         await answer(message, message.message_id, refusal_text(exc))

@@ -24,7 +24,10 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         InlineKeyboardButton(texts.FORGET_YES(), callback_data=f"{PREFIX}{YES}:{user.id}"),
         InlineKeyboardButton(texts.FORGET_NO(), callback_data=f"{PREFIX}{NO}:{user.id}"),
     ]
-    await message.reply_text(texts.FORGET_CONFIRM(), reply_markup=InlineKeyboardMarkup([buttons]))
+    text = texts.FORGET_CONFIRM()
+    if deps_of(context).settings.charges:
+        text += "\n\n" + texts.FORGET_KEEPS_CREDITS()
+    await message.reply_text(text, reply_markup=InlineKeyboardMarkup([buttons]))
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -49,11 +52,19 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def tell_forgotten(
-    bot: ExtBot[int], chat_id: int, message_id: int, language: str, counts: dict[str, int]
+    bot: ExtBot[int],
+    chat_id: int,
+    message_id: int,
+    language: str,
+    counts: dict[str, int],
+    *,
+    credits_kept: bool = False,
 ) -> None:
     """The answer, in the confirmation's place (or as a new message if that is gone)."""
     with speaking(language):
         text = texts.forget_done(counts)
+        if credits_kept:
+            text += "\n\n" + texts.FORGET_KEEPS_CREDITS()
     try:
         await bot.edit_message_text(text, chat_id, message_id, rate_limit_args=SendPriority.RESULT)
     except TelegramError:

@@ -10,7 +10,8 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.deps import Deps, deps_of
-from bot.handlers.jobs import answer, start_job
+from bot.handlers.jobs import start_job
+from bot.handlers.replies import answer
 from bot.intake.offers import ImagineOffer
 from bot.jobs.start import JobRequest
 from bot.models.spec import Capability

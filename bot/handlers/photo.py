@@ -12,7 +12,8 @@ from bot.deps import Deps, deps_of
 from bot.handlers import imagine
 from bot.handlers.audience import addressed_to_bot
 from bot.handlers.flows import begin, photo_of, split_command, without_mention
-from bot.handlers.jobs import answer, start_job
+from bot.handlers.jobs import start_job
+from bot.handlers.replies import answer
 from bot.intake.flows.catalog import FLOWS_BY_COMMAND, WAITING_PHOTO
 from bot.intake.flows.state import FlowState
 from bot.intake.presets import PRESETS, PRESETS_BY_KEY

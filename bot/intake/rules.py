@@ -6,7 +6,7 @@ import re
 
 from bot import texts
 from bot.constants import PROMPT_MAX_CHARS, TELEGRAM_DOWNLOAD_MAX_BYTES
-from bot.errors import InputRejected
+from bot.errors import InputRejected, NotEnoughCredits
 from bot.jobs.start import InputProblem
 
 # Images people send that the model does not take; named so the answer can say which.
@@ -40,6 +40,8 @@ _INPUT_PROBLEM_TEXTS = {
 
 def refusal_text(exc: InputRejected) -> str:
     """What to tell a user whose input was refused."""
+    if isinstance(exc, NotEnoughCredits):
+        return texts.not_enough_credits(exc.price, exc.balance)
     if exc.problem is not None:
         return texts.limit_text(exc.problem)
     return _INPUT_PROBLEM_TEXTS.get(exc.reason, texts.NOT_AN_IMAGE)()

@@ -9,7 +9,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.emulators.telegram import SEND_METHODS, ApiCall
+from bot.sandbox.emulators.telegram import SEND_METHODS, STARS_CURRENCY, ApiCall
 
 JsonDict = dict[str, Any]
 FileUrl = Callable[[str], str]
@@ -36,6 +36,10 @@ class ChatFeed:
     def add_user_message(self, message: JsonDict) -> None:
         """A message a page user sent (the emulator does not see it as a call)."""
         self._publish(message["chat"]["id"], "message", page_message(message, self._file_url))
+
+    def add_notice(self, chat_id: int, text: str) -> None:
+        """A small line in the chat from Telegram itself (a refused payment's reason)."""
+        self._publish(chat_id, "notice", {"text": text})
 
     def expect_answer(self, query_id: str, chat_id: int) -> None:
         """A button press, so that the bot's answer to it shows in the right chat."""
@@ -127,6 +131,16 @@ def page_message(message: JsonDict, file_url: FileUrl) -> JsonDict:
         media = message.get(kind)
         if isinstance(media, dict):
             shown[kind] = _media(media, file_url)
+    invoice = message.get("invoice")
+    if isinstance(invoice, dict):
+        shown["invoice"] = {
+            "title": str(invoice.get("title", "")),
+            "description": str(invoice.get("description", "")),
+            **_price(invoice),
+        }
+    payment = message.get("successful_payment")
+    if isinstance(payment, dict):
+        shown["payment"] = _price(payment)
     replied = message.get("reply_to_message")
     if isinstance(replied, dict):
         shown["reply_to"] = {"id": replied.get("message_id"), "preview": _preview(replied)}
@@ -145,6 +159,14 @@ def _media(media: JsonDict, file_url: FileUrl) -> JsonDict:
     }
 
 
+def _price(fields: JsonDict) -> JsonDict:
+    """An amount as the page shows it: "⭐ 50" for Telegram Stars, else "1.45 USD"-like."""
+    currency, amount = str(fields.get("currency", "")), fields.get("total_amount")
+    amount = amount if isinstance(amount, int) else 0
+    label = f"⭐ {amount}" if currency == STARS_CURRENCY else f"{amount / 100:.2f} {currency}"
+    return {"currency": currency, "amount": amount, "price": label}
+
+
 def _keyboard(markup: Any) -> list[list[JsonDict]] | None:
     if not isinstance(markup, dict) or not isinstance(markup.get("inline_keyboard"), list):
         return None
@@ -152,11 +174,13 @@ def _keyboard(markup: Any) -> list[list[JsonDict]] | None:
     for row in markup["inline_keyboard"]:
         buttons = []
         for button in row:
-            shown = {"text": str(button.get("text", ""))}
+            shown: JsonDict = {"text": str(button.get("text", ""))}
             if isinstance(button.get("callback_data"), str):
                 shown["data"] = button["callback_data"]
             if isinstance(button.get("url"), str):
                 shown["url"] = button["url"]
+            if button.get("pay") is True:
+                shown["pay"] = True
             buttons.append(shown)
         rows.append(buttons)
     return rows
@@ -166,6 +190,8 @@ def _preview(message: JsonDict) -> str:
     for field in ("text", "caption"):
         if isinstance(message.get(field), str):
             return str(message[field])[:80]
+    if isinstance(message.get("invoice"), dict):
+        return str(message["invoice"].get("title", "Invoice"))[:80]
     for kind in ("photo", *_MEDIA):
         if kind in message:
             return kind.capitalize()

@@ -16,19 +16,24 @@ MAX_GUEST_CHOICES = 1_000
 @dataclass(frozen=True, slots=True)
 class AppLanguage:
     """A Telegram app language: its code as updates carry it, its name in the page's picker,
-    and the empty chat's heading and Start button as that app shows them."""
+    the empty chat's heading and Start button, and an invoice's Pay button and the "Paid" line
+    after a payment, as that app shows them."""
 
     code: str
     name: str
     heading: str
     start: str
+    pay: str
+    paid: str
 
 
 # "de" is a language Photobot does not speak: the page shows the bot's fallback with it.
 APP_LANGUAGES = (
-    AppLanguage("en", "English", "What can this bot do?", "START"),
-    AppLanguage("id", "Bahasa Indonesia", "Apa yang bisa dilakukan bot ini?", "MULAI"),
-    AppLanguage("de", "Other (de)", "Was kann dieser Bot?", "STARTEN"),
+    AppLanguage("en", "English", "What can this bot do?", "START", "Pay", "Paid"),
+    AppLanguage(
+        "id", "Bahasa Indonesia", "Apa yang bisa dilakukan bot ini?", "MULAI", "Bayar", "Dibayar"
+    ),
+    AppLanguage("de", "Other (de)", "Was kann dieser Bot?", "STARTEN", "Bezahlen", "Bezahlt"),
 )
 KNOWN_CODES = tuple(language.code for language in APP_LANGUAGES)
 

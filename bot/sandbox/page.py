@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.emulators.telegram import MAX_TEXT_LENGTH, TelegramEmulator
+from bot.sandbox.emulators.telegram import MAX_TEXT_LENGTH, PaymentOutcome, TelegramEmulator
 from bot.sandbox.feed import ChatFeed
 from bot.sandbox.languages import KNOWN_CODES, ChosenLanguages, known
 from bot.sandbox.languages import as_json as languages_json
@@ -75,6 +75,7 @@ def add_chat_page(app: web.Application, page: ChatPage) -> None:
     app.router.add_post(API + "/messages", send_message)
     app.router.add_post(API + "/uploads", send_files)
     app.router.add_post(API + "/presses", press_button)
+    app.router.add_post(API + "/payments", pay_invoice)
     app.router.add_get(API + "/files/{file_id}", file)
 
 
@@ -228,6 +229,29 @@ async def press_button(request: web.Request) -> web.Response:
         return _refused("that message is gone", status=404)
     page.feed.expect_answer(update["callback_query"]["id"], user.id)
     return web.json_response({"ok": True})
+
+
+async def pay_invoice(request: web.Request) -> web.Response:
+    """The user pressed an invoice's Pay button: Telegram asks the bot (pre-checkout) and,
+    if it agrees, the user's payment shows in the chat; a refusal shows the bot's reason."""
+    page = _page(request, posting=True)
+    body = await _json(request)
+    user = _user(page, body.get("user"))
+    message_id = body.get("message_id")
+    if not isinstance(message_id, int):
+        return _refused("a payment names the invoice's message")
+    page.telegram.set_user_language(user.id, user.language_code, first_name=user.name)
+    try:
+        result = await page.telegram.pay_invoice(user.id, message_id, user.id)
+    except LookupError:
+        return _refused("that invoice is gone", status=404)
+    if result.message is not None:
+        page.feed.add_user_message(result.message)
+    elif result.outcome is PaymentOutcome.REFUSED:
+        page.feed.add_notice(user.id, result.error_message or "")
+    else:
+        return _refused("the bot did not confirm the payment in time", status=504)
+    return web.json_response({"ok": True, "outcome": result.outcome.value})
 
 
 async def file(request: web.Request) -> web.StreamResponse:

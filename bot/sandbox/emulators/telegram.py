@@ -14,7 +14,8 @@ real ``telegram.ext.Application`` (python-telegram-bot 22) to run against it ove
     )
 
 Tests (and sandbox mode) drive the bot with :meth:`TelegramEmulator.message_update` and friends,
-and observe it through :attr:`TelegramEmulator.calls`, :meth:`TelegramEmulator.wait_for` and
+pay its Telegram Stars invoices with :meth:`TelegramEmulator.pay_invoice`, and observe it through
+:attr:`TelegramEmulator.calls`, :meth:`TelegramEmulator.wait_for` and
 :meth:`TelegramEmulator.sent_messages`. Telegram's limits (text and caption length, callback data
 size, upload and download sizes, flood control) are enforced with the error shapes the real
 service uses, so the bot's handling of them can be exercised.
@@ -41,6 +42,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
 
@@ -54,7 +56,10 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_UPLOAD_BYTES",
     "SEND_METHODS",
+    "STARS_CURRENCY",
     "ApiCall",
+    "PaymentOutcome",
+    "PaymentResult",
     "TelegramEmulator",
 ]
 
@@ -71,8 +76,17 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 #: Methods whose successful calls count as messages sent by the bot.
 SEND_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendMediaGroup",
-     "copyMessage"}
+     "copyMessage", "sendInvoice"}
 )  # fmt: skip
+#: Telegram Stars, the currency of digital goods sold by bots.
+STARS_CURRENCY = "XTR"
+#: How long Telegram waits for answerPreCheckoutQuery before the payment fails.
+PRE_CHECKOUT_TIMEOUT_S = 10.0
+MAX_INVOICE_TITLE_CHARS = 32
+MAX_INVOICE_DESCRIPTION_CHARS = 255
+MAX_INVOICE_PAYLOAD_BYTES = 128
+# The most Stars one invoice may ask for (an assumption: Telegram's app config sets the cap).
+MAX_STARS_PER_INVOICE = 10_000
 
 _FLOOD_METHODS = SEND_METHODS | {"editMessageText"}
 _SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -106,6 +120,8 @@ _JSON_FIELDS = frozenset(
         "scope",
         "link_preview_options",
         "media",
+        "prices",
+        "suggested_tip_amounts",
     }
 )
 _INT_FIELDS = frozenset(
@@ -122,6 +138,8 @@ _INT_FIELDS = frozenset(
         "duration",
         "width",
         "height",
+        "user_id",
+        "max_tip_amount",
     }
 )
 _BOOL_FIELDS = frozenset(
@@ -137,6 +155,8 @@ _BOOL_FIELDS = frozenset(
         "supports_streaming",
         "show_caption_above_media",
         "disable_web_page_preview",
+        "ok",
+        "is_flexible",
     }
 )
 _INT_RE = re.compile(r"-?\d+")
@@ -310,6 +330,66 @@ class _Incoming:
 
 
 _Handler = Callable[[_Incoming], Awaitable[Any]]
+
+
+class PaymentOutcome(StrEnum):
+    """How a payment started with :meth:`TelegramEmulator.pay_invoice` ended."""
+
+    #: The bot said ok to the pre-checkout query: the user paid, successful_payment was sent.
+    PAID = "paid"
+    #: The bot refused the pre-checkout query; Telegram shows the user its error_message.
+    REFUSED = "refused"
+    #: The bot did not answer in time (or answered too late): the payment failed.
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """The end of one payment attempt. ``message`` is the successful_payment message the user
+    "sent" (only when paid); ``error_message`` is the bot's refusal (only when refused)."""
+
+    outcome: PaymentOutcome
+    pre_checkout_query_id: str
+    error_message: str | None = None
+    telegram_payment_charge_id: str | None = None
+    message: dict[str, Any] | None = None
+
+    @property
+    def paid(self) -> bool:
+        """Whether the user was charged."""
+        return self.outcome is PaymentOutcome.PAID
+
+
+@dataclass(frozen=True)
+class _Invoice:
+    """An invoice the bot sent; ``payload`` is kept here, never shown in the message."""
+
+    title: str
+    description: str
+    currency: str
+    total_amount: int
+    payload: str
+    start_parameter: str
+
+
+@dataclass
+class _PreCheckout:
+    """A pre-checkout query waiting for the bot's answer until ``deadline`` (loop time)."""
+
+    deadline: float
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    ok: bool = False
+    error_message: str | None = None
+
+
+@dataclass
+class _Charge:
+    """A Stars payment the bot received, refundable once."""
+
+    user: JsonDict
+    amount: int
+    invoice_payload: str
+    refunded: bool = False
 
 
 # --- request parsing -------------------------------------------------------------------------
@@ -494,6 +574,96 @@ def _commands_key(params: JsonDict) -> tuple[str, str]:
     return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
 
 
+def _required(params: JsonDict, name: str) -> Any:
+    """A parameter the Bot API server insists on (an empty string counts as missing)."""
+    value = params.get(name)
+    if value is None or value == "":
+        raise _bad_request(f'parameter "{name}" is required')
+    return value
+
+
+def _labeled_prices(raw: Any) -> list[JsonDict]:
+    """The prices list as the Bot API server parses it, with its error texts."""
+    if isinstance(raw, str):
+        raise _bad_request("can't parse prices JSON object")
+    if not isinstance(raw, list):
+        raise _bad_request("expected an Array of labeled prices")
+    prices: list[JsonDict] = []
+    for price in raw:
+        if not isinstance(price, dict):
+            raise _bad_request("can't parse labeled price: LabeledPrice must be an Object")
+        label, amount = price.get("label"), price.get("amount")
+        if not isinstance(label, str) or not label:
+            raise _bad_request("can't parse labeled price: LabeledPrice label must be non-empty")
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise _bad_request('can\'t parse labeled price: Field "amount" must be a valid Number')
+        prices.append({"label": label, "amount": amount})
+    if not prices:
+        raise _bad_request("there must be at least one price")
+    return prices
+
+
+def _invoice(params: JsonDict) -> _Invoice:
+    """Validate sendInvoice's parameters in the order Telegram does: the Bot API server's own
+    checks, TDLib's, then the server's (whose errors are upper-case names)."""
+    title = str(_required(params, "title"))
+    description = str(_required(params, "description"))
+    payload = str(_required(params, "payload"))
+    currency = str(_required(params, "currency"))
+    prices = _labeled_prices(_required(params, "prices"))
+    total = sum(price["amount"] for price in prices)
+    if total <= 0:
+        raise _bad_request("total price must be positive")
+    provider_token = str(params.get("provider_token") or "")
+    if currency == STARS_CURRENCY:
+        if provider_token:
+            raise _bad_request("PAYMENT_PROVIDER_INVALID")
+        if len(prices) != 1:
+            raise _bad_request("STARS_INVOICE_INVALID")
+        if total > MAX_STARS_PER_INVOICE:
+            raise _bad_request("CURRENCY_TOTAL_AMOUNT_INVALID")
+    elif not provider_token:  # the emulator knows no payment providers but Telegram Stars
+        raise _bad_request("PAYMENT_PROVIDER_INVALID")
+    if len(payload.encode()) > MAX_INVOICE_PAYLOAD_BYTES:
+        raise _bad_request("INVOICE_PAYLOAD_INVALID")
+    if len(title) > MAX_INVOICE_TITLE_CHARS or len(description) > MAX_INVOICE_DESCRIPTION_CHARS:
+        raise _bad_request("MEDIA_INVALID")
+    start = str(params.get("start_parameter") or "")
+    return _Invoice(title, description, currency, total, payload, start)
+
+
+def _check_pay_button(markup: JsonDict | None) -> None:
+    """An invoice's own keyboard must start with a Pay button."""
+    if markup is None:
+        return
+    rows = markup["inline_keyboard"]
+    first = rows[0][0] if rows and rows[0] else None
+    if first is None or first.get("pay") is not True:
+        raise _bad_request("REPLY_MARKUP_BUY_EMPTY")
+
+
+def _charge_id() -> str:
+    """A fresh telegram_payment_charge_id, shaped like Telegram's ("stx" and url-safe text)."""
+    return "stx" + secrets.token_urlsafe(30)
+
+
+def _star_transaction(
+    transaction_id: str, charge: _Charge, *, outgoing: bool, date: int | None = None
+) -> JsonDict:
+    """A StarTransaction as getStarTransactions answers it: an invoice payment from a user
+    (incoming, ``source``) or its refund to them (outgoing, ``receiver``, the same id)."""
+    partner: JsonDict = {"type": "user", "transaction_type": "invoice_payment",
+                         "user": copy.deepcopy(charge.user)}  # fmt: skip
+    if charge.invoice_payload:
+        partner["invoice_payload"] = charge.invoice_payload
+    return {
+        "id": transaction_id,
+        "amount": charge.amount,
+        "date": int(time.time()) if date is None else date,
+        "receiver" if outgoing else "source": partner,
+    }
+
+
 # --- the emulator ----------------------------------------------------------------------------
 
 
@@ -552,6 +722,10 @@ class TelegramEmulator:
         self._callback_queries: dict[str, bool] = {}
         self._query_numbers = itertools.count(1)
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
+        self._invoices: dict[tuple[int, int], _Invoice] = {}
+        self._pre_checkouts: dict[str, _PreCheckout] = {}
+        self._charges: dict[str, _Charge] = {}
+        self._star_transactions: list[JsonDict] = []
         # The bot's description and short description, by language code ("" = all others).
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}
@@ -787,6 +961,127 @@ class TelegramEmulator:
         rule = _FailureRule(error_code, description, retry_after, times)
         self._failures.setdefault(self._canonical(method), deque()).append(rule)
 
+    # --- payments ------------------------------------------------------------------------------
+
+    async def pay_invoice(
+        self,
+        chat_id: int,
+        message_id: int,
+        user_id: int,
+        *,
+        answer_within_s: float = PRE_CHECKOUT_TIMEOUT_S,
+    ) -> PaymentResult:
+        """Pay the invoice in message ``message_id`` as Telegram does when the user presses Pay:
+        send the bot a pre_checkout_query, wait for its answerPreCheckoutQuery (at most
+        ``answer_within_s``), and if it says ok charge the user: a successful_payment message
+        from them in that chat, and an incoming StarTransaction. Paying the same invoice again
+        is a new payment with a new charge id."""
+        invoice = self._invoices.get((chat_id, message_id))
+        if invoice is None:
+            raise LookupError(f"no invoice in message {message_id} of chat {chat_id}")
+        user = self._users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "Ann"}
+        query_id = str(secrets.randbits(62) | 1 << 61)
+        pending = _PreCheckout(deadline=asyncio.get_running_loop().time() + answer_within_s)
+        self._pre_checkouts[query_id] = pending
+        query = {
+            "id": query_id,
+            "from": copy.deepcopy(user),
+            "currency": invoice.currency,
+            "total_amount": invoice.total_amount,
+            "invoice_payload": invoice.payload,
+        }
+        self.push_update({"pre_checkout_query": query})
+        try:
+            async with asyncio.timeout(answer_within_s):
+                await pending.answered.wait()
+        except TimeoutError:
+            return PaymentResult(PaymentOutcome.TIMED_OUT, query_id)
+        if not pending.ok:
+            return PaymentResult(PaymentOutcome.REFUSED, query_id, pending.error_message)
+        charge_id = _charge_id()
+        update = self.successful_payment_update(
+            chat_id=chat_id,
+            user_id=user_id,
+            currency=invoice.currency,
+            total_amount=invoice.total_amount,
+            invoice_payload=invoice.payload,
+            telegram_payment_charge_id=charge_id,
+            record_transaction=True,
+        )
+        return PaymentResult(
+            PaymentOutcome.PAID, query_id, None, charge_id, copy.deepcopy(update["message"])
+        )
+
+    def successful_payment_update(
+        self,
+        *,
+        chat_id: int,
+        user_id: int,
+        currency: str,
+        total_amount: int,
+        invoice_payload: str,
+        telegram_payment_charge_id: str,
+        provider_payment_charge_id: str = "",
+        record_transaction: bool = False,
+        first_name: str = "Ann",
+    ) -> dict[str, Any]:
+        """Push a successful_payment message from the user with exactly these fields (to
+        redeliver a charge, or to send one that does not match its invoice); return the update.
+        With ``record_transaction`` an incoming StarTransaction for it is recorded too."""
+        known = self._users.get(user_id)
+        user = known or {"id": user_id, "is_bot": False, "first_name": first_name}
+        chat = self._chats.get(chat_id) or self._chat(chat_id)
+        payment = {
+            "currency": currency,
+            "total_amount": total_amount,
+            "invoice_payload": invoice_payload,
+            "telegram_payment_charge_id": telegram_payment_charge_id,
+            "provider_payment_charge_id": provider_payment_charge_id,
+        }
+        message = self._new_message(chat, copy.deepcopy(user), {"successful_payment": payment})
+        update: JsonDict = {"message": message}
+        self.push_update(update)
+        if record_transaction:
+            self.add_star_transaction(
+                user_id=user_id,
+                amount=total_amount,
+                charge_id=telegram_payment_charge_id,
+                invoice_payload=invoice_payload,
+            )
+        return update
+
+    def add_star_transaction(
+        self,
+        *,
+        user_id: int,
+        amount: int,
+        charge_id: str | None = None,
+        invoice_payload: str = "",
+        date: int | None = None,
+    ) -> str:
+        """Record an incoming Stars payment from a user, as getStarTransactions will list it
+        (for a purchase the bot never heard of, leave out the update); return its charge id.
+        The charge can then be refunded."""
+        transaction_id = charge_id or _charge_id()
+        user = copy.deepcopy(self._users.get(user_id) or
+                             {"id": user_id, "is_bot": False, "first_name": "Ann"})  # fmt: skip
+        charge = _Charge(user=user, amount=amount, invoice_payload=invoice_payload)
+        self._charges[transaction_id] = charge
+        self._star_transactions.append(
+            _star_transaction(transaction_id, charge, outgoing=False, date=date)
+        )
+        return transaction_id
+
+    @property
+    def star_transactions(self) -> list[dict[str, Any]]:
+        """Every StarTransaction so far, oldest first (refunds are outgoing ones)."""
+        return copy.deepcopy(self._star_transactions)
+
+    def invoice_payload(self, chat_id: int, message_id: int) -> str | None:
+        """The private payload of the invoice in that message, if it is one."""
+        invoice = self._invoices.get((chat_id, message_id))
+        return None if invoice is None else invoice.payload
+
     # --- observing the bot -------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -922,6 +1217,10 @@ class TelegramEmulator:
             "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "answerCallbackQuery": self._answer_callback_query,
+            "sendInvoice": self._send_invoice,
+            "answerPreCheckoutQuery": self._answer_pre_checkout_query,
+            "refundStarPayment": self._refund_star_payment,
+            "getStarTransactions": self._get_star_transactions,
             "getFile": self._get_file,
             "close": self._return_true,
             "logOut": self._return_true,
@@ -1346,6 +1645,64 @@ class TelegramEmulator:
             raise _bad_request("MESSAGE_TOO_LONG")
         self._callback_queries[query_id] = True
         return True
+
+    # --- payment methods -----------------------------------------------------------------------
+
+    async def _send_invoice(self, incoming: _Incoming) -> JsonDict:
+        params = incoming.params
+        _chat_key(params.get("chat_id"))
+        invoice = _invoice(params)
+        _check_pay_button(_inline_markup(params.get("reply_markup")))
+        content: JsonDict = {
+            "invoice": {
+                "title": invoice.title,
+                "description": invoice.description,
+                "start_parameter": invoice.start_parameter,
+                "currency": invoice.currency,
+                "total_amount": invoice.total_amount,
+            }
+        }
+        message = self._send(params, content)
+        self._invoices[(message["chat"]["id"], message["message_id"])] = invoice
+        return message
+
+    async def _answer_pre_checkout_query(self, incoming: _Incoming) -> bool:
+        params = incoming.params
+        ok = params.get("ok") is True
+        error_message = None if ok else str(_required(params, "error_message"))
+        pending = self._pre_checkouts.get(str(params.get("pre_checkout_query_id") or ""))
+        late = pending is not None and asyncio.get_running_loop().time() > pending.deadline
+        if pending is None or pending.answered.is_set() or late:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        pending.ok, pending.error_message = ok, error_message
+        pending.answered.set()
+        return True
+
+    async def _refund_star_payment(self, incoming: _Incoming) -> bool:
+        params = incoming.params
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
+            raise _bad_request("invalid user_id specified")
+        charge_id = str(_required(params, "telegram_payment_charge_id"))
+        charge = self._charges.get(charge_id)
+        if charge is None or charge.user.get("id") != user_id:
+            raise _bad_request("CHARGE_NOT_FOUND")
+        if charge.refunded:
+            raise _bad_request("CHARGE_ALREADY_REFUNDED")
+        charge.refunded = True
+        self._star_transactions.append(_star_transaction(charge_id, charge, outgoing=True))
+        return True
+
+    async def _get_star_transactions(self, incoming: _Incoming) -> JsonDict:
+        """The bot's transactions in chronological order; offset and limit are clamped (0+,
+        1-100) as the Bot API server does."""
+        offset, limit = incoming.params.get("offset"), incoming.params.get("limit")
+        offset = max(offset, 0) if isinstance(offset, int) else 0
+        limit = min(max(limit, 1), 100) if isinstance(limit, int) else 100
+        chosen = self._star_transactions[offset : offset + limit]
+        return {"transactions": copy.deepcopy(chosen)}
 
     # --- files and media ---------------------------------------------------------------------
 

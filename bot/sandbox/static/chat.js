@@ -188,6 +188,8 @@ function apply(event, live) {
     setAction(event.action);
   } else if (event.type === "toast") {
     toast(event.text);
+  } else if (event.type === "notice") {
+    notice(event.text, false);
   }
 }
 
@@ -252,6 +254,7 @@ function hideIntro() {
 // --- rendering -----------------------------------------------------------------------------
 
 function renderMessage(message, live) {
+  if (message.payment) return paymentLine(message);
   const wrap = el("div", `msg ${message.from_bot ? "bot" : "user"}`);
   wrap.dataset.id = String(message.id);
   if (live) wrap.classList.add("fresh");
@@ -262,6 +265,7 @@ function renderMessage(message, live) {
     bubble.append(el("div", "quote", message.reply_to.preview || "Message"));
   }
   if (media) bubble.append(media);
+  if (message.invoice) bubble.append(invoiceCard(message.invoice));
   const words = message.text ?? message.caption;
   if (words) {
     const text = el("div", media ? "caption" : "text");
@@ -273,7 +277,52 @@ function renderMessage(message, live) {
   bubble.append(el("span", "meta", `${message.edited ? "edited " : ""}${clock}`));
   wrap.append(bubble);
   if (message.keyboard) wrap.append(keyboardNode(message));
+  else if (message.invoice) wrap.append(payKeyboard(message));
   return wrap;
+}
+
+// --- invoices ------------------------------------------------------------------------------
+
+// An invoice as Telegram's apps show it: title, description and price, with a Pay button
+// (the bot's own keyboard's first button when it sent one). Tests press [data-pay].
+function invoiceCard(invoice) {
+  const card = el("div", "invoice");
+  card.append(el("div", "invoice-title", invoice.title));
+  card.append(el("div", "invoice-description", invoice.description));
+  card.append(el("div", "invoice-price", invoice.price));
+  return card;
+}
+
+function payLabel(invoice) {
+  return `${appLanguage(state.user.language_code).pay} ${invoice.price}`;
+}
+
+function payButton(message, text) {
+  const key = el("button", "pay", text);
+  key.type = "button";
+  key.dataset.pay = String(message.id);
+  key.addEventListener("click", async () => {
+    key.disabled = true;
+    await post("/payments", { user: state.user.id, message_id: message.id });
+    key.disabled = false;
+  });
+  return key;
+}
+
+function payKeyboard(message) {
+  const board = el("div", "keyboard");
+  const line = el("div", "row");
+  line.append(payButton(message, payLabel(message.invoice)));
+  board.append(line);
+  return board;
+}
+
+// The user's payment: a small service line, as Telegram shows it.
+function paymentLine(message) {
+  const label = appLanguage(state.user.language_code).paid;
+  const line = el("div", "notice payment", `${label} ${message.payment.price}`);
+  line.dataset.id = String(message.id);
+  return line;
 }
 
 function mediaNode(message) {
@@ -364,6 +413,10 @@ function keyboardNode(message) {
   for (const row of message.keyboard) {
     const line = el("div", "row");
     for (const button of row) {
+      if (button.pay && message.invoice) {
+        line.append(payButton(message, button.text));
+        continue;
+      }
       const key = el("button", "", button.text);
       key.type = "button";
       if (button.data !== undefined) {
