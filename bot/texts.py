@@ -1026,7 +1026,7 @@ PAYSUPPORT = Message(
     "“/paysupport I paid but got no credits”. I pass it to the bot's admins, who can refund "
     "a purchase. Telegram's support can't help with purchases made in bots."
 )
-PAYSUPPORT_SENT = Message("Sent to the admins. They'll answer you here.")
+PAYSUPPORT_SENT = Message("Sent to the admins.")
 PAYSUPPORT_ALERT = Message(
     "Payment help asked by user {user}: {text}\nTheir latest payments: {charges}"
 )
