@@ -12,7 +12,12 @@ from dataclasses import dataclass, fields
 from typing import Protocol
 
 from redis.asyncio import Redis
-from telegram import StarTransaction, StarTransactions, TransactionPartnerUser
+from telegram import (
+    StarTransaction,
+    StarTransactions,
+    TransactionPartner,
+    TransactionPartnerUser,
+)
 
 from bot import texts
 from bot.credits.payments import Payment, Payments, PaymentState
@@ -21,6 +26,7 @@ from bot.loops import every
 log = logging.getLogger(__name__)
 
 PAGE = 100  # getStarTransactions' largest page
+INVOICE = "invoice_payment"  # a TransactionPartnerUser's transaction_type for an invoice
 # A payment Telegram lists this recently may not have reached the bot yet.
 GRACE_S = 15 * 60
 CHECK_EVERY_S = 3600.0  # how often a replica looks whether today's run is done
@@ -56,15 +62,21 @@ class Differences:
 
 def star_payments(transactions: Iterable[StarTransaction]) -> list[StarPayment]:
     """Users' invoice payments, each marked refunded when Telegram lists its refund (an
-    outgoing transaction to the user with the same id); other transactions are left out."""
-    refunded = {
-        t.id for t in transactions if isinstance(t.receiver, TransactionPartnerUser)
-    }  # fmt: skip
+    outgoing transaction to the user with the same id); other transactions (gifts, paid
+    media, withdrawals) are left out."""
+    refunded = {t.id for t in transactions if _invoice(t.receiver) is not None}
     return [
-        StarPayment(t.id, t.source.user.id, t.amount, t.date.timestamp(), t.id in refunded)
+        StarPayment(t.id, partner.user.id, t.amount, t.date.timestamp(), t.id in refunded)
         for t in transactions
-        if isinstance(t.source, TransactionPartnerUser)
+        if (partner := _invoice(t.source)) is not None
     ]
+
+
+def _invoice(partner: TransactionPartner | None) -> TransactionPartnerUser | None:
+    """The user of an invoice payment (or its refund)."""
+    if isinstance(partner, TransactionPartnerUser) and partner.transaction_type == INVOICE:
+        return partner
+    return None
 
 
 def compare(

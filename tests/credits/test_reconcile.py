@@ -89,6 +89,12 @@ def test_telegrams_list_becomes_payments_marked_refunded() -> None:
     ]
 
 
+def test_transactions_other_than_invoice_payments_are_left_out() -> None:
+    gift = TransactionPartnerUser("gift_purchase", User(7, "Ann", False))
+    date = datetime.fromtimestamp(OLD, UTC)
+    assert star_payments([StarTransaction("g", 25, date, source=gift)]) == []
+
+
 def test_the_report_names_the_charge_ids() -> None:
     text = report(Differences(missing_in_ledger=("c1", "c2"), amounts_differ=("c3",)))
     assert "c1, c2" in text and "c3" in text
