@@ -290,3 +290,36 @@ def test_metrics_token_is_a_secret_for_the_log_scrubber() -> None:
     assert "metrics-token-0123456789" in settings.secret_values()
     assert "metrics-token-0123456789" not in repr(settings)
     assert load(**BASE).metrics_token is None  # unset: /metrics is open
+
+
+def test_credit_settings_parsed() -> None:
+    settings = load_settings(
+        from_env=False, **BASE, payments="stars", prices="nano-banana-pro=5, suno/generate = 9",
+        star_packages="50:100, 200:450",
+    )  # fmt: skip
+    assert settings.charges
+    assert settings.prices == {"nano-banana-pro": 5, "suno/generate": 9}
+    assert settings.star_packages == ((50, 100), (200, 450))
+    assert not load_settings(from_env=False, **BASE).charges  # off by default
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("payments", "paypal"), ("prices", "nano-banana-pro"), ("prices", "nano-banana-pro=-1"),
+     ("star_packages", "50"), ("star_packages", "0:100"), ("star_packages", "50:100,50:200"),
+     ("free_credits", "-1")],
+)  # fmt: skip
+def test_bad_credit_settings_are_named(name: str, value: str) -> None:
+    assert config_error(**BASE, **{name: value}).startswith(name.upper())
+
+
+def test_a_price_for_a_model_we_do_not_have_stops_start_up(tmp_path: Path) -> None:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "TELEGRAM_BOT_TOKEN": TOKEN, "KIE_API_KEY": KIE_KEY,
+           "PUBLIC_BASE_URL": "https://bot.example.com", "PRICES": "dall-e=3"}  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "bot", "--live"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == EXIT_CONFIG_ERROR
+    assert result.stderr.strip().splitlines() == [
+        "photobot: configuration error: PRICES is invalid: no model is called 'dall-e'"
+    ]

@@ -111,6 +111,10 @@ def sandbox_settings(emulators: Emulators, port: int, data_dir: Path, **override
         admin_ids=",".join(str(u.id) for u in USERS if u.admin),
         # Results come from the emulators on this machine.
         media_allow_private=True,
+        # Credits as a paying bot has them: prices, /balance, and /buy paid with the page's
+        # Pay button (the emulator plays Telegram's part).
+        payments="stars",
+        free_credits=40,
         data_dir=data_dir,
     )
     return load_settings(from_env=False, **{**values, **overrides})

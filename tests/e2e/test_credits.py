@@ -181,3 +181,30 @@ async def test_without_payments_nothing_is_charged_or_shown(bot: BotHarness) -> 
     await bot.settled(command(bot, chat, "/balance"))
     said = [str(c.params.get("text", "")) for c in bot.telegram.sent_messages(chat)]
     assert not any("/buy" in text for text in said)
+
+
+async def test_again_on_a_dear_result_asks_its_price_too(paid: BotHarness) -> None:
+    from tests.e2e.test_again import delivered, job_of
+    from tests.e2e.test_again import press as press_again
+    from tests.e2e.test_commands import mp4
+
+    chat = paid.new_user()
+    await paid.redis.hset(f"credits:{chat}", mapping={"joined": 1, "balance": 40})
+    await paid.redis.lpush(f"ledger:{chat}", json.dumps({"t": 1, "a": 40, "r": "free"}))
+    command(paid, chat, "/video waves at sunset")
+    asked = texts.price_confirm(10, 40)
+    [question] = await paid.wait_said(chat, lambda text: text == asked)
+    [[start, _]] = question.params["reply_markup"]["inline_keyboard"]
+    await press(paid, chat, chat, start["callback_data"], question.result["message_id"])
+    first = await paid.submitted_task()
+    result = await delivered(paid, chat, first, "sendVideo", mp4())
+
+    press_again(paid, chat, button_data(JobAction.AGAIN, job_of(first)), result)
+    again = texts.price_confirm(10, 30)
+    [second_question] = await paid.wait_said(chat, lambda text: text == again)
+    assert len(paid.kie.tasks) == 1  # nothing starts before Start
+    [[start, _]] = second_question.params["reply_markup"]["inline_keyboard"]
+    await press(paid, chat, chat, start["callback_data"], second_question.result["message_id"])
+    second = await paid.submitted_task(2)
+    assert second.model == first.model
+    assert await balance(paid, chat) == 20

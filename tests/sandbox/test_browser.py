@@ -99,6 +99,14 @@ async def say(page: Page, text: str) -> None:
     await page.press("#composer-input", "Enter")
 
 
+async def confirm_price(page: Page, price: int) -> None:
+    """Press Start under the bot's question about a job's price."""
+    start = page.locator(".msg.bot .keyboard button", has_text=texts.PRICE_START(
+        price=texts.credits(price)))  # fmt: skip
+    await expect(start.last).to_be_visible(timeout=RESULT_WAIT_MS)
+    await start.last.click()
+
+
 def indonesian(message: Any) -> str:
     with speaking("id"):
         return str(message())
@@ -143,11 +151,14 @@ async def test_a_chat_in_the_browser(page: Page, tmp_path: Path) -> None:
     await keyboard.first.click()
     await expect(bot.locator("img.photo")).to_have_count(2, timeout=RESULT_WAIT_MS)
 
-    # A song: two tracks the browser can play; a video it can play too.
+    # A song: two tracks the browser can play; a video it can play too. Each costs more than
+    # an image, so its price is confirmed first.
     await say(page, "/music a happy song about cats")
+    await confirm_price(page, 8)
     await expect(bot.locator("audio")).to_have_count(2, timeout=RESULT_WAIT_MS)
     assert all(seconds > 5 for seconds in await playable(page, ".msg.bot audio"))
     await say(page, "/video a cat surfing")
+    await confirm_price(page, 10)
     await expect(bot.locator("video")).to_have_count(1, timeout=RESULT_WAIT_MS)
     assert [round(s) for s in await playable(page, ".msg.bot video")] == [4]
 

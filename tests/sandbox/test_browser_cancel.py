@@ -8,6 +8,7 @@ from playwright.async_api import Page, expect
 from bot import texts
 from tests.sandbox.test_browser import (  # noqa: F401 - fixtures, and the browser's skip rule
     RESULT_WAIT_MS,
+    confirm_price,
     page,
     pytestmark,
     sandbox_url,
@@ -22,6 +23,7 @@ async def test_cancel_and_jobs_in_the_browser(page: Page) -> None:  # noqa: F811
 
     # A song takes a few seconds in the sandbox: its status message's Cancel stops it.
     await say(page, "/music a slow song about rain")
+    await confirm_price(page, 8)
     cancel = bot.locator(".keyboard button", has_text=texts.CANCEL_BUTTON())
     await expect(cancel).to_have_count(1, timeout=RESULT_WAIT_MS)
     await cancel.click()
@@ -31,6 +33,7 @@ async def test_cancel_and_jobs_in_the_browser(page: Page) -> None:  # noqa: F811
 
     # /jobs lists the next song with a numbered Cancel; pressing it empties the list.
     await say(page, "/music a happy song about cats")
+    await confirm_price(page, 8)
     await expect(cancel).to_have_count(1, timeout=RESULT_WAIT_MS)
     await say(page, "/jobs")
     listing = bot.filter(has_text=texts.JOBS_TITLE())

@@ -12,6 +12,7 @@ from bot.models import REGISTRY
 from tests.sandbox.test_browser import (  # noqa: F401 - fixtures used by name
     ARTIFACTS,
     RESULT_WAIT_MS,
+    confirm_price,
     page,
     playable,
     pytestmark,
@@ -24,6 +25,7 @@ async def test_the_first_track_shows_before_the_second(page: Page) -> None:  # n
     bot = page.locator(".msg.bot")
     await page.click('.user-switch[data-user="1002"]')
     await say(page, "/music a sea shanty about a cat")
+    await confirm_price(page, 8)
 
     early = bot.filter(has=page.locator("audio")).filter(
         has_text=texts.early_caption(MediaKind.AUDIO)

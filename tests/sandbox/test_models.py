@@ -18,6 +18,8 @@ from bot.sandbox.samples import SampleMedia, mirrored_and_tinted, prompt_colour
 from tests.sandbox.driver import PHOTO, VIDEO, SandboxClient, bot_said, bot_sent, running_sandbox
 
 _users = itertools.count(5000)
+# Prices and their questions are the credits tests' business; here every model just answers.
+FREE = {"payments": "off"}
 CREATED = re.compile(r"job \w+ created for chat \d+ \((?P<model>[^)]+)\)")
 
 
@@ -77,7 +79,7 @@ async def test_every_model_answers_with_a_sample_of_its_kind(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.jobs.start.create")
-    async with running_sandbox(tmp_path / "kie") as sandbox:
+    async with running_sandbox(tmp_path / "kie", **FREE) as sandbox:
         await _captioned_photo(sandbox, "make it neon", "photo")
         await _command(sandbox, "/imagine a red fox", "photo")
         await _captioned_photo(sandbox, "/edit make it blue", "photo")
@@ -88,12 +90,15 @@ async def test_every_model_answers_with_a_sample_of_its_kind(
         await _command(sandbox, "/music a happy song", "audio", count=2)
         await _custom_song(sandbox)
         await _sketch(sandbox)
-    async with running_sandbox(tmp_path / "sora", video_engine="sora") as sandbox:
+    async with running_sandbox(tmp_path / "sora", video_engine="sora", **FREE) as sandbox:
         await _command(sandbox, "/video a cat surfing", "video")
         await _captioned_photo(sandbox, "/video make it move", "video")
         await _pro_videos(sandbox)
     async with running_sandbox(
-        tmp_path / "novita", text_to_image_providers="novita", image_to_video_providers="novita"
+        tmp_path / "novita",
+        text_to_image_providers="novita",
+        image_to_video_providers="novita",
+        **FREE,
     ) as sandbox:
         await _command(sandbox, "/imagine a red fox", "photo")
         await _captioned_photo(sandbox, "/video make it move", "video")
@@ -117,7 +122,7 @@ async def test_a_captioned_photo_comes_back_mirrored_and_tinted_by_the_prompt(
 
 
 async def test_a_song_arrives_in_stages_with_a_cover_and_a_playable_mp3(tmp_path: Path) -> None:
-    async with running_sandbox(tmp_path) as sandbox:
+    async with running_sandbox(tmp_path, **FREE) as sandbox:
         await sandbox.say(6000, "/music a happy song")
         tracks = await sandbox.wait_for(6000, bot_sent("audio"), count=2)
         status, mp3, headers = await sandbox.file(tracks[0]["audio"]["url"])
