@@ -12,6 +12,7 @@ from telegram.ext import CallbackContext
 from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.config import Settings
 from bot.credits import Ledger, Prices
+from bot.credits.payments import Payments
 from bot.intake.albums import AlbumCollector
 from bot.intake.flows.store import FlowStore
 from bot.intake.offers import ImagineOffers
@@ -61,6 +62,7 @@ class Deps:
     kept: KeptResults  # the stored results the buttons under them use
     ledger: Ledger  # users' credits (bot/credits/); used only with PAYMENTS=stars
     prices: Prices
+    payments: Payments  # Telegram Stars payments (bot/credits/payments.py)
 
 
 def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:

@@ -49,6 +49,7 @@ SHORT_DESCRIPTION = Message("AI images, videos and songs from your photos and wo
 CREDITS_MENU = (
     ("balance", Message("Your credits and what you spent them on")),
     ("buy", Message("Buy credits with Telegram Stars")),
+    ("paysupport", Message("Help with a payment")),
 )
 COMMAND_MENU = (
     ("imagine", Message("An image from a description")),
@@ -1075,3 +1076,71 @@ KEPT_NOT_READY = Message("I'm still saving that result. Wait a few seconds, then
 KEPT_UNREACHABLE = Message("I couldn't get that file just now. Wait a minute, then tap again.")
 EDIT_THIS_ASK = Message("What should I change in this image? Tell me in one message.")
 ANIMATE_ASK = Message("How should this image move? Describe it in one message.")
+
+
+# --- Payments (Telegram Stars) ---
+# (bot/handlers/payments.py, bot/credits/payments.py, bot/credits/reconcile.py)
+
+# An invoice /buy sends: its title (at most 32 characters) and description (at most 255).
+BUY_TITLE = Plural("{count} credit", "{count} credits")
+BUY_DESCRIPTION = Message(
+    "{credits} credits for images, videos and songs, for {stars} Stars. "
+    "Credits are spent only when you get your result."
+)
+# Telegram shows these when a pre-checkout query is refused.
+CHECKOUT_CHANGED = Message("This offer has changed: send /buy again.")
+PAYMENT_CREDITED = Message("Thank you! +{credits} credits, balance {balance}.")
+PAYMENT_NOT_MATCHED = Message(
+    "I couldn't match this payment to an offer, so it added no credits. The admins have been "
+    "told and can refund it. Questions: /paysupport"
+)
+PAYSUPPORT = Message(
+    "Help with a payment: send /paysupport and what went wrong in one message, for example "
+    "“/paysupport I paid but got no credits”. I pass it to the bot's admins, who can refund "
+    "a purchase. Telegram's support can't help with purchases made in bots."
+)
+PAYSUPPORT_SENT = Message("Sent to the admins.")
+PAYSUPPORT_ALERT = Message(
+    "Payment help asked by user {user}: {text}\nTheir latest payments: {charges}"
+)
+PAYMENT_MISMATCH_ALERT = Message(
+    "Photobot alert: payment {charge} from user {user} ({amount} {currency}) does not match "
+    "its invoice, so it added no credits. Refund it with /refund {charge}"
+)
+
+# Admins: /refund and /payments.
+REFUND_USAGE = Message("Send /refund and the payment's charge id (see /payments).")
+REFUND_DONE = Message(
+    "Refunded payment {charge}: {credits} credits taken from user {user}, balance {balance}."
+)
+REFUND_ALREADY = Message("Payment {charge} was refunded already.")
+REFUND_UNKNOWN = Message("I know no payment {charge}.")
+REFUND_SHORT = Message(
+    "Not refunded: payment {charge} gave {credits} credits and user {user} has {left} left "
+    "({spent} spent)."
+)
+REFUND_REFUSED = Message(
+    "Telegram refused to refund payment {charge}: {reason}. The {credits} credits are back "
+    "with user {user}."
+)
+PAYMENTS_NONE = Message("No payments yet.")
+PAYMENTS_LATEST = Message("Latest payments:")
+# One line a payment: its time, charge id, user, Stars paid, credits given, state.
+PAYMENT_LINE = Message("{when}  {charge}  user {user}, {stars} Stars, {credits} credits, {state}")
+PAYMENT_STATES = {
+    "paid": Message("paid"),
+    "mismatch": Message("not matched, no credits"),
+    "refunding": Message("refund unfinished"),
+    "refunded": Message("refunded"),
+}
+RECONCILE_CLEAN = Message("Telegram's Stars transactions match the ledger.")
+RECONCILE_UNAVAILABLE = Message("I couldn't read Telegram's Stars transactions just now.")
+RECONCILE_DIFFERS = Message("Photobot alert: Telegram's Stars transactions differ from the ledger.")
+# One line for each kind of difference, naming the charge ids.
+RECONCILE_LINES = {
+    "missing_in_ledger": Message("Paid at Telegram, missing in the ledger: {ids}"),
+    "missing_at_telegram": Message("In the ledger, unknown to Telegram: {ids}"),
+    "refunded_at_telegram_only": Message("Refunded at Telegram, not in the ledger: {ids}"),
+    "refunded_in_ledger_only": Message("Refunded in the ledger, not at Telegram: {ids}"),
+    "amounts_differ": Message("Amounts differ: {ids}"),
+}

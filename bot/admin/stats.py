@@ -174,7 +174,7 @@ def money_from(
         by_provider=by(_PROVIDER),
         stars=counted("stars"),
         refunds=counted("refunds"),
-        refunded_stars=counted("refunded_stars"),
+        refunded_stars=counted("stars_refunded"),
         top_spenders=tuple((int(text(user)), int(score)) for user, score in spenders),
     )
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.admin.balances import BalanceWatch
 from bot.app.graph import build_delivery
+from bot.credits.reconcile import StarsReconciler
 from bot.handlers.flows import tell_timed_out
 from bot.jobs.background import reconcile_interval
 from bot.media.fetch import MediaFetcher, policy_from_settings
@@ -47,6 +48,11 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         "forget": deps.forgetter.run,
         "credit-holds": deps.ledger.run,
         "provider-balances": BalanceWatch.wired(deps, bot).run,
+        **(
+            {"stars": StarsReconciler(deps.payments, bot, deps.redis).run}
+            if deps.settings.charges
+            else {}
+        ),
         "flow-expiry": partial(
             deps.flows.run_expiry, partial(tell_timed_out, bot), every_s=expire_every_s
         ),

@@ -17,6 +17,7 @@ from bot.app.resources import build_storage, callback_secret
 from bot.config import Settings
 from bot.credits import Ledger, Prices
 from bot.credits.ledger import Allowance
+from bot.credits.payments import Payments
 from bot.deps import Deps
 from bot.handlers.forget import tell_forgotten
 from bot.intake.albums import AlbumCollector
@@ -138,6 +139,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         kept=KeptResults(store, storage),
         ledger=ledger,
         prices=prices,
+        payments=Payments(redis, ledger.allowance, alerts.tell),
     )
 
 

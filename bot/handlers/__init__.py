@@ -23,6 +23,7 @@ from bot.handlers import (
     forget,
     history,
     imagine,
+    payments,
     photo,
     prices,
     results,
@@ -47,6 +48,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     """Order matters: lower groups run first, and the first matching handler in a group wins."""
     # An update Telegram sends again (after a restart, or to a second replica) stops here, and
     # so does a flood from one user.
+    # Telegram Stars: a payment is never dropped by the screen below, and a banned user's
+    # checkout is still answered (its own groups; see bot/handlers/payments.py).
+    payments.register_payments(application)
     application.add_handler(TypeHandler(Update, updates.screen), group=-2)
     # In groups, chatter not addressed to the bot gets no answer.
     application.add_handler(

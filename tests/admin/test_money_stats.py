@@ -34,7 +34,7 @@ async def spend(redis: Redis, user: int, job: str, price: int, model: str, at: f
 async def pay(redis: Redis, at: float, stars: int = 0, refunds: int = 0, refunded: int = 0) -> None:
     """What payments count per purchase and refund (fields agreed with bot/credits/payments)."""
     for key in ("credits:totals", f"credits:day:{int(at // DAY_S)}"):
-        fields = {"stars": stars, "refunds": refunds, "refunded_stars": refunded}
+        fields = {"stars": stars, "refunds": refunds, "stars_refunded": refunded}
         for name, amount in fields.items():
             await redis.hincrby(key, name, amount)
 
