@@ -167,7 +167,7 @@ async def test_an_html_interstitial_at_the_public_url_is_named(
     assert code == 1
     (line,) = failing(output)
     assert f"{url}/healthz answers ngrok's browser warning page, not Photobot" in line
-    assert "cloudflared or localtunnel" in line and "or none at all" in line
+    assert "cloudflared or localtunnel" in line and "or no public URL at all" in line
 
 
 async def test_a_hanging_public_url_meets_its_deadline(

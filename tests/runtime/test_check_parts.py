@@ -111,7 +111,10 @@ def test_the_running_photobots_answer_is_accepted_only_while_it_holds_the_port()
 
 def test_html_pages_carry_the_tunnel_advice() -> None:
     line = judge(URL, 200, "text/html", b"<html>ngrok</html>", NONCE, running=False)
-    assert "use cloudflared or localtunnel for a public URL, or none at all" in line.text
+    assert (
+        "use cloudflared or localtunnel, or no public URL at all (jobs are then polled)"
+        in line.text
+    )
 
 
 @pytest.mark.parametrize(

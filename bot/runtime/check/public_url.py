@@ -30,7 +30,7 @@ LOCAL_TIMEOUT_S = 2.0
 # Asked as a browser would: ngrok's free tunnel shows its warning page to browsers only, and
 # providers' fetchers can look like one (the seed's provider notes report being blocked by it).
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) photobot-check"
-ADVICE = "use cloudflared or localtunnel for a public URL, or none at all (jobs are then polled)"
+ADVICE = "use cloudflared or localtunnel, or no public URL at all (jobs are then polled)"
 _PHOTOBOT_HEALTH = {"ok", "redis", "bot", "mode"}  # bot/web/health.py's answer
 
 
