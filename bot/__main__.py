@@ -1,5 +1,6 @@
 """`python -m bot` / `photobot`: the live bot, or the offline sandbox when nothing is configured
-(`photobot sandbox` asks for it; `photobot --live` never falls back to it)."""
+(`photobot sandbox` asks for it; `photobot --live` never falls back to it); `photobot check`
+checks a live configuration without starting the bot."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parse(argv)
     if args.command == "sandbox":
         _sandbox(args.port, banner=None)
+    elif args.command == "check":
+        _check()
     elif not args.live and _nothing_configured():
         _sandbox(
             None,
@@ -48,9 +51,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "sandbox", help="run the offline sandbox on 127.0.0.1, whatever is configured"
     )
     sandbox.add_argument("--port", type=int, help="port of the chat page (default: 8080)")
+    commands.add_parser(
+        "check",
+        help="check the live configuration (token, keys, storage, public URL, Redis) without "
+        "spending credits; exit 0 when everything passes",
+    )
     args = parser.parse_args(argv)
-    if args.live and args.command == "sandbox":
-        parser.error("--live and sandbox exclude each other")
+    if args.live and args.command in ("sandbox", "check"):
+        parser.error(f"--live and {args.command} exclude each other")
     if args.command == "sandbox" and args.port is not None and not 1 <= args.port <= 65535:
         parser.error("--port must be from 1 to 65535")
     return args
@@ -63,6 +71,19 @@ def _live() -> None:
     _or_exit(lambda: priced(settings))  # PRICES names models: checked before anything starts
     setup_logging(settings.log_level, settings.secret_values(), settings.log_format)
     _run(serve(settings), settings)
+
+
+def _check() -> None:
+    from bot.app.factory import priced
+    from bot.runtime.check import run_checks
+
+    settings = load_settings_or_exit()
+    _or_exit(lambda: priced(settings))
+    # Library warnings still reach stderr, scrubbed; the check's own lines go to stdout.
+    setup_logging("WARNING", settings.secret_values(), settings.log_format)
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        code = runner.run(run_checks(settings))
+    raise SystemExit(code)
 
 
 def _sandbox(port: int | None, banner: str | None) -> None:
