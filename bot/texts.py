@@ -374,10 +374,15 @@ def balance_text(available: int, held: int, lines: Sequence[str]) -> str:
     return "\n".join(parts)
 
 
+def entry_reason(reason: str, what: str = "") -> str:
+    """Why credits moved, in words; a job's entry is what it made (`what`)."""
+    label = _ENTRY_REASONS.get(reason)
+    return what if label is None else label(what=what)
+
+
 def ledger_line(amount: int, reason: str, at: float, what: str) -> str:
     """`+12  welcome credits · 9 Dec, 14:05`; a job's line names what it made."""
-    label = _ENTRY_REASONS.get(reason)
-    said = what if label is None else label(what=what)
+    said = entry_reason(reason, what)
     sign = "+" if amount > 0 else "\u2212" if amount < 0 else "±"
     when = day_and_time(datetime.fromtimestamp(at, UTC))
     return f"{sign}{number(abs(amount))}  {said} · {when}"

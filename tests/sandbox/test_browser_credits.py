@@ -58,3 +58,22 @@ async def test_the_price_question_in_indonesian(page: Page) -> None:  # noqa: F8
     await expect(bot.filter(has_text=asked)).to_have_count(1, timeout=RESULT_WAIT_MS)
     await bot.locator(".keyboard button", has_text=start).click()
     await expect(bot.locator("audio")).to_have_count(2, timeout=RESULT_WAIT_MS)
+
+
+async def test_buying_credits_with_stars_in_the_browser(page: Page) -> None:  # noqa: F811
+    bot = page.locator(".msg.bot")
+    await page.click('.user-switch[data-user="1002"]')
+    await say(page, "/buy")
+    pay = page.locator("[data-pay]")
+    await expect(pay).to_have_count(2, timeout=RESULT_WAIT_MS)  # the sandbox's two packages
+    await expect(bot.first).to_contain_text(texts.BUY_TITLE(100))
+
+    await pay.first.click()  # 50 Stars for 100 credits, paid as Telegram would
+    thanks = texts.PAYMENT_CREDITED(credits="100", balance=str(FREE + 100))
+    await expect(bot.filter(has_text=thanks)).to_have_count(1, timeout=RESULT_WAIT_MS)
+    await say(page, "/balance")
+    shown = bot.filter(has_text=texts.BALANCE(credits=texts.credits(FREE + 100)))
+    await expect(shown).to_have_count(1, timeout=RESULT_WAIT_MS)
+    await expect(shown).to_contain_text(texts.entry_reason("buy"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "sandbox-buy.png"), animations="disabled")
