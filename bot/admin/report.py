@@ -27,8 +27,11 @@ async def stats_report(
     failover: Failover,
     providers: Mapping[str, Provider],
     access: Access,
+    *,
+    callbacks: bool = True,
 ) -> StatsReport:
-    """The figures in words, and what the chart draws."""
+    """The figures in words (`callbacks`: whether providers call back, or every job is
+    polled), and what the chart draws."""
     titles = {m.key: m.title for m in registry.models}
     figures = await read_stats(redis, list(titles))
     kept_out = await access.counts()
@@ -53,6 +56,7 @@ async def stats_report(
         refused=kept_out.refused,
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,
+        callbacks=callbacks,
         provider_lines=[await _provider_line(n, p, failover) for n, p in providers.items()],
         model_lines=[
             texts.model_line(titles[m.model], m.started, m.success_rate, m.p50_s, m.p95_s)
