@@ -61,9 +61,10 @@ from bot.users.access import Access
 from bot.users.forget import Forgets, Forgetter
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
 
-# Polling mode: the reconciler looks for due polls this often, so a poll goes out within a
-# second of its cadence's time rather than up to a whole tick late.
-POLLING_TICK_S = 1.0
+# Polling mode: the reconciler looks for due polls this often, so a poll goes out within half
+# a second of its cadence's time (an idle tick is two Redis calls); with callbacks the usual
+# tick (up to 5 s) only catches late callbacks.
+POLLING_TICK_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
