@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 STREAM_UPLOAD = "/api/file-stream-upload"
 # Files land under this folder of Kie's temporary store (deleted by Kie after a few days).
 UPLOAD_PATH = "photobot/inputs"
-# A 20 MB dance video on a slow uplink: minutes in all, but a connection that takes 10 s or a
-# host silent for a minute is down.
-UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=10, sock_read=60)
+# Both attempts end well within the two minutes after which the reconciler takes a job still
+# without a task id for lost (SUBMIT_GRACE_S): a 20 MB dance video needs about 3 Mbit/s up.
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=55, sock_connect=10, sock_read=30)
 ATTEMPTS = 2
 
 
