@@ -42,13 +42,17 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr
     telegram_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     telegram_webhook_secret: SecretStr | None = None
-    public_base_url: AnyHttpUrl
+    # Unset: polling mode. Nothing reaches Photobot from outside: Telegram by long polling,
+    # providers polled for every job, input files handed to Kie through its file upload API.
+    public_base_url: AnyHttpUrl | None = None
     http_host: str = "0.0.0.0"
     http_port: int = Field(8080, ge=1, le=65535)
 
     kie_api_key: SecretStr
     kie_base_url: AnyHttpUrl = AnyHttpUrl("https://api.kie.ai")
     kie_webhook_hmac_key: SecretStr | None = None
+    # Kie's file upload host: input files go there when Photobot has no public URL to offer.
+    kie_upload_base_url: AnyHttpUrl = AnyHttpUrl("https://kieai.redpandaai.co")
     novita_api_key: SecretStr | None = None
     novita_base_url: AnyHttpUrl = AnyHttpUrl("https://api.novita.ai")
     novita_seedream_mode: Literal["async", "sync"] = "async"
@@ -196,8 +200,20 @@ class Settings(BaseSettings):
     def webhook_mode(self) -> bool:
         return self.telegram_webhook_secret is not None
 
+    @property
+    def callbacks(self) -> bool:
+        """Whether providers can call back (PUBLIC_BASE_URL is set); otherwise polling mode."""
+        return self.public_base_url is not None
+
+    @property
+    def callbacks_label(self) -> str:
+        """How the start-up line, /healthz and /stats name the mode."""
+        return "on" if self.callbacks else "off (polling)"
+
     def base_url(self) -> str:
-        """PUBLIC_BASE_URL without a trailing slash."""
+        """PUBLIC_BASE_URL without a trailing slash; only for callers that checked `callbacks`."""
+        if self.public_base_url is None:
+            raise ConfigError("PUBLIC_BASE_URL is not set")
         return str(self.public_base_url).rstrip("/")
 
     def secret_values(self) -> list[str]:
@@ -213,6 +229,15 @@ class Settings(BaseSettings):
             self.metrics_token,
         )
         return [s.get_secret_value() for s in secrets if s is not None]
+
+    def check_webhook_url(self) -> None:
+        """Telegram can only push updates to a public URL: a secret without one is a mistake
+        that would otherwise leave the bot deaf."""
+        if self.webhook_mode and not self.callbacks:
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET is set but PUBLIC_BASE_URL is not: a webhook needs a "
+                "public URL (set PUBLIC_BASE_URL, or unset TELEGRAM_WEBHOOK_SECRET to poll)"
+            )
 
     def check_r2_complete(self) -> None:
         """R2 is all or nothing: a half-configured bucket would fail on the first photo."""
@@ -261,6 +286,7 @@ def load_settings(*, from_env: bool = True, **values: Any) -> Settings:
     except ValidationError as exc:
         raise ConfigError(describe(exc)) from None
     settings.check_r2_complete()
+    settings.check_webhook_url()
     return settings
 
 

@@ -579,6 +579,9 @@ STATS_OUTCOMES = Message("Succeeded: {succeeded}  Failed: {failed}  In progress:
 STATS_CANCELLED = Message("Cancelled by users: {cancelled}")
 STATS_TIMES = Message("Time to result: mean {mean}, p95 {p95}")
 STATS_PROVIDERS = Message("Providers:")
+# How results reach Photobot: providers call back, or (no PUBLIC_BASE_URL) every job is polled.
+STATS_CALLBACKS_ON = Message("Results: callbacks=on")
+STATS_CALLBACKS_OFF = Message("Results: callbacks=off (polling), no public URL")
 STATS_MODELS = Message("By model:")
 MODEL_JOBS = Plural("{count} job", "{count} jobs")
 MODEL_LINE = Message("  {title}: {jobs}, {ok} succeeded, p50 {p50}, p95 {p95}")
@@ -608,9 +611,10 @@ def stats_text(
     model_lines: Sequence[str] = (),
     cancelled: int = 0,
     money_lines: Sequence[str] = (),
+    callbacks: bool = True,
 ) -> str:
-    """/stats: the totals, the money when credits are charged (see money_lines), then one line
-    per provider and per model (see the two below)."""
+    """/stats: the totals, the money when credits are charged (see money_lines), how results
+    arrive, then one line per provider and per model (see the two below)."""
     n = number
     return "\n".join(
         [
@@ -622,6 +626,7 @@ def stats_text(
             STATS_TIMES(mean=_secs(mean_s), p95=_secs(p95_s)),
             STATS_ACCESS(active=n(active), banned=n(banned), refused=n(refused)),
             *money_lines,
+            (STATS_CALLBACKS_ON if callbacks else STATS_CALLBACKS_OFF)(),
             STATS_PROVIDERS(),
             *provider_lines,
             *([STATS_MODELS()] if model_lines else []),

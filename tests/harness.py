@@ -72,7 +72,10 @@ class BotHarness:
 
     @property
     def url(self) -> str:
-        return self.settings.base_url()
+        """Where the bot's server answers: its public URL, or (polling mode) its own address."""
+        if self.settings.callbacks:
+            return self.settings.base_url()
+        return f"http://{self.settings.http_host}:{self.settings.http_port}"
 
     async def __aenter__(self) -> Self:
         # Served the way `python -m bot` serves it: port bound first, slow clients cut off.

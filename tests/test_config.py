@@ -66,7 +66,7 @@ def test_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.base_url() == "https://bot.example.com"
 
 
-@pytest.mark.parametrize("missing", ["telegram_bot_token", "kie_api_key", "public_base_url"])
+@pytest.mark.parametrize("missing", ["telegram_bot_token", "kie_api_key"])
 def test_missing_required_setting_is_named(missing: str) -> None:
     values = {k: v for k, v in BASE.items() if k != missing}
     message = config_error(**values)
@@ -221,6 +221,44 @@ def test_r2_without_endpoint_names_r2_endpoint_url() -> None:
     values = {k: v for k, v in R2_FULL.items() if k != "r2_endpoint_url"}
     message = config_error(**BASE, **values)
     assert "R2_ENDPOINT_URL" in message
+
+
+def test_a_token_and_a_kie_key_alone_are_polling_mode() -> None:
+    settings = load(telegram_bot_token=TOKEN, kie_api_key=KIE_KEY)
+    assert settings.callbacks is False
+    assert settings.callbacks_label == "off (polling)"
+    assert settings.webhook_mode is False
+    assert str(settings.kie_upload_base_url) == "https://kieai.redpandaai.co/"
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        settings.base_url()  # nobody may build a callback URL out of nothing
+    assert load(**BASE).callbacks_label == "on"
+
+
+def test_a_webhook_secret_without_a_public_url_names_both() -> None:
+    message = config_error(
+        telegram_bot_token=TOKEN, kie_api_key=KIE_KEY, telegram_webhook_secret="hook-SECRET-1"
+    )
+    assert "TELEGRAM_WEBHOOK_SECRET" in message and "PUBLIC_BASE_URL" in message
+    assert "\n" not in message and "hook-SECRET-1" not in message
+    assert load(**BASE, telegram_webhook_secret="hook-SECRET-1").webhook_mode
+
+
+def test_a_webhook_secret_without_a_public_url_stops_the_command_line_in_one_line(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": TOKEN, "KIE_API_KEY": KIE_KEY,
+        "TELEGRAM_WEBHOOK_SECRET": "hook-SECRET-1",
+    }  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--live"], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == EXIT_CONFIG_ERROR
+    [line] = result.stderr.splitlines()
+    assert line.startswith("photobot: configuration error: TELEGRAM_WEBHOOK_SECRET is set but")
+    assert "PUBLIC_BASE_URL" in line and "hook-SECRET-1" not in line and TOKEN not in line
 
 
 def test_live_command_line_without_token_exits_2_with_one_line(tmp_path: Path) -> None:

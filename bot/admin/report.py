@@ -24,10 +24,13 @@ async def stats_report(
     failover: Failover,
     providers: Mapping[str, Provider],
     access: Access,
+    *,
     charges: bool = False,
+    callbacks: bool = True,
 ) -> StatsReport:
-    """The figures in words, and what the chart draws. Money (credits, Stars, what jobs in
-    flight could spend) only when `charges`: with payments off the report stays as it was."""
+    """The figures in words (`callbacks`: whether providers call back, or every job is
+    polled), and what the chart draws. Money (credits, Stars, what jobs in flight could spend)
+    only when `charges`: with payments off the report stays as it was."""
     titles = {m.key: m.title for m in registry.models}
     figures = await read_stats(redis, list(titles))
     kept_out = await access.counts()
@@ -60,6 +63,7 @@ async def stats_report(
         mean_s=figures.mean_s,
         p95_s=figures.p95_s,
         money_lines=money,
+        callbacks=callbacks,
         provider_lines=provider_lines,
         model_lines=[
             texts.model_line(titles[m.model], m.started, m.success_rate, m.p50_s, m.p95_s)

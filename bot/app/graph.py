@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -51,8 +51,9 @@ from bot.jobs.start import (
 from bot.jobs.start.reroute import Rerouter
 from bot.media.fetch import MediaFetcher
 from bot.metrics import Metrics
-from bot.models.spec import Capability
-from bot.providers import build_providers
+from bot.models import Registry
+from bot.models.spec import Cadence, Capability
+from bot.providers import build_file_hosts, build_providers
 from bot.providers.base import Provider
 from bot.storage import Storage
 from bot.storage.index import IndexedStorage
@@ -60,6 +61,11 @@ from bot.users import UserLanguages, UserSettings
 from bot.users.access import Access
 from bot.users.forget import Forgets, Forgetter
 from bot.web.keys import HTTP, METRICS, MODELS, REDIS, SETTINGS
+
+# Polling mode: the reconciler looks for due polls this often, so a poll goes out within half
+# a second of its cadence's time (an idle tick is two Redis calls); with callbacks the usual
+# tick (up to 5 s) only catches late callbacks.
+POLLING_TICK_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +183,16 @@ def _job_service(
         router=router,
         watch=watch,
         status=status,
-        config=SubmitConfig(settings.base_url(), core.secret, settings.signed_url_ttl),
+        config=SubmitConfig(
+            settings.base_url() if settings.callbacks else None,
+            core.secret,
+            settings.signed_url_ttl,
+            build_file_hosts(settings, app[HTTP]),
+        ),
     )
     rerouter = Rerouter(
         store=store, registry=registry, router=router, user_settings=user_settings,
-        submitter=submitter, watch=watch, poll_after_s=settings.poll_after_seconds,
+        submitter=submitter, watch=watch, first_poll_s=first_poll(settings, registry),
     )  # fmt: skip
     return JobService(
         rerouter=rerouter,
@@ -195,12 +206,26 @@ def _job_service(
             allowance=ledger.allowance,
         ),
         inputs=Inputs(bot, MediaFetcher(app[HTTP], telegram_files), storage),
-        records=JobRecords(store, settings.poll_after_seconds, metrics),
+        records=JobRecords(store, first_poll(settings, registry), metrics),
         status=status,
         submitter=submitter,
         prices=prices,
         ledger=ledger,
     )
+
+
+def first_poll(settings: Settings, registry: Registry) -> Callable[[str], float]:
+    """Seconds from a job's start to its first status poll, by model: with callbacks only
+    once its callback is late (POLL_AFTER_SECONDS); in polling mode at once, on its model's
+    cadence (its first step)."""
+    if settings.callbacks:
+        return lambda _model: settings.poll_after_seconds
+
+    def on_cadence(model: str) -> float:
+        spec = registry.find(model)
+        return (spec.cadence if spec else Cadence()).next_delay(0)
+
+    return on_cadence
 
 
 def _allowance(settings: Settings) -> Allowance:
@@ -221,9 +246,9 @@ def build_delivery(
     deps: Deps, bot: ExtBot[int], fetcher: MediaFetcher, metrics: Metrics, owner: str
 ) -> Delivery:
     """The deliverer behind both paths, and the chain steps it and the reconciler move on."""
-    poll_after_s = deps.settings.poll_after_seconds
+    settings = deps.settings
     steps = ChainSteps(deps.store, deps.storage, deps.registry, deps.service.submitter.submit_step,
-                       poll_after_s=poll_after_s, owner=owner)  # fmt: skip
+                       first_poll_s=first_poll(settings, deps.registry), owner=owner)  # fmt: skip
     policy = RetryPolicy()
     keeper = ResultKeeper(deps.store, deps.storage, owner)
     results = ResultSender(deps.store, bot, fetcher, deps.storage, owner, policy, deps.registry,
@@ -235,7 +260,7 @@ def build_delivery(
         deps.providers,
         deps.registry,
         deliverer,
-        reconcile_interval(poll_after_s),
+        reconcile_interval(settings.poll_after_seconds) if settings.callbacks else POLLING_TICK_S,
         metrics=metrics,
         steps=steps,
     )

@@ -87,4 +87,6 @@ async def build_storage(settings: Settings, secret: bytes) -> Storage:
     media_key = hmac.new(secret, b"media", hashlib.sha256).digest()
     root = settings.data_dir.resolve() / "media"
     root.mkdir(parents=True, exist_ok=True)
-    return LocalStorage(root, settings.base_url(), media_key)
+    # Without PUBLIC_BASE_URL nobody outside can fetch /media: inputs go by file upload.
+    public = settings.base_url() if settings.callbacks else None
+    return LocalStorage(root, public, media_key)

@@ -40,10 +40,11 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DEPS] = deps
     app[PTB_APP] = application
     log.info(
-        "backends: redis=%s, storage=%s, telegram=%s",
+        "backends: redis=%s, storage=%s, telegram=%s, callbacks=%s",
         "external" if settings.redis_url else "embedded",
         deps.storage.name,
         "webhook" if settings.webhook_mode else "polling",
+        settings.callbacks_label,
     )
     async with application:
         await application.start()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench import rows
+from bot.bench.polling import polling_vs_callbacks
 from bot.bench.rig import rig
 from bot.bench.rows import Row, Sizes
 
@@ -22,7 +23,7 @@ SIZES = {"full": rows.FULL, "quick": rows.QUICK, "tiny": rows.TINY}
 
 
 async def run_benchmark(sizes: Sizes) -> list[Row]:
-    """All seven rows against one rig; each row starts its own clean bot processes."""
+    """All eight rows against one rig; each row starts its own clean bot processes."""
     async with rig() as the_rig:
         one = await rows.ingestion(the_rig, sizes, replicas=1)
         two = await rows.ingestion(the_rig, sizes, replicas=2)
@@ -31,6 +32,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         mem = await rows.memory(the_rig, sizes)
         fan = await rows.fanout(the_rig, sizes)
         videos = await rows.big_videos(the_rig, sizes)
+        polling = await polling_vs_callbacks(the_rig, 20 if sizes == rows.TINY else 200)
     return [
         row_ingestion(one),
         row_latency(lat, sizes),
@@ -39,6 +41,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         row_fanout(fan, sizes),
         row_scale_out(one, two),
         row_big_videos(videos),
+        row_polling(polling),
     ]
 
 
@@ -143,6 +146,26 @@ def row_big_videos(m: dict[str, Any]) -> Row:
         growth <= total,
         m,
         completed=m["delivered"] == m["jobs"],
+    )
+
+
+def row_polling(m: dict[str, Any]) -> Row:
+    """The added delay is the time a result waits at the provider for its next poll: the
+    issue allows one poll interval of the job's cadence (3 s for an image's first half minute,
+    10 s after), the reconciler's tick on top."""
+    polled, called, jobs = m["polling"], m["callbacks"], m["jobs"]
+    p50, p95 = float(polled["p50_ms"]) / 1000, float(polled["p95_ms"]) / 1000
+    return Row(
+        8,
+        f"polling mode, {jobs} jobs: provider done → chat",
+        f"added p50 {p50:.1f} s, p95 {p95:.1f} s, {polled['late']} late; "
+        f"{polled['requests_per_job']:.1f} requests/job",
+        f"callbacks: p50 {float(called['p50_ms']):.0f} ms, p95 {float(called['p95_ms']):.0f} ms; "
+        f"{called['requests_per_job']:.1f} requests/job",
+        "none later than one poll interval",
+        polled["late"] == 0,
+        m,
+        completed=polled["delivered"] == jobs and called["delivered"] == jobs,
     )
 
 

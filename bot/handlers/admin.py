@@ -28,8 +28,9 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.STATS_REFUSED())
         return
     report = await stats_report(
-        deps.redis, deps.registry, deps.failover, deps.providers, deps.access, deps.settings.charges
-    )
+        deps.redis, deps.registry, deps.failover, deps.providers, deps.access,
+        charges=deps.settings.charges, callbacks=deps.settings.callbacks,
+    )  # fmt: skip
     # Figures are for admins only: in a group, they go to the admin's private chat.
     to = message.chat_id if message.chat.type == ChatType.PRIVATE else user.id
     try:

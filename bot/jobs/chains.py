@@ -39,14 +39,14 @@ class ChainSteps:
         registry: Registry,
         submit: SubmitStep,
         *,
-        poll_after_s: float,
+        first_poll_s: Callable[[str], float],
         owner: str,
     ) -> None:
         self._store = store
         self._storage = storage
         self._registry = registry
         self._submit = submit  # Submitter.submit_step: the one submit path
-        self._poll_after_s = poll_after_s
+        self._first_poll_s = first_poll_s  # a model's key -> seconds to its first poll
         self._owner = owner
 
     def next_model(self, job: Job) -> ModelSpec | None:
@@ -90,7 +90,7 @@ class ChainSteps:
             if job.has_next_step:
                 log.warning("job %s: chain %r has no step %d", job.id, job.chain, job.step + 2)
             return False
-        first_poll_at = time.time() + min(self._poll_after_s, STEP_PICKUP_S)
+        first_poll_at = time.time() + min(self._first_poll_s(spec.key), STEP_PICKUP_S)
         if not await self._store.advance(job, owner, spec.key, spec.provider, first_poll_at):
             raise LeaseLost(job.id)
         log.info("job %s: step %d of %d delivered; next %s", job.id, job.step + 1, job.steps,

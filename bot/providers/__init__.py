@@ -6,8 +6,9 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot.config import Settings
-from bot.providers.base import Provider
+from bot.providers.base import FileHost, Provider
 from bot.providers.kie import KieClient, KieProvider
+from bot.providers.kie.upload import KieUploader
 from bot.providers.novita import NovitaClient, NovitaProvider, ResultHook
 from bot.storage import Storage
 
@@ -52,3 +53,12 @@ def build_providers(
         )
         providers[novita.name] = novita
     return providers
+
+
+def build_file_hosts(settings: Settings, http: aiohttp.ClientSession) -> dict[str, FileHost]:
+    """Providers' own file stores, by provider name: where input files go when storage has
+    no public URL. Novita needs none (Kling takes the image in its request; Seedream no input)."""
+    kie = KieUploader(
+        http, str(settings.kie_upload_base_url), settings.kie_api_key.get_secret_value()
+    )
+    return {KieProvider.name: kie}

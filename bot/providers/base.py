@@ -16,6 +16,7 @@ from pydantic import Field
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
 from bot.models.spec import ModelSpec
+from bot.storage import Storage
 
 
 class TaskStatus(StrEnum):
@@ -86,8 +87,17 @@ class SubmitRequest:
     job_id: str
     spec: ModelSpec
     fields: Mapping[str, Any]  # the model's input fields (bot.models.requests.provider_fields)
-    callback_url: str
+    callback_url: str | None  # None in polling mode: nowhere to call back, the job is polled
     inputs: tuple[StoredInput, ...] = field(default_factory=tuple)
+
+
+class FileHost(Protocol):
+    """A provider's own file store, for input files Photobot cannot offer at a public URL
+    (local storage without PUBLIC_BASE_URL). Failures raise the provider's ProviderError."""
+
+    async def upload(self, storage: Storage, key: str, mime_type: str) -> str:
+        """Send the stored file (streamed) to the provider; returns the URL it fetches."""
+        ...
 
 
 class Provider(Protocol):

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 
 class Storage(Protocol):
     """Stores bytes under a key, reads them back, and hands out expiring URLs for providers."""
 
     name: str
+    # Whether signed_url gives a URL anyone can fetch: not so for local files without
+    # PUBLIC_BASE_URL, whose inputs then reach a provider through its own file upload.
+    public_urls: bool
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -21,6 +24,11 @@ class Storage(Protocol):
 
     async def read(self, key: str) -> bytes:
         """The stored bytes, for providers that take uploads rather than URLs."""
+        ...
+
+    async def open(self, key: str) -> BinaryIO:
+        """The stored file, opened for reading in pieces (the caller closes it), so an upload
+        never holds it whole; raise StorageError."""
         ...
 
     async def exists(self, key: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from redis.asyncio import Redis
 
@@ -22,6 +23,7 @@ class IndexedStorage:
     def __init__(self, inner: Storage, redis: Redis, keep_s: float) -> None:
         self.inner = inner  # the backend (web/media.py serves LocalStorage's files)
         self.name = inner.name
+        self.public_urls = inner.public_urls
         self._redis = redis
         self._keep_s = keep_s
 
@@ -36,6 +38,9 @@ class IndexedStorage:
 
     async def read(self, key: str) -> bytes:
         return await self.inner.read(key)
+
+    async def open(self, key: str) -> BinaryIO:
+        return await self.inner.open(key)
 
     async def signed_url(self, key: str, ttl_s: int) -> str:
         return await self.inner.signed_url(key, ttl_s)

@@ -10,6 +10,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from bot.errors import StorageError
 
@@ -34,13 +35,15 @@ def safe_key(key: str) -> bool:
 
 
 class LocalStorage:
-    """Keeps objects under DATA_DIR/media."""
+    """Keeps objects under DATA_DIR/media; without a public base URL its signed URLs are
+    relative (only this server resolves them), and `public_urls` says so."""
 
     name = "local"
 
-    def __init__(self, root: Path, public_base_url: str, secret: bytes) -> None:
+    def __init__(self, root: Path, public_base_url: str | None, secret: bytes) -> None:
         self.root = root
-        self._base_url = public_base_url.rstrip("/")
+        self.public_urls = public_base_url is not None
+        self._base_url = (public_base_url or "").rstrip("/")
         self._secret = secret
 
     def path_for(self, key: str) -> Path:
@@ -66,6 +69,13 @@ class LocalStorage:
         path = self.path_for(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise StorageError(f"read failed: {type(exc).__name__}") from exc
+
+    async def open(self, key: str) -> BinaryIO:
+        path = self.path_for(key)
+        try:
+            return await asyncio.to_thread(path.open, "rb")
         except OSError as exc:
             raise StorageError(f"read failed: {type(exc).__name__}") from exc
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -59,6 +60,7 @@ class R2Storage:
     """Objects in one bucket; providers read them through presigned GET URLs."""
 
     name = "r2"
+    public_urls = True  # presigned GETs work for anyone holding one
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
@@ -107,6 +109,24 @@ class R2Storage:
         finally:
             body.close()
         return data
+
+    async def open(self, key: str) -> BinaryIO:
+        """The object copied to an anonymous temporary file (R2's inputs normally go out as
+        presigned URLs; this is for a caller that must send the bytes itself)."""
+        try:
+            return await asyncio.to_thread(self._spool, key)
+        except (BotoCoreError, ClientError, OSError) as exc:
+            raise StorageError(f"download failed: {type(exc).__name__}") from exc
+
+    def _spool(self, key: str) -> BinaryIO:
+        file = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+        try:
+            self._client.download_fileobj(self._bucket, key, file)
+            file.seek(0)
+        except BaseException:
+            file.close()
+            raise
+        return file
 
     async def exists(self, key: str) -> bool:
         """One HEAD request, in a worker thread: a 404 is False, any other failure an error."""

@@ -85,4 +85,4 @@ async def test_healthz_is_ok_when_everything_runs(bot: BotHarness) -> None:
     async with bot.http.get(f"{bot.url}/healthz") as response:
         body = await response.json()
     assert response.status == 200
-    assert body == {"ok": True, "redis": True, "bot": True, "mode": "live"}
+    assert body == {"ok": True, "redis": True, "bot": True, "mode": "live", "callbacks": "on"}

@@ -232,9 +232,10 @@ async def test_local_storage_and_no_public_url(
     check_settings: Callable[..., Settings],
 ) -> None:
     settings = check_settings(
-        r2_endpoint_url=None, r2_access_key_id=None, r2_secret_access_key=None, r2_bucket=None
-    )
-    settings.public_base_url = None  # type: ignore[assignment]  # optional once polling mode lands
+        r2_endpoint_url=None, r2_access_key_id=None, r2_secret_access_key=None, r2_bucket=None,
+        public_base_url=None,
+    )  # fmt: skip
+    assert not settings.callbacks
     code, output = await check(settings)
     assert code == 0, output
     assert "DATA_DIR: local storage in" in output

@@ -71,7 +71,7 @@ async def test_nothing_configured_prints_the_banner_and_runs_the_sandbox(tmp_pat
     body, out, _ = await run_until_healthy(BOT, bare_env(tmp_path, HTTP_PORT=str(port)), tmp_path,
                                            port)  # fmt: skip
 
-    assert body == {"ok": True, "redis": True, "bot": True, "mode": "sandbox"}
+    assert body == {"ok": True, "redis": True, "bot": True, "mode": "sandbox", "callbacks": "on"}
     assert out.splitlines()[0] == BANNER.format(port=port)
     assert "sandbox ready" in out
     # Its data lived in a temporary folder of its own, not in ./data.
@@ -95,7 +95,8 @@ async def test_photobot_sandbox_runs_the_sandbox_even_when_live_settings_exist(
     [
         ({"KIE_API_KEY": "kie-key"}, "TELEGRAM_BOT_TOKEN"),
         ({"NOVITA_API_KEY": "novita-key"}, "TELEGRAM_BOT_TOKEN"),
-        ({"TELEGRAM_BOT_TOKEN": "123:abc", "KIE_API_KEY": "k"}, "PUBLIC_BASE_URL"),
+        # A token and a Kie key alone are a whole live configuration (polling mode).
+        ({"TELEGRAM_BOT_TOKEN": "123:abc", "PUBLIC_BASE_URL": "https://b.example"}, "KIE_API_KEY"),
     ],
 )
 async def test_some_live_settings_but_not_all_exit_2_naming_the_missing_one(

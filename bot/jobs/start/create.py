@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bot.jobs.record import Job, StoredMedia
 from bot.jobs.start.request import JobRequest
@@ -48,15 +48,19 @@ def new_job(
 
 
 class JobRecords:
-    """Stores new jobs; the poller first looks at one `poll_after_s` after it was created."""
+    """Stores new jobs; the poller first looks at one `first_poll_s(model)` after it was
+    created (POLL_AFTER_SECONDS with callbacks, the model's first cadence step without)."""
 
-    def __init__(self, store: JobStore, poll_after_s: float, metrics: Metrics) -> None:
+    def __init__(
+        self, store: JobStore, first_poll_s: Callable[[str], float], metrics: Metrics
+    ) -> None:
         self._store = store
-        self._poll_after_s = poll_after_s
+        self._first_poll_s = first_poll_s
         self._metrics = metrics
 
     async def create(self, job: Job) -> Job:
-        await self._store.create(job, first_poll_at=job.created_at + self._poll_after_s)
+        first_poll_at = job.created_at + self._first_poll_s(job.model)
+        await self._store.create(job, first_poll_at=first_poll_at)
         log.info("job %s created for chat %s (%s)", job.id, job.chat_id, job.model)
         self._metrics.job_started(job.model, job.provider)
         return job

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from bot.errors import FailureKind, InputRejected, ProviderError
 from bot.jobs.record import Job
@@ -31,7 +32,7 @@ class Rerouter:
         user_settings: UserSettings,
         submitter: Submitter,
         watch: ProviderWatch,
-        poll_after_s: float,
+        first_poll_s: Callable[[str], float],
     ) -> None:
         self._store = store
         self._registry = registry
@@ -39,7 +40,7 @@ class Rerouter:
         self._user_settings = user_settings
         self._submitter = submitter
         self._watch = watch
-        self._poll_after_s = poll_after_s
+        self._first_poll_s = first_poll_s  # a model's key -> seconds to its first poll
 
     async def move(self, job: Job, owner: str) -> bool:
         """For the lease holder of a failed job: True when a withdrawn model's job moved to
@@ -54,7 +55,7 @@ class Rerouter:
         if spec is None:
             return False
         chosen = params(spec, settings)
-        first_poll_at = time.time() + self._poll_after_s
+        first_poll_at = time.time() + self._first_poll_s(spec.key)
         if not await self._store.reroute(job, owner, (spec.key, spec.provider), chosen,
                                          first_poll_at):  # fmt: skip
             return False

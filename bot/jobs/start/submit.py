@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
 from bot.errors import FailureKind, PhotobotError, ProviderError
 from bot.jobs.record import Job, JobState
 from bot.jobs.start.failover import fails_over
+from bot.jobs.start.handoff import InputHandOff
 from bot.jobs.start.routing import Router, fits, params
 from bot.jobs.start.status import StartStatus
 from bot.jobs.start.watch import ProviderWatch
@@ -21,7 +22,7 @@ from bot.loops import doubling, retrying
 from bot.media.kinds import MediaKind
 from bot.models.requests import ModelInputs, provider_fields
 from bot.models.spec import ModelSpec
-from bot.providers.base import Provider, StoredInput, SubmitRequest
+from bot.providers.base import FileHost, Provider, StoredInput, SubmitRequest
 from bot.providers.callback_tokens import callback_url
 from bot.storage import Storage
 
@@ -32,9 +33,11 @@ SET_TASK_PATIENCE_S = 60.0
 
 @dataclass(frozen=True, slots=True)
 class SubmitConfig:
-    public_base_url: str
+    public_base_url: str | None  # None: polling mode, no callback URL is given out
     callback_secret: bytes
     signed_url_ttl_s: int
+    # Providers' own file hosts, for inputs storage cannot offer at a public URL.
+    file_hosts: Mapping[str, FileHost] = field(default_factory=dict)
 
 
 class Submitter:
@@ -52,12 +55,12 @@ class Submitter:
         config: SubmitConfig,
     ) -> None:
         self._store = store
-        self._storage = storage
         self._providers = providers
         self._router = router
         self._watch = watch
         self._status = status
         self._config = config
+        self._handoff = InputHandOff(storage, config.signed_url_ttl_s, config.file_hosts)
 
     async def submit(
         self,
@@ -150,11 +153,10 @@ class Submitter:
     async def _request(
         self, job: Job, spec: ModelSpec, provider: Provider, job_texts: Mapping[str, str]
     ) -> SubmitRequest:
-        """What the provider is sent: the stored inputs as signed URLs, the fields the model
-        reads, and where to call back."""
-        cfg = self._config
+        """What the provider is sent: the stored inputs as URLs it can fetch, the fields the
+        model reads, and where to call back (nowhere in polling mode)."""
         stored = [
-            StoredInput(m.kind, m.key, m.mime_type, await self._signed_url(m.key))
+            StoredInput(m.kind, m.key, m.mime_type, await self._handoff.url(provider.name, m))
             for m in job.inputs
         ]
         urls: dict[MediaKind, list[str]] = {}
@@ -166,18 +168,16 @@ class Submitter:
             job_id=job.id,
             spec=spec,
             fields=provider_fields(spec, inputs, job.params),
-            callback_url=callback_url(
-                cfg.public_base_url,
-                provider.callback_route,
-                cfg.callback_secret,
-                provider.name,
-                job.id,
-            ),
+            callback_url=self._callback_url(provider, job.id),
             inputs=tuple(stored),
         )
 
-    async def _signed_url(self, key: str) -> str:
-        return await self._storage.signed_url(key, self._config.signed_url_ttl_s)
+    def _callback_url(self, provider: Provider, job_id: str) -> str | None:
+        cfg = self._config
+        if cfg.public_base_url is None:
+            return None
+        route, name = provider.callback_route, provider.name
+        return callback_url(cfg.public_base_url, route, cfg.callback_secret, name, job_id)
 
     async def _remember_task(self, job: Job, task_id: str) -> None:
         """The task now runs at the provider and the poller needs its id: a Redis blip here is

@@ -24,7 +24,7 @@ _GENERATION = ("prompt", "negative_prompt", "image_num", "guidance_scale", "step
 
 
 def txt2img_body(
-    spec: ModelSpec, fields: Mapping[str, Any], webhook_url: str, test_mode: str = "off"
+    spec: ModelSpec, fields: Mapping[str, Any], webhook_url: str | None, test_mode: str = "off"
 ) -> dict[str, Any]:
     """`POST /v3/async/txt2img`, in the official shape: generation fields inside `request`."""
     check_text_limits(spec, fields)
@@ -56,7 +56,7 @@ def seedream_sync_body(spec: ModelSpec, fields: Mapping[str, Any]) -> dict[str, 
 
 
 def kling_form_fields(
-    spec: ModelSpec, fields: Mapping[str, Any], webhook_url: str, test_mode: str = "off"
+    spec: ModelSpec, fields: Mapping[str, Any], webhook_url: str | None, test_mode: str = "off"
 ) -> dict[str, str]:
     """The text fields of Kling's multipart upload (the image travels as a file beside them)."""
     check_text_limits(spec, fields)
@@ -71,8 +71,11 @@ def kling_form_fields(
     return form
 
 
-def webhook_extra(webhook_url: str, test_mode: str = "off") -> dict[str, Any]:
-    """`extra.webhook`, with Novita's test mode (a mock event, no credits) when asked for."""
+def webhook_extra(webhook_url: str | None, test_mode: str = "off") -> dict[str, Any]:
+    """`extra.webhook`, with Novita's test mode (a mock event, no credits) when asked for;
+    nothing without a URL (polling mode: the webhook is optional, and test mode needs one)."""
+    if webhook_url is None:
+        return {}
     webhook: dict[str, Any] = {"url": webhook_url}
     if test_mode in TEST_MODES:
         webhook["test_mode"] = {"enabled": True, "return_task_status": TEST_MODES[test_mode]}

@@ -35,7 +35,7 @@ _PHOTOBOT_HEALTH = {"ok", "redis", "bot", "mode"}  # bot/web/health.py's answer
 
 
 async def check_public_url(settings: Settings, http: aiohttp.ClientSession) -> list[Line]:
-    if getattr(settings, "public_base_url", None) is None:
+    if settings.public_base_url is None:
         return [skip("PUBLIC_BASE_URL: unset: callbacks are off and jobs are polled")]
     url = f"{settings.base_url()}{HEALTH_PATH}"
     nonce = secrets.token_hex(16)

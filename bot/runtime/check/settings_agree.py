@@ -18,7 +18,7 @@ _ROUTE_SUFFIX = re.compile(r"/(telegram/webhook|healthz|metrics|stats|api(/.*)?|
 
 def check_agreement(settings: Settings) -> list[Line]:
     """Every disagreement, one line each; one ok line when there is none."""
-    base = getattr(settings, "public_base_url", None)
+    base = settings.public_base_url
     problems = url_problems(str(base)) if base is not None else []
     if settings.telegram_webhook_secret is not None:
         problems += webhook_problems(

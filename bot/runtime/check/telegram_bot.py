@@ -77,7 +77,7 @@ async def _updates(api: BotApi, settings: Settings) -> Line:
 
 def expected_webhook(settings: Settings) -> str | None:
     """The webhook URL Photobot sets in webhook mode, or None without PUBLIC_BASE_URL."""
-    if getattr(settings, "public_base_url", None) is None:
+    if settings.public_base_url is None:
         return None
     return f"{settings.base_url()}{WEBHOOK_PATH}"
 

@@ -1,9 +1,11 @@
 """In-process emulator of the Kie.ai API (https://api.kie.ai).
 
 A small aiohttp server that speaks the subset of Kie's API Photobot uses: ``createTask``,
-``recordInfo``, ``chat/credit`` and the completion callback. End-to-end tests drive it by hand
-(:meth:`KieEmulator.finish`, :meth:`KieEmulator.send_callback`); sandbox mode runs it with
-``auto_complete=True`` so tasks finish on their own. Like the real service it answers HTTP 200
+``recordInfo``, ``chat/credit``, the completion callback, and the file upload host's
+``file-stream-upload`` (on the same server: its URL serves as ``KIE_UPLOAD_BASE_URL``).
+End-to-end tests drive it by hand (:meth:`KieEmulator.finish`,
+:meth:`KieEmulator.send_callback`); sandbox mode runs it with ``auto_complete=True`` so tasks
+finish on their own. Like the real service it answers HTTP 200
 for most failures and puts the outcome in the body's ``code``.
 """
 
@@ -22,7 +24,8 @@ import time
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -49,6 +52,8 @@ __all__ = [
     "KieTask",
     "RecordedRequest",
     "SunoTrack",
+    "Upload",
+    "UploadFailure",
 ]
 
 logger = logging.getLogger(__name__)
@@ -76,6 +81,12 @@ _DEFAULT_FAIL_MSG = "Internal server error"
 _MAX_FETCH_BYTES = 30 * 1024 * 1024
 _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 _IMAGE_INPUT_KEYS = ("image_input", "image_urls")
+#: The file upload host's route, and the most it takes (Kie recommends up to 100 MB).
+UPLOAD_ROUTE = "/api/file-stream-upload"
+_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+#: How the upload host can be told to fail: drop the connection unanswered (a host going
+#: down), answer HTTP 500, or answer success without a file URL.
+UploadFailure = Literal["down", "5xx", "no_url"]
 
 
 @dataclass
@@ -127,6 +138,17 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """One file received by ``file-stream-upload``, and where it is served."""
+
+    upload_path: str
+    file_name: str
+    content_type: str
+    data: bytes
+    download_url: str
+
+
+@dataclass(frozen=True)
 class _ForcedFailure:
     """A canned error answer queued by ``fail_next_*``."""
 
@@ -170,7 +192,10 @@ def _reply(code: int, msg: str, data: Any = None, *, http_status: int = 200) -> 
 
 
 async def _read_json(request: web.Request) -> Any:
-    """Return the request body parsed as JSON, or None when empty or invalid."""
+    """Return the request body parsed as JSON, or None when empty or invalid (a multipart
+    upload is left unread, for its handler to stream)."""
+    if request.content_type.startswith("multipart/"):
+        return None
     raw = await request.read()
     if not raw:
         return None
@@ -308,6 +333,31 @@ async def _stream(request: web.Request, file: _StreamedFile) -> web.StreamRespon
     return response
 
 
+async def _read_upload(request: web.Request) -> tuple[dict[str, str], tuple[bytes, str]]:
+    """An upload's text fields and its file (bytes and type), streamed in and bounded."""
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError):
+        raise _BadRequest("expected multipart/form-data") from None
+    fields: dict[str, str] = {}
+    file: tuple[bytes, str] | None = None
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, aiohttp.BodyPartReader):
+            raise _BadRequest("nested multipart is not supported")
+        if part.name == "file":
+            data = bytearray()
+            while chunk := await part.read_chunk(64 * 1024):
+                data += chunk
+                if len(data) > _MAX_UPLOAD_BYTES:
+                    raise _BadRequest("file too large")
+            file = bytes(data), part.headers.get("Content-Type", "application/octet-stream")
+        elif part.name:
+            fields[part.name] = await part.text()
+    if file is None or not file[0]:
+        raise _BadRequest("file is required")
+    return fields, file
+
+
 def _parse_answer(raw: bytes) -> Any:
     """Parse an HTTP answer as JSON, falling back to its text."""
     text = raw.decode("utf-8", errors="replace")
@@ -367,6 +417,9 @@ class KieEmulator:
         self._lost_create_answers = 0
         self._record_info_failures: deque[_ForcedFailure] = deque()
         self._credit_failures: deque[_ForcedFailure] = deque()
+        self._upload_failures: deque[UploadFailure] = deque()
+        #: Files received through ``file-stream-upload``, in order.
+        self.uploads: list[Upload] = []
         self._files: dict[str, _ResultFile] = {}
         #: Models Kie has withdrawn: createTask answers code 422 "The model is not supported".
         self.withdrawn: set[str] = set()
@@ -389,6 +442,7 @@ class KieEmulator:
         app.router.add_post("/api/v1/generate", self._handle_generate)
         app.router.add_get("/api/v1/generate/record-info", self._handle_music_record_info)
         app.router.add_get("/files/{name}", self._handle_file)
+        app.router.add_post(UPLOAD_ROUTE, self._handle_upload)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
@@ -434,6 +488,10 @@ class KieEmulator:
     ) -> None:
         """Make the next ``times`` credit calls answer ``{"code": code, "msg": msg}``."""
         self._credit_failures.extend([_ForcedFailure(code, msg, http_status)] * times)
+
+    def fail_next_upload(self, how: UploadFailure, *, times: int = 1) -> None:
+        """Make the next ``times`` uploads fail ``how`` (see :data:`UploadFailure`)."""
+        self._upload_failures.extend([how] * times)
 
     async def wait_for_task(
         self,
@@ -682,6 +740,40 @@ class KieEmulator:
             raise web.HTTPNotFound()
         return web.Response(body=result.data, headers={"Content-Type": result.content_type})
 
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """``POST /api/file-stream-upload``: multipart ``file``, ``uploadPath``, ``fileName``;
+        the bytes are kept and served at the answer's ``data.downloadUrl``."""
+        if not self._authorized(request):
+            return _reply(401, _UNAUTHORIZED_MSG, http_status=401)
+        failure = self._upload_failures.popleft() if self._upload_failures else None
+        if failure == "down":
+            if request.transport is not None:
+                request.transport.close()
+            return _reply(503, "down")  # never sent: the connection is gone
+        if failure == "5xx":
+            return _reply(500, "Internal server error", http_status=500)
+        try:
+            fields, (data, content_type) = await _read_upload(request)
+        except _BadRequest as exc:
+            return _reply(400, str(exc), http_status=400)
+        name = fields.get("fileName") or f"{secrets.token_hex(4)}.bin"
+        key = f"{secrets.token_hex(8)}-{_safe_file_name(name)}"
+        self._files[key] = _ResultFile(data, content_type)
+        url = f"{self.url}/files/{key}"
+        path = fields.get("uploadPath", "")
+        self.uploads.append(Upload(path, name, content_type, data, url))
+        info = {
+            "fileName": name,
+            "filePath": f"{path}/{name}",
+            "fileSize": len(data),
+            "mimeType": content_type,
+            "uploadedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if failure != "no_url":
+            info["downloadUrl"] = url
+        body = {"success": True, "code": 200, "msg": "File uploaded successfully", "data": info}
+        return web.json_response(body)  # fmt: skip
+
     async def _handle_generate(self, request: web.Request) -> web.Response:
         """``POST /api/v1/generate``: a Suno music task."""
         if (refusal := self._refusal(request, self._create_failures)) is not None:
@@ -832,7 +924,11 @@ class KieEmulator:
             return None
 
     async def _deliver_callback(self, task: KieTask) -> None:
-        """POST the task's callback, logging (never raising) any failure."""
+        """POST the task's callback, logging (never raising) any failure. A `.invalid` host
+        (a poller's placeholder) never resolves anywhere: it is not even looked up."""
+        host = urlsplit(task.callback_url or "").hostname or ""
+        if host == "invalid" or host.endswith(".invalid"):
+            return
         try:
             status, answer = await self.send_callback(task.task_id)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

@@ -144,3 +144,12 @@ def test_statuses_and_reasons_map_to_failure_kinds(
     assert kind_for(status, reason) is kind
     error = novita_error(status, "said no", reason)
     assert (error.kind, error.retryable, error.provider) == (kind, retryable, "novita")
+
+
+def test_polling_mode_names_no_webhook_and_no_test_mode() -> None:
+    spec = novita(Capability.TEXT_TO_IMAGE)
+    body = txt2img_body(spec, fields(Capability.TEXT_TO_IMAGE), None, test_mode="succeed")
+    assert body["extra"] == {"response_image_type": "jpeg"}  # the webhook is optional
+    kling = novita(Capability.IMAGE_TO_VIDEO)
+    form = kling_form_fields(kling, fields(Capability.IMAGE_TO_VIDEO), None)
+    assert json.loads(form["extra"]) == {}
