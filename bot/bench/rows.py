@@ -10,7 +10,7 @@ import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -389,3 +389,18 @@ async def _bare_video_uploads(rig: Rig, path: Path, count: int) -> float:
     if process.returncode != 0:
         raise RuntimeError(f"bare upload failed: {stderr.decode(errors='replace')[-2000:]}")
     return float(json.loads(stdout.decode().splitlines()[-1])["seconds"])
+
+
+# -- 8: the polling budget ------------------------------------------------------------------------
+
+
+def busiest_window(times: Sequence[float], window_s: float = 1.0) -> int:
+    """The most of `times` in any window [t, t + window_s): what a per-second rate limit is
+    checked against (a sliding window, not calendar seconds)."""
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - window_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

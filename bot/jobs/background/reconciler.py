@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.constants import DELIVERY_GRACE_S, DELIVERY_LEASE_S
 from bot.errors import FailureKind, ProviderError
@@ -25,6 +25,7 @@ from bot.providers.base import Provider
 from bot.providers.budget import Budget, PollBudgets
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH = 50
 # Every due poll is looked at in one tick, so a new job's first one can go ahead of a backlog.
@@ -35,6 +36,8 @@ POLL_LEASE_S = 30.0
 BUDGET_WAKE_MIN_S = 0.25
 # Jobs put off together come due in the order they were in, a hair apart.
 DEFER_STEP_S = 1e-4
+# Due jobs read at once (a tick may look at hundreds while a budget is short).
+CHECKS_AT_ONCE = 32
 # A job still without a task id this long after creation lost its submission (a crash).
 SUBMIT_GRACE_S = 120.0
 
@@ -65,9 +68,9 @@ def query_order(queries: Sequence[Query], never_polled: set[str]) -> list[Query]
     return sorted(queries, key=lambda q: q.job.task_id not in never_polled)
 
 
-def known_wait(budgets: Sequence[Budget], full: Mapping[str, float]) -> float:
-    """Seconds until the fullest of these budgets has room, as far as this tick learnt; 0 when
-    none is known to be full (then only Redis can tell)."""
+def known_room(budgets: Sequence[Budget], full: Mapping[str, float]) -> float:
+    """When the fullest of these budgets has room (a unix time), as far as this tick learnt; 0
+    when none is known to be full (then only Redis can tell)."""
     return max((full.get(b.name, 0.0) for b in budgets), default=0.0)
 
 
@@ -108,19 +111,25 @@ class Reconciler:
     async def tick(self) -> None:
         now = time.time()
         due = await self._store.take_due_polls(now, POLL_BATCH, POLL_LEASE_S)
-        queries: list[Query] = []
-        await _each(due, "status check", lambda job_id: self._check(job_id, now, queries.append))
-        await self._query_all(queries, now)
+        checks = asyncio.Semaphore(CHECKS_AT_ONCE)
+
+        async def check(job_id: str) -> Query | None:
+            async with checks:
+                return await _one(job_id, "status check", lambda: self._check(job_id, now))
+
+        # Concurrent, but in the order they came due: the order the queries go in.
+        queries = await asyncio.gather(*(check(job_id) for job_id in due))
+        await self._query_all([q for q in queries if q is not None], now)
         stale_before = now - DELIVERY_GRACE_S
         stale = await self._store.take_stale_undelivered(stale_before, BATCH, DELIVERY_LEASE_S)
         await _each(stale, "delivery", self._deliverer.deliver)
 
-    async def _check(self, job_id: str, now: float, query: Callable[[Query], None]) -> None:
-        """Queue one job's status query, or fail it when it is past its model's deadline or
-        lost its submission."""
+    async def _check(self, job_id: str, now: float) -> Query | None:
+        """One job's status query to make, or none when the job is failed (past its model's
+        deadline, or its submission lost) or has no task yet."""
         job = await self._store.get(job_id)
         if job is None or job.state is not JobState.SUBMITTED:
-            return
+            return None
         spec = self._registry.find(job.model)
         # Records from before jobs named their provider: the model's own provider served them.
         provider = self._providers.get(job.provider or (spec.provider if spec else ""))
@@ -134,7 +143,8 @@ class Reconciler:
         elif not job.task_id:
             await self._without_task(job, spec, age, now)
         else:
-            query(Query(job, spec, provider, age, provider.poll_budgets(spec, job.task_id)))
+            return Query(job, spec, provider, age, provider.poll_budgets(spec, job.task_id))
+        return None
 
     async def _fail(self, job: Job, kind: FailureKind, code: str) -> None:
         await self._store.record_outcome(
@@ -155,56 +165,58 @@ class Reconciler:
         """Each query takes a slot from its budgets and goes at once (while the next takes its
         slot, so none is sent late); one that finds no room is put off until there is some."""
         never_polled = await self._budgets.never_polled([q.job.task_id for q in queries])
-        full: dict[str, float] = {}  # budget -> seconds until it has room, learnt this tick
+        full: dict[str, float] = {}  # budget -> when it has room, learnt this tick
         polls: list[asyncio.Task[None]] = []
         deferred: list[tuple[Query, float]] = []
         try:
             for query in query_order(queries, never_polled):
-                wait = known_wait(query.budgets, full) or await self._take(query, full)
-                if wait > 0:
-                    deferred.append((query, wait))
+                room_at = known_room(query.budgets, full) or await self._take(query, full)
+                if room_at:
+                    deferred.append((query, room_at))
                 else:
                     polls.append(asyncio.create_task(self._poll(query, now)))
-            await self._defer(deferred)
+            await self._defer(deferred, now)
         finally:
             await asyncio.gather(*polls)
 
     async def _take(self, query: Query, full: dict[str, float]) -> float:
-        """A slot from Redis; 0 when taken, else how long until the budget that is short has
-        room (remembered for the rest of the tick)."""
+        """A slot from Redis: 0 when taken, else when the budget that is short has room (a
+        unix time, remembered for the rest of the tick)."""
         marked_s = int(query.spec.deadline_s) + 60  # the task is done with by then
         taken = await self._budgets.take(query.budgets, query.job.task_id, marked_s)
-        if not taken.granted:
-            full[taken.full] = taken.wait_s
-        return max(taken.wait_s, 0.0)
+        if taken.granted:
+            return 0.0
+        full[taken.full] = time.time() + taken.wait_s
+        return full[taken.full]
 
-    async def _defer(self, deferred: Sequence[tuple[Query, float]]) -> None:
+    async def _defer(self, deferred: Sequence[tuple[Query, float]], tick_at: float) -> None:
         """Put each query off until its budget has room, keeping their order, and wake the
         loop then rather than at its next interval."""
         if not deferred:
             return
-        at = time.time()
         await asyncio.gather(*(
-            self._store.reschedule_poll(q.job.id, at + wait + n * DEFER_STEP_S)
-            for n, (q, wait) in enumerate(deferred)
+            self._store.reschedule_poll(q.job.id, room_at + n * DEFER_STEP_S)
+            for n, (q, room_at) in enumerate(deferred)
         ))  # fmt: skip
         for provider, count in Counter(q.provider.name for q, _ in deferred).items():
             self._metrics.polls_deferred(provider, count)
-        self._wake_in(min(wait for _, wait in deferred))
+        soonest = min(room_at for _, room_at in deferred)
+        self._wake_at(max(soonest, tick_at + BUDGET_WAKE_MIN_S))
 
-    def _wake_in(self, delay_s: float) -> None:
+    def _wake_at(self, at: float) -> None:
+        """Wake the loop at unix time `at` (one timer: the latest call wins)."""
         if self._wake_timer is not None:
             self._wake_timer.cancel()
         loop = asyncio.get_running_loop()
-        self._wake_timer = loop.call_later(max(delay_s, BUDGET_WAKE_MIN_S), self._wake.set)
+        self._wake_timer = loop.call_later(max(0.0, at - time.time()), self._wake.set)
 
     async def _poll(self, query: Query, now: float) -> None:
         """One status query (its slot taken), logged as its job's own line."""
-        bind_job_id(query.job.id)
-        try:
-            await self._poll_job(query.job, query.spec, query.provider, query.age, now)
-        except Exception:
-            log.exception("job %s: status check failed", query.job.id)
+        await _one(
+            query.job.id,
+            "status check",
+            lambda: self._poll_job(query.job, query.spec, query.provider, query.age, now),
+        )
 
     async def _poll_job(
         self, job: Job, spec: ModelSpec, provider: Provider, age: float, now: float
@@ -227,6 +239,17 @@ class Reconciler:
             if task.early:  # a song's first track: kept once, and sent while the rest is made
                 await self._store.record_early(job.id, task.early, expected_task_id=job.task_id)
             await self._store.reschedule_poll(job.id, now + spec.cadence.next_delay(age))
+
+
+async def _one(job_id: str, what: str, handle: Callable[[], Awaitable[T]]) -> T | None:
+    """Handle one job in a task of its own (so its log lines name it); a failure is logged and
+    the others go on."""
+    bind_job_id(job_id)
+    try:
+        return await handle()
+    except Exception:
+        log.exception("job %s: %s failed", job_id, what)
+        return None
 
 
 async def _each(job_ids: list[str], what: str, handle: Callable[[str], Awaitable[object]]) -> None:
