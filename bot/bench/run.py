@@ -22,7 +22,7 @@ SIZES = {"full": rows.FULL, "quick": rows.QUICK, "tiny": rows.TINY}
 
 
 async def run_benchmark(sizes: Sizes) -> list[Row]:
-    """All seven rows against one rig; each row starts its own clean bot processes."""
+    """All eight rows against one rig; each row starts its own clean bot processes."""
     async with rig() as the_rig:
         one = await rows.ingestion(the_rig, sizes, replicas=1)
         two = await rows.ingestion(the_rig, sizes, replicas=2)
@@ -31,6 +31,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         mem = await rows.memory(the_rig, sizes)
         fan = await rows.fanout(the_rig, sizes)
         videos = await rows.big_videos(the_rig, sizes)
+        polls = await rows.poll_budget(the_rig, sizes)
     return [
         row_ingestion(one),
         row_latency(lat, sizes),
@@ -39,6 +40,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         row_fanout(fan, sizes),
         row_scale_out(one, two),
         row_big_videos(videos),
+        row_poll_budget(polls),
     ]
 
 
@@ -143,6 +145,20 @@ def row_big_videos(m: dict[str, Any]) -> Row:
         growth <= total,
         m,
         completed=m["delivered"] == m["jobs"],
+    )
+
+
+def row_poll_budget(m: dict[str, Any]) -> Row:
+    busiest, limit = int(m["busiest_second"]), int(m["limit_per_s"])
+    return Row(
+        8,
+        f"polling budget, {m['jobs']} jobs on two replicas",
+        f"busiest second {busiest} req, mean {float(m['mean_per_s']):.1f} req/s",
+        f"Kie's limit {limit} req/s per key",
+        f"≤ {limit} in any second",
+        busiest <= limit,
+        m,
+        completed=int(m["requests"]) > 0,
     )
 
 

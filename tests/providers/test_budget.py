@@ -41,19 +41,21 @@ async def granted_times(
 async def test_every_one_second_window_stays_under_the_limit(redis: Redis, redis_url: str) -> None:
     times = await granted_times(redis_url, [KIE], seconds=6)
 
-    assert busiest_window(times, 1.0) == 9  # one under Kie's 10, for jitter on the way
-    assert len(times) >= 8 * 6  # and the budget is used: eight a second
+    assert busiest_window(times, 1.0) == 8  # two under Kie's 10, for jitter on the way
+    assert len(times) >= 7 * 6  # and the budget is used: seven a second
     # Even spacing: no more than the burst of two within one slot's interval.
     assert busiest_window(times, pace(KIE.limit).interval_s) <= 2
 
 
-async def test_a_per_task_limit_of_three_allows_two_a_second(redis: Redis, redis_url: str) -> None:
+async def test_a_per_task_limit_of_three_allows_two_in_any_second(
+    redis: Redis, redis_url: str
+) -> None:
     song = Budget("kie:song:t1", PollLimit(3))
 
     times = await granted_times(redis_url, [song], seconds=5)
 
     assert busiest_window(times, 1.0) == 2
-    assert min(b - a for a, b in itertools.pairwise(times)) == pytest.approx(0.5)
+    assert min(b - a for a, b in itertools.pairwise(times)) == pytest.approx(2 / 3, abs=0.002)
 
 
 async def test_budgets_are_taken_together_or_not_at_all(redis: Redis) -> None:
@@ -66,7 +68,7 @@ async def test_budgets_are_taken_together_or_not_at_all(redis: Redis) -> None:
     other = await budgets.take([KIE], "t2", 60, now=now + 0.01)
 
     assert (short.granted, short.full) == (False, song.name)
-    assert short.wait_s == pytest.approx(0.49)  # the song's own budget: two a second
+    assert short.wait_s == pytest.approx(2 / 3 - 0.01)  # the song's own: 1.5 a second
     assert other.granted  # the refusal took nothing from the key's budget (burst of two)
 
 
@@ -79,7 +81,7 @@ async def test_a_short_budget_says_when_it_has_room(redis: Redis) -> None:
     refused = await budgets.take([KIE], "t2", 60, now=now)
     again = await budgets.take([KIE], "t2", 60, now=now + refused.wait_s)
 
-    assert refused.wait_s == pytest.approx(0.125)
+    assert refused.wait_s == pytest.approx(1 / 7)
     assert again.granted
 
 
@@ -95,9 +97,9 @@ async def test_only_a_granted_query_marks_its_task_as_polled(redis: Redis) -> No
 
 
 @pytest.mark.parametrize(
-    ("per_s", "interval_s", "burst"), [(10, 0.125, 2), (5, 1 / 3, 2), (3, 0.5, 1), (1, 2.0, 1)]
+    ("per_s", "interval_s", "burst"), [(10, 1 / 7, 2), (5, 0.4, 2), (3, 2 / 3, 1), (1, 2.0, 1)]
 )
-def test_pace_leaves_one_query_to_spare(per_s: float, interval_s: float, burst: int) -> None:
+def test_pace_leaves_queries_to_spare(per_s: float, interval_s: float, burst: int) -> None:
     paced = pace(PollLimit(per_s))
 
     assert (paced.interval_s, paced.burst) == (pytest.approx(interval_s), burst)

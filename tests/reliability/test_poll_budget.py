@@ -68,12 +68,12 @@ async def test_two_replicas_poll_200_jobs_within_kies_limit(
     times = [r.at for r in status_queries(kie)]
     busiest = busiest_window(times, 1.0)
     late_s = first - started - POLL_AFTER_S  # after it came due (it came due a little sooner)
-    backlog_s = 200 / 8  # what waiting behind every job polled before would take at 8/s
+    backlog_s = 200 / 7  # what waiting behind every job polled before would take at 7/s
     assert busiest <= KIE_LIMIT_PER_S
     assert late_s < 1.0, f"the newest job's first poll came {late_s:.2f} s after it was due"
     assert put_off > 0  # the budget really was short
     mean_per_s = len(times) / (times[-1] - times[0])
-    assert mean_per_s > 6  # and used, not idle (it paces at 8 a second)
+    assert mean_per_s > 5.5  # and used, not idle (it paces at 7 a second)
     record(
         "two replicas, 200 jobs polled (Kie 10/s per key)",
         f"busiest second {busiest} recordInfo (mean {mean_per_s:.1f}/s); newest job's first "

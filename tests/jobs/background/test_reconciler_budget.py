@@ -74,7 +74,7 @@ async def test_a_poll_without_room_is_put_off_until_the_budget_has_some(
 
     # Put off to when the budget has room (1 s ahead, less the burst's tolerance), not lost.
     assert put_off_to is not None
-    assert put_off_to - started == pytest.approx(0.875, abs=0.2)
+    assert put_off_to - started == pytest.approx(1 - 1 / 7, abs=0.2)
     assert metrics.registry.get_sample_value(DEFERRED, KIE_LABEL) == 1
 
 
