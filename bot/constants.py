@@ -7,6 +7,11 @@ JOB_KEY: Final = "job:{job_id}"
 POLL_QUEUE_KEY: Final = "jobs:poll"  # zset job_id -> unix time of the next status poll
 UNDELIVERED_KEY: Final = "jobs:undelivered"  # zset job_id -> unix time the job became final
 PROGRESS_KEY: Final = "jobs:progress"  # zset job_id -> next progress tick (videos, songs)
+# Status queries' shared budgets (bot/providers/budget.py): each budget's GCRA "theoretical
+# arrival time" (per provider endpoint and API key hash, or per task), expiring once idle; and
+# a task some replica has polled, so a never-polled task's first query goes first.
+POLL_BUDGET_KEY: Final = "budget:poll:{name}"
+POLLED_TASK_KEY: Final = "polled:{task_id}"
 USERS_KEY: Final = "stats:users"  # HyperLogLog: a fixed 12 KB however many users
 JOBS_TOTAL_KEY: Final = "stats:jobs:total"
 JOBS_DAY_KEY: Final = "stats:jobs:day:{day}"

@@ -121,6 +121,13 @@ class Metrics:
             ["provider", "kind"],
             registry=r,
         )
+        self._polls_deferred = Counter(
+            "photobot_polls_deferred",
+            "Status queries put off because the provider's shared polling budget (per API key, "
+            "across replicas) had no room; a job put off twice counts twice.",
+            ["provider"],
+            registry=r,
+        )
 
     def _state(self, r: CollectorRegistry) -> None:
         """Read from Redis at scrape time (bot/web/metrics.py)."""
@@ -166,6 +173,9 @@ class Metrics:
 
     def provider_error(self, provider: str, kind: FailureKind) -> None:
         self._provider_errors.labels(provider, kind.value).inc()
+
+    def polls_deferred(self, provider: str, count: int = 1) -> None:
+        self._polls_deferred.labels(provider).inc(count)
 
 
 def failure_kind(value: str) -> FailureKind:

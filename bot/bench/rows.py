@@ -1,4 +1,4 @@
-"""The seven measurements, each beside its reference from the same run."""
+"""The eight measurements, each beside its reference from the same run."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,13 @@ class Sizes:
     fanout_results: int
     video_jobs: int
     video_bytes: int
+    poll_seconds: float = 20.0  # how long 200 jobs are polled by two replicas (row 8)
 
 
 MB = 1024 * 1024
-FULL = Sizes(3, 20_000, 1_000, 200, MB, 10_000, 600, 8, 45 * MB)
+FULL = Sizes(3, 20_000, 1_000, 200, MB, 10_000, 600, 8, 45 * MB, poll_seconds=30.0)
 QUICK = Sizes(2, 5_000, 200, 50, MB, 2_000, 300, 8, 45 * MB)
-TINY = Sizes(1, 200, 20, 5, 64 * 1024, 100, 30, 2, MB)
+TINY = Sizes(1, 200, 20, 5, 64 * 1024, 100, 30, 2, MB, poll_seconds=3.0)
 
 
 @dataclass
@@ -389,3 +390,48 @@ async def _bare_video_uploads(rig: Rig, path: Path, count: int) -> float:
     if process.returncode != 0:
         raise RuntimeError(f"bare upload failed: {stderr.decode(errors='replace')[-2000:]}")
     return float(json.loads(stdout.decode().splitlines()[-1])["seconds"])
+
+
+# -- 8: the polling budget ------------------------------------------------------------------------
+
+POLLED_JOBS = 200
+KIE_RECORD_INFO_PER_S = 10  # Kie's documented limit per API key
+
+
+async def poll_budget(rig: Rig, sizes: Sizes) -> dict[str, Any]:
+    """Two replicas poll 200 jobs in flight (never finished: on a 3 s cadence they would ask
+    for 67 queries a second): recordInfo requests as the Kie emulator saw them."""
+    async with rig.running_bots(2, POLL_AFTER_SECONDS="1"):
+        jobs = await rig.seed_jobs(POLLED_JOBS, first_chat=300_000)
+        start = time.monotonic()
+        await rig.redis.zadd("jobs:poll", {j.job.id: time.time() for j in jobs}, xx=True)
+        await asyncio.sleep(sizes.poll_seconds)  # the measurement's length, not a wait
+    return poll_figures(
+        [r.at for r in rig.kie.requests if r.path.endswith("/recordInfo") and r.at >= start],
+        sizes.poll_seconds,
+    )
+
+
+def poll_figures(times: Sequence[float], seconds: float) -> dict[str, Any]:
+    """Status queries' figures from the provider's side: the busiest sliding second beside
+    the limit, and the mean rate over the measurement."""
+    return {
+        "requests": len(times),
+        "busiest_second": busiest_window(times, 1.0),
+        "mean_per_s": len(times) / seconds,
+        "limit_per_s": KIE_RECORD_INFO_PER_S,
+        "jobs": POLLED_JOBS,
+        "seconds": seconds,
+    }
+
+
+def busiest_window(times: Sequence[float], window_s: float = 1.0) -> int:
+    """The most of `times` in any window [t, t + window_s): what a per-second rate limit is
+    checked against (a sliding window, not calendar seconds)."""
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - window_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

@@ -23,7 +23,7 @@ SIZES = {"full": rows.FULL, "quick": rows.QUICK, "tiny": rows.TINY}
 
 
 async def run_benchmark(sizes: Sizes) -> list[Row]:
-    """All eight rows against one rig; each row starts its own clean bot processes."""
+    """All nine rows against one rig; each row starts its own clean bot processes."""
     async with rig() as the_rig:
         one = await rows.ingestion(the_rig, sizes, replicas=1)
         two = await rows.ingestion(the_rig, sizes, replicas=2)
@@ -33,6 +33,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         fan = await rows.fanout(the_rig, sizes)
         videos = await rows.big_videos(the_rig, sizes)
         polling = await polling_vs_callbacks(the_rig, 20 if sizes == rows.TINY else 200)
+        polls = await rows.poll_budget(the_rig, sizes)
     return [
         row_ingestion(one),
         row_latency(lat, sizes),
@@ -42,6 +43,7 @@ async def run_benchmark(sizes: Sizes) -> list[Row]:
         row_scale_out(one, two),
         row_big_videos(videos),
         row_polling(polling),
+        row_poll_budget(polls),
     ]
 
 
@@ -166,6 +168,20 @@ def row_polling(m: dict[str, Any]) -> Row:
         polled["late"] == 0,
         m,
         completed=polled["delivered"] == jobs and called["delivered"] == jobs,
+    )
+
+
+def row_poll_budget(m: dict[str, Any]) -> Row:
+    busiest, limit = int(m["busiest_second"]), int(m["limit_per_s"])
+    return Row(
+        9,
+        f"polling budget, {m['jobs']} jobs on two replicas",
+        f"busiest second {busiest} req, mean {float(m['mean_per_s']):.1f} req/s",
+        f"Kie's limit {limit} req/s per key",
+        f"≤ {limit} in any second",
+        busiest <= limit,
+        m,
+        completed=int(m["requests"]) > 0,
     )
 
 

@@ -16,6 +16,7 @@ from pydantic import Field
 from bot.errors import FailureKind
 from bot.media.kinds import MediaKind
 from bot.models.spec import ModelSpec
+from bot.providers.budget import Budget
 from bot.storage import Storage
 
 
@@ -113,6 +114,11 @@ class Provider(Protocol):
 
     async def poll(self, spec: ModelSpec, task_id: str, *, quick: bool = False) -> TaskOutcome:
         """The task's state now; `quick` makes one short attempt for a caller who waits."""
+        ...
+
+    def poll_budgets(self, spec: ModelSpec, task_id: str) -> tuple[Budget, ...]:
+        """The budgets, shared by every replica, a status query of this task takes a slot
+        from (bot/providers/budget.py); none when the query sends no request."""
         ...
 
     def parse_callback(self, body: bytes) -> TaskOutcome:

@@ -6,11 +6,14 @@ from collections.abc import Mapping
 
 from bot.models.spec import ModelSpec
 from bot.providers.base import SubmitRequest, TaskOutcome
+from bot.providers.budget import Budget
 from bot.providers.kie.client import (
     CREATE_TASK,
     GENERATE_MUSIC,
     MUSIC_RECORD_INFO,
+    MUSIC_RECORD_INFO_LIMIT,
     RECORD_INFO,
+    RECORD_INFO_LIMIT,
     KieClient,
 )
 from bot.providers.kie.errors import PROVIDER
@@ -40,6 +43,15 @@ class KieProvider:
     async def poll(self, spec: ModelSpec, task_id: str, *, quick: bool = False) -> TaskOutcome:
         path = MUSIC_RECORD_INFO if spec.family == SUNO else RECORD_INFO
         return await self.client.record_info(task_id, path=path, quick=quick)
+
+    def poll_budgets(self, spec: ModelSpec, task_id: str) -> tuple[Budget, ...]:
+        """Every query counts against the key's recordInfo budget, and a song's also against
+        its task's (Suno's limit is per task). Kie states no key-wide limit for Suno's
+        endpoint; counting songs in the key's budget as well is the safe reading."""
+        key = Budget(f"{self.name}:{self.client.key_id}", RECORD_INFO_LIMIT)
+        if spec.family != SUNO:
+            return (key,)
+        return key, Budget(f"{self.name}:song:{task_id}", MUSIC_RECORD_INFO_LIMIT)
 
     def parse_callback(self, body: bytes) -> TaskOutcome:
         return parse_kie_callback(body)

@@ -9,6 +9,7 @@ import aiohttp
 
 from bot.errors import ProviderError
 from bot.providers.base import CallbackParseError, TaskOutcome
+from bot.providers.budget import PollLimit, key_id
 from bot.providers.json_api import JsonApi
 from bot.providers.kie.errors import kie_error
 from bot.providers.kie.parsing import outcome_from_body
@@ -20,6 +21,10 @@ RECORD_INFO = "/api/v1/jobs/recordInfo"
 GENERATE_MUSIC = "/api/v1/generate"
 MUSIC_RECORD_INFO = "/api/v1/generate/record-info"
 CREDIT = "/api/v1/chat/credit"
+# Kie's limits on status queries (providers.md): recordInfo 10 a second per API key; Suno's
+# record-info 3 a second per task.
+RECORD_INFO_LIMIT = PollLimit(10)
+MUSIC_RECORD_INFO_LIMIT = PollLimit(3)
 
 
 class KieClient:
@@ -38,6 +43,7 @@ class KieClient:
             session, base_url, api_key, name="kie", network_error=_network_error,
             attempts=attempts, backoff_s=backoff_s,
         )  # fmt: skip
+        self.key_id = key_id(api_key)  # names this key's polling budget
 
     async def create_task(self, body: dict[str, Any], path: str = CREATE_TASK) -> str:
         """Submit a task (createTask, or Suno's generate); returns Kie's task id."""

@@ -10,7 +10,13 @@ from redis.asyncio import Redis
 from bot.media.kinds import MediaKind
 from bot.models.spec import ModelSpec
 from bot.providers.base import StoredInput, SubmitRequest, TaskOutcome
-from bot.providers.novita.client import KLING_I2V_MASTER, TXT2IMG, NovitaClient
+from bot.providers.budget import Budget
+from bot.providers.novita.client import (
+    KLING_I2V_MASTER,
+    TASK_RESULT_LIMIT,
+    TXT2IMG,
+    NovitaClient,
+)
 from bot.providers.novita.errors import PROVIDER, novita_error
 from bot.providers.novita.parsing import parse_webhook
 from bot.providers.novita.requests import (
@@ -67,6 +73,13 @@ class NovitaProvider:
         if is_sync_task(task_id):
             return await self._sync.outcome(task_id)
         return await self.client.task_result(task_id, quick=quick)
+
+    def poll_budgets(self, spec: ModelSpec, task_id: str) -> tuple[Budget, ...]:
+        """task-result's budget for the key; a synchronous call's outcome is read from Redis,
+        with no request to Novita."""
+        if is_sync_task(task_id):
+            return ()
+        return (Budget(f"{self.name}:{self.client.key_id}", TASK_RESULT_LIMIT),)
 
     def parse_callback(self, body: bytes) -> TaskOutcome:
         return parse_webhook(body)

@@ -10,6 +10,7 @@ import aiohttp
 
 from bot.errors import ProviderError
 from bot.providers.base import CallbackParseError, TaskOutcome
+from bot.providers.budget import PollLimit, key_id
 from bot.providers.json_api import JsonApi
 from bot.providers.novita.errors import NETWORK, novita_error
 from bot.providers.novita.parsing import error_fields, outcome_from_result, task_id_of
@@ -23,6 +24,9 @@ TXT2IMG = "/v3/async/txt2img"
 SEEDREAM_SYNC = "/v3/seedream-3-0-txt2img"
 KLING_I2V_MASTER = "/v3/async/kling-v2.1-i2v-master"
 TASK_RESULT = "/v3/async/task-result"
+# Novita documents no limit for task-result (only per-model generation limits): an assumed
+# 5 a second per API key, well above what its cadences ask for.
+TASK_RESULT_LIMIT = PollLimit(5)
 BALANCE = "/openapi/v1/billing/balance/detail"
 BALANCE_UNITS_PER_USD = 10_000  # Novita counts money in 1/10000 USD
 
@@ -43,6 +47,7 @@ class NovitaClient:
             session, base_url, api_key, name="novita", network_error=_network_error,
             attempts=attempts, backoff_s=backoff_s,
         )  # fmt: skip
+        self.key_id = key_id(api_key)  # names this key's polling budget
 
     async def submit_json(self, path: str, body: dict[str, Any]) -> str:
         """Start an async task from a JSON body; returns Novita's task id."""

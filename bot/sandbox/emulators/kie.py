@@ -135,6 +135,9 @@ class RecordedRequest:
     json: Any
     headers: dict[str, str]
     status: int
+    # When it was answered (time.monotonic()): tests count requests per sliding second, as
+    # Kie's rate limits do.
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
