@@ -15,7 +15,9 @@ from bot.errors import ProviderError
 from bot.jobs import Outcome, RecordResult
 from bot.log_context import bind_job_id
 from bot.metrics import Metrics
+from bot.models.spec import ModelSpec
 from bot.providers.base import CallbackParseError, Provider, TaskOutcome
+from bot.providers.budget import PollBudgets
 from bot.providers.callback_tokens import verify_callback_token
 from bot.web.keys import CLIENT_LIMITS, DEPS, METRICS, REFUSALS
 from bot.web.slow_clients import BodyTooSlow, answer_and_close, read_body
@@ -150,8 +152,11 @@ async def _confirmed_pending(
     spec = deps.registry.find(job.model) if job is not None else None
     if job is None or spec is None or (job.task_id and job.task_id != claimed.task_id):
         return TaskOutcome(claimed.task_id, claimed.status, stage=claimed.stage)
+    task_id = job.task_id or claimed.task_id
+    if not await _slot(deps, provider, spec, task_id):  # the final word will come by a poll
+        return TaskOutcome(claimed.task_id, claimed.status, stage=claimed.stage)
     try:
-        task = await provider.poll(spec, job.task_id or claimed.task_id, quick=True)
+        task = await provider.poll(spec, task_id, quick=True)
     except ProviderError as exc:
         log.warning("job %s: early confirmation failed (%s)", job_id, exc.code)
         return TaskOutcome(claimed.task_id, claimed.status, stage=claimed.stage)
@@ -170,8 +175,13 @@ async def _confirm_and_record(
     spec = deps.registry.find(job.model)
     if spec is None:
         return RecordResult.UNKNOWN_JOB
+    task_id = job.task_id or claimed_task_id
+    if not await _slot(deps, provider, spec, task_id):
+        # The shared budget is spent: the reconciler asks when it has room, in its turn.
+        await deps.store.reschedule_poll(job_id, time.time())
+        return RecordResult.DUPLICATE
     try:
-        task = await provider.poll(spec, job.task_id or claimed_task_id, quick=True)
+        task = await provider.poll(spec, task_id, quick=True)
     except ProviderError as exc:
         log.warning("job %s: confirmation failed (%s); polling instead", job_id, exc.code)
         metrics.provider_error(provider.name, exc.kind)
@@ -189,3 +199,12 @@ _RESULT_NAMES = {
     RecordResult.DUPLICATE: "duplicate",
     RecordResult.UNKNOWN_JOB: "unknown job",
 }
+
+
+async def _slot(deps: Deps, provider: Provider, spec: ModelSpec, task_id: str) -> bool:
+    """A confirming status query takes its slot from the provider's shared polling budget,
+    as the reconciler's do (bot/providers/budget.py)."""
+    marked_s = int(spec.deadline_s) + 60  # the task is done with by then
+    budgets = PollBudgets(deps.redis)
+    taken = await budgets.take(provider.poll_budgets(spec, task_id), task_id, marked_s)
+    return taken.granted

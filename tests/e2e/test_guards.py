@@ -92,3 +92,35 @@ async def test_confirmation_believes_record_info_not_the_callback_body(
         assert sent.params["photo"] == RESULT_PNG
         checks = [r for r in kie.requests if r.path == "/api/v1/jobs/recordInfo"]
         assert len(checks) == 2
+
+
+async def test_a_confirmation_waits_for_room_in_the_polling_budget(
+    start_bot: StartBot,
+    kie: KieEmulator,
+) -> None:
+    """A callback's confirming recordInfo takes its slot like any poll: with the key's budget
+    spent, nothing is asked at once, and the reconciler asks when the budget has room."""
+    import time
+
+    from bot.constants import POLL_BUDGET_KEY
+    from bot.web.keys import DEPS
+
+    async with start_bot(kie_confirm_results=True, poll_after_seconds=1) as bot:
+        chat = bot.new_user()
+        bot.send_photo(chat, caption="confirm me later")
+        task = await bot.submitted_task()
+        deps = bot.app[DEPS]
+        spec = deps.registry.find(task.model)
+        assert spec is not None
+        [budget] = [b for b in deps.providers["kie"].poll_budgets(spec, task.task_id)]
+        key = POLL_BUDGET_KEY.format(name=budget.name)
+        await bot.redis.set(key, f"{time.time() + 3:.6f}")  # spent for the next 3 s
+        kie.finish(task.task_id, result_urls=[kie.add_result_file(RESULT_PNG)])
+
+        status, _ = await kie.send_callback(task.task_id)
+        checks = [r for r in kie.requests if r.path == "/api/v1/jobs/recordInfo"]
+        assert status == 200 and checks == []  # the budget said no: nothing asked
+
+        [sent] = await bot.wait_sent(chat)  # asked by the reconciler once there was room
+        assert sent.params["photo"] == RESULT_PNG
+        assert [r for r in kie.requests if r.path == "/api/v1/jobs/recordInfo"]
