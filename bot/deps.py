@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
+from bot.admin.alerts import AdminAlerts
 from bot.admin.broadcast import BroadcastRunner, BroadcastStore
 from bot.config import Settings
 from bot.credits import Ledger, Prices
@@ -62,6 +63,7 @@ class Deps:
     kept: KeptResults  # the stored results the buttons under them use
     ledger: Ledger  # users' credits (bot/credits/); used only with PAYMENTS=stars
     prices: Prices
+    alerts: AdminAlerts  # admins told of what needs them (throttled per reason)
     payments: Payments  # Telegram Stars payments (bot/credits/payments.py)
 
 

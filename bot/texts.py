@@ -1092,7 +1092,6 @@ ANIMATE_ASK = Message("How should this image move? Describe it in one message.")
 # (bot/handlers/payments.py, bot/credits/payments.py, bot/credits/reconcile.py)
 
 # An invoice /buy sends: its title (at most 32 characters) and description (at most 255).
-BUY_TITLE = Plural("{count} credit", "{count} credits")
 BUY_DESCRIPTION = Message(
     "{credits} credits for images, videos and songs, for {stars} Stars. "
     "Credits are spent only when you get your result."

@@ -10,23 +10,20 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, cast
+from typing import cast
 
 from redis.asyncio import Redis
-from telegram import Bot
 
 from bot import constants as k
 from bot import texts
 from bot.admin.alerts import AdminAlerts
 from bot.codec import text
-from bot.config import Settings
 from bot.errors import ProviderError
 from bot.jobs.store import job_key
 from bot.loops import every
 from bot.models import Registry
 from bot.models.spec import ModelSpec
 from bot.providers.base import Provider
-from bot.users import UserLanguages
 
 log = logging.getLogger(__name__)
 
@@ -102,21 +99,6 @@ def low_balance(
     return LowBalance(provider, balance, in_flight, threshold)
 
 
-class _Wiring(Protocol):
-    """What the watch takes from the app's Deps (bot/deps.py, a layer above this one)."""
-
-    @property
-    def redis(self) -> Redis: ...
-    @property
-    def registry(self) -> Registry: ...
-    @property
-    def providers(self) -> Mapping[str, Provider]: ...
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def languages(self) -> UserLanguages: ...
-
-
 class BalanceWatch:
     """Every CHECK_EVERY_S on every replica; a Redis SET NX EX per provider lets one alert out
     per ALERT_EVERY_S between them."""
@@ -134,12 +116,6 @@ class BalanceWatch:
         self._providers = providers
         self._alerts = alerts
         self._threshold = threshold
-
-    @classmethod
-    def wired(cls, deps: _Wiring, bot: Bot) -> BalanceWatch:
-        alerts = AdminAlerts(deps.redis, bot, deps.settings.admin_ids, deps.languages)
-        threshold = deps.settings.provider_balance_alert
-        return cls(deps.redis, deps.registry, deps.providers, alerts, threshold)
 
     async def run(self, stopping: asyncio.Event) -> None:
         """The first round at start-up when a threshold is set (a deploy over a low balance is

@@ -47,7 +47,13 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         "media-retention": MediaSweep(deps.storage, deps.redis).run,
         "forget": deps.forgetter.run,
         "credit-holds": deps.ledger.run,
-        "provider-balances": BalanceWatch.wired(deps, bot).run,
+        "provider-balances": BalanceWatch(
+            deps.redis,
+            deps.registry,
+            deps.providers,
+            deps.alerts,
+            deps.settings.provider_balance_alert,
+        ).run,
         **(
             {"stars": StarsReconciler(deps.payments, bot, deps.redis).run}
             if deps.settings.charges

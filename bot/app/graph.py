@@ -146,6 +146,7 @@ async def build_deps(app: web.Application, bot: ExtBot[int]) -> Deps:
         ledger=ledger,
         prices=prices,
         payments=Payments(redis, ledger.allowance, alerts.tell),
+        alerts=alerts,
     )
 
 

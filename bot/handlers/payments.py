@@ -62,7 +62,7 @@ async def on_buy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or not deps.settings.charges:
         return
     for package in packages(deps.settings.star_packages):
-        title = texts.BUY_TITLE(package.credits)
+        title = texts.credits(package.credits)
         await context.bot.send_invoice(
             chat_id=message.chat_id,
             title=title,

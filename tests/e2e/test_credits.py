@@ -11,8 +11,11 @@ import pytest
 
 from bot import texts
 from bot.jobs.buttons import JobAction, button_data
+from tests.e2e.test_again import delivered
+from tests.e2e.test_again import job_of as job_of_task
+from tests.e2e.test_again import press as press_again
 from tests.e2e.test_cancel import job_of, press, started
-from tests.e2e.test_commands import RESULT, command
+from tests.e2e.test_commands import RESULT, command, mp4
 from tests.harness import BotHarness, StartBot, eventually
 
 FREE = 12  # the default: three images at 4
@@ -184,10 +187,6 @@ async def test_without_payments_nothing_is_charged_or_shown(bot: BotHarness) -> 
 
 
 async def test_again_on_a_dear_result_asks_its_price_too(paid: BotHarness) -> None:
-    from tests.e2e.test_again import delivered, job_of
-    from tests.e2e.test_again import press as press_again
-    from tests.e2e.test_commands import mp4
-
     chat = paid.new_user()
     await paid.redis.hset(f"credits:{chat}", mapping={"joined": 1, "balance": 40})
     await paid.redis.lpush(f"ledger:{chat}", json.dumps({"t": 1, "a": 40, "r": "free"}))
@@ -199,7 +198,7 @@ async def test_again_on_a_dear_result_asks_its_price_too(paid: BotHarness) -> No
     first = await paid.submitted_task()
     result = await delivered(paid, chat, first, "sendVideo", mp4())
 
-    press_again(paid, chat, button_data(JobAction.AGAIN, job_of(first)), result)
+    press_again(paid, chat, button_data(JobAction.AGAIN, job_of_task(first)), result)
     again = texts.price_confirm(10, 30)
     [second_question] = await paid.wait_said(chat, lambda text: text == again)
     assert len(paid.kie.tasks) == 1  # nothing starts before Start

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot import texts
 from bot.admin.balances import BalanceWatch
 from bot.sandbox.emulators.kie import KieEmulator
-from bot.web.keys import DEPS, PTB_APP
+from bot.web.keys import DEPS
 from tests.harness import StartBot, eventually
 from tests.images import png
 
@@ -53,7 +53,9 @@ async def test_a_low_provider_balance_is_told_to_admins_once(
     async with start_bot(provider_balance_alert=100) as bot:
         [alert] = await bot.wait_sent(ADMIN, "sendMessage")
         # Another round (the next one, or a second replica's) does not tell again.
-        again = await BalanceWatch.wired(bot.app[DEPS], bot.app[PTB_APP].bot).check()
+        deps = bot.app[DEPS]
+        watch = BalanceWatch(deps.redis, deps.registry, deps.providers, deps.alerts, 100)
+        again = await watch.check()
 
     assert again == []
     assert alert.params["text"] == texts.balance_alert("kie", 50.0, 0.0, 100.0)

@@ -98,8 +98,8 @@ async def test_buy_sends_one_stars_invoice_per_package(paid: BotHarness) -> None
     for call, (stars, credits) in ((small, (50, 100)), (large, (150, 330))):
         assert call.params["currency"] == "XTR"
         assert not call.params.get("provider_token")
-        assert call.params["title"] == texts.BUY_TITLE(credits)
-        assert call.params["prices"] == [{"label": texts.BUY_TITLE(credits), "amount": stars}]
+        assert call.params["title"] == texts.credits(credits)
+        assert call.params["prices"] == [{"label": texts.credits(credits), "amount": stars}]
         payload = paid.telegram.invoice_payload(user, call.result["message_id"])
         assert payload == Package(stars, credits).payload
 

@@ -66,7 +66,7 @@ async def test_buying_credits_with_stars_in_the_browser(page: Page) -> None:  # 
     await say(page, "/buy")
     pay = page.locator("[data-pay]")
     await expect(pay).to_have_count(2, timeout=RESULT_WAIT_MS)  # the sandbox's two packages
-    await expect(bot.first).to_contain_text(texts.BUY_TITLE(100))
+    await expect(bot.first).to_contain_text(texts.credits(100))
 
     await pay.first.click()  # 50 Stars for 100 credits, paid as Telegram would
     thanks = texts.PAYMENT_CREDITED(credits="100", balance=str(FREE + 100))
